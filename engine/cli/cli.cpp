@@ -1,0 +1,57 @@
+#include "engine/cli/cli.hpp"
+
+#include "faultline_version.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace faultline::cli {
+
+engine::variables parse_vars(const std::vector<std::string>& vars) {
+  engine::variables out;
+  std::vector<engine::diagnostic> problems;
+  for (const auto& v : vars) {
+    auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0)
+      problems.push_back({{"--var", 0, 0, ""}, fmt::format("'{}' is not name=value", v)});
+    else
+      out.values[v.substr(0, eq)] = v.substr(eq + 1);
+  }
+  if (!problems.empty()) throw engine::config_error(std::move(problems));
+  return out;
+}
+
+int main(int argc, char** argv) {
+  context ctx;
+  faults::register_builtin_faults(ctx.faults);
+  probes::register_builtin_probes(ctx.probes);
+
+  CLI::App app{"faultline: chaos and resilience testing. Injects faults, measures how the system "
+               "degrades and recovers, and scores it against targets."};
+  app.set_version_flag("--version", std::string("faultline ") + faultline::version);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  add_validate_command(app, ctx);
+  add_run_command(app, ctx);
+  add_list_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_invalid;
+  } catch (const engine::config_error& e) {
+    std::cerr << e.what() << "\n";
+    return exit_invalid;
+  } catch (const faults::capability_error& e) {
+    std::cerr << "faultline: " << e.what() << "\n";
+    return exit_invalid;
+  } catch (const std::exception& e) {
+    std::cerr << "faultline: internal error: " << e.what() << "\n";
+    return exit_internal;
+  }
+  return ctx.exit;
+}
+
+}  // namespace faultline::cli

@@ -1,0 +1,38 @@
+#pragma once
+// The `faultline` command line: one file per command, each adding itself to the CLI11 app.
+
+#include "engine/loader.hpp"
+#include "faults/fault.hpp"
+#include "probes/probe.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace faultline::cli {
+
+// Exit codes, as the design fixes them.
+enum exit_code : int {
+  exit_ok = 0,
+  exit_expectation_missed = 1,
+  exit_invalid = 2,
+  exit_aborted = 3,
+  exit_internal = 4,
+};
+
+// What every command may use; the chosen command sets `exit`.
+struct context {
+  faults::fault_registry faults;
+  probes::probe_registry probes;
+  int exit = exit_ok;
+  engine::catalogue catalogue() const { return {faults, probes}; }
+};
+
+int main(int argc, char** argv);
+
+// Parses `--var name=value` options into variables (throws config_error on a malformed one).
+engine::variables parse_vars(const std::vector<std::string>& vars);
+
+void add_validate_command(CLI::App& app, context& ctx);
+void add_run_command(CLI::App& app, context& ctx);
+void add_list_command(CLI::App& app, context& ctx);
+
+}  // namespace faultline::cli

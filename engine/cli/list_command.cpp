@@ -1,0 +1,50 @@
+#include "engine/cli/cli.hpp"
+#include "engine/param_format.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace faultline::cli {
+namespace {
+
+void print_params(const param_schema& schema) {
+  for (const auto& p : schema) {
+    std::string detail = to_string(p.kind);
+    if (p.kind == param_kind::choice) {
+      detail = "";
+      for (const auto& c : p.choices) detail += (detail.empty() ? "" : "|") + c;
+    }
+    std::string def = p.required ? "required" : p.default_value ? "default " + engine::format_param(p.kind, *p.default_value) : "optional";
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", p.name, detail, def, p.help);
+  }
+}
+
+}  // namespace
+
+// `faultline list`: every fault, action and probe type with its parameters and defaults.
+void add_list_command(CLI::App& app, context& ctx) {
+  auto* cmd = app.add_subcommand("list", "List fault, action and probe types with their parameters");
+  cmd->callback([&ctx] {
+    for (bool actions : {false, true}) {
+      std::cout << (actions ? "actions (timeline steps: action: <type>)\n" : "faults (timeline steps: fault: <type>)\n");
+      for (const auto& [name, type] : ctx.faults.types()) {
+        if (type.action != actions) continue;
+        std::string target = type.target == faults::target_kind::none ? "" : fmt::format(" [target: {}{}]",
+            faults::to_string(type.target), type.protocol.empty() ? "" : " with protocol " + type.protocol);
+        std::cout << fmt::format("  {:<18} {}{}{}\n", name, type.summary, target, type.destructive ? " (destructive)" : "");
+        print_params(type.params);
+      }
+    }
+    std::cout << "probes (probes: { <name>: { <type>: {...} } }; all take every and timeout)\n";
+    for (const auto& [name, type] : ctx.probes.types()) {
+      std::cout << fmt::format("  {:<18} {}\n", name, type.summary);
+      print_params(type.params);
+    }
+    std::cout << "load (load: { http: {...} })\n";
+    print_params(probes::http_load_params());
+    ctx.exit = exit_ok;
+  });
+}
+
+}  // namespace faultline::cli

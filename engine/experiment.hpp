@@ -1,0 +1,152 @@
+#pragma once
+// The experiment model: plain, immutable structs produced by the loader from YAML. Everything the
+// runner, the analysis and the reports need to know about what was asked for.
+
+#include "engine/rule.hpp"
+#include "engine/source.hpp"
+#include "probes/load_shape.hpp"
+#include "probes/params.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace faultline::engine {
+
+using std::chrono::nanoseconds;
+
+struct endpoint {
+  std::string host;  // as written: "127.0.0.1", "::1", "localhost"
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:5432", "[::1]:6379"
+};
+
+struct proxy_spec {
+  std::string name;
+  endpoint listen;
+  endpoint upstream;
+  std::string protocol = "tcp";  // tcp | postgres | redis
+  source_mark where;
+};
+
+struct load_spec {
+  std::string type = "http";  // the load generator's protocol
+  params parameters;          // validated against probes::http_load_params()
+  probes::load_shape shape;   // from rate, users or stages
+  source_mark where;
+};
+
+struct probe_spec {
+  std::string name;  // the series name used in rules ("health")
+  std::string type;  // http, tcp, redis, postgres, command, metric
+  params parameters;  // includes `every` and `timeout`
+  source_mark where;
+};
+
+struct steady_state_spec {
+  nanoseconds hold_for{std::chrono::seconds(5)};
+  std::vector<rule> require;
+};
+
+// How a fault step ends.
+enum class step_end {
+  after_duration,  // for: <duration>
+  recovered,       // until: recovered (the system meets steady state again while faulted)
+  manual,          // until: manual (the operator ends it; `for` bounds it when given)
+  after_step,      // until: <step name> (when that step ends)
+};
+
+struct step {
+  std::string name;     // `name:` or "<type>-<n>" (1-based position)
+  std::size_t index = 0;
+  nanoseconds at{};     // from the start of the fault phase
+  bool is_action = false;
+  std::string type;     // the fault or action type
+  std::string target;
+  step_end end = step_end::after_duration;
+  std::optional<nanoseconds> duration;  // `for`; the bound for recovered/manual
+  std::string until_step;               // for step_end::after_step
+  params parameters;
+  source_mark where;
+};
+
+struct recovery_spec {
+  nanoseconds timeout{std::chrono::seconds(60)};
+  nanoseconds stable_for{std::chrono::seconds(3)};
+};
+
+struct timeline_spec {
+  nanoseconds baseline{std::chrono::seconds(10)};
+  std::vector<step> steps;
+  recovery_spec recovery;
+};
+
+enum class sla_tier { none, bronze, silver, gold, platinum };
+
+struct sla_target {
+  sla_tier tier;
+  double availability;  // fraction of ok requests, 0..1
+  nanoseconds p95;
+};
+
+const char* to_string(sla_tier tier);
+std::optional<sla_tier> sla_tier_from_string(std::string_view name);
+sla_target sla_target_of(sla_tier tier);  // bronze 99.0%/1s ... platinum 99.95%/100ms
+
+struct breaker_expectation {
+  std::optional<nanoseconds> opens_within;   // from fault start
+  std::optional<nanoseconds> closes_within;  // from the last fault revert
+  std::optional<std::int64_t> max_flaps;
+  std::string probe;  // a state probe (metric or JSON value); empty: seen from outside only
+  source_mark where;
+};
+
+struct expectations {
+  std::optional<sla_tier> sla;
+  source_mark sla_where;
+  std::vector<rule> during_fault;
+  std::optional<breaker_expectation> breaker;
+  std::optional<nanoseconds> mttd_below;
+  std::optional<nanoseconds> mttr_below;
+  source_mark mttr_where;
+  std::optional<double> score_at_least;
+};
+
+struct run_settings {
+  nanoseconds window{std::chrono::seconds(1)};
+  nanoseconds fast_failure{std::chrono::milliseconds(50)};  // errors faster than this are "fast"
+};
+
+struct experiment {
+  std::filesystem::path file;
+  std::string name;
+  std::string description;
+  std::vector<std::string> tags;
+  std::vector<proxy_spec> proxies;
+  std::optional<load_spec> load;
+  std::vector<probe_spec> probes;
+  steady_state_spec steady_state;
+  timeline_spec timeline;
+  std::vector<rule> abort_when;
+  expectations expect;
+  run_settings settings;
+  std::string resolved_yaml;  // the document after ${VAR} substitution, for the journal
+
+  const proxy_spec* find_proxy(std::string_view name) const;
+  const probe_spec* find_probe(std::string_view name) const;
+  const step* find_step(std::string_view name) const;
+  // The fault phase's planned length: the latest end of any step with a known end.
+  nanoseconds planned_fault_phase() const;
+};
+
+// A suite: experiments run in order with one summary.
+struct suite {
+  std::filesystem::path file;  // the suite file, or the directory
+  std::string name;
+  std::vector<std::filesystem::path> experiments;
+};
+
+}  // namespace faultline::engine

@@ -1,0 +1,275 @@
+#include "engine/units.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <utility>
+
+namespace faultline::engine {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Reads a leading decimal number ("12", "1.5", ".5", "-3"); advances `s` past it.
+std::optional<double> take_number(std::string_view& s) {
+  std::size_t n = 0;
+  if (n < s.size() && (s[n] == '-' || s[n] == '+')) ++n;
+  bool digits = false;
+  while (n < s.size() && ((s[n] >= '0' && s[n] <= '9') || s[n] == '.' || s[n] == '_')) {
+    digits = digits || (s[n] >= '0' && s[n] <= '9');
+    ++n;
+  }
+  if (!digits) return std::nullopt;
+  std::string text;
+  for (char c : s.substr(0, n))
+    if (c != '_') text += c;
+  if (!text.empty() && text.front() == '+') text.erase(0, 1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  s.remove_prefix(n);
+  return value;
+}
+
+template <std::size_t N>
+std::optional<double> factor_of(std::string_view unit,
+                                const std::array<std::pair<std::string_view, double>, N>& table) {
+  for (const auto& [name, factor] : table)
+    if (unit == name) return factor;
+  return std::nullopt;
+}
+
+constexpr std::array<std::pair<std::string_view, double>, 11> duration_units{{
+    {"ns", 1e-9}, {"us", 1e-6}, {"\xC2\xB5s", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"sec", 1},
+    {"m", 60}, {"min", 60}, {"h", 3600}, {"hr", 3600}, {"d", 86400},
+}};
+
+constexpr std::array<std::pair<std::string_view, double>, 12> size_units{{
+    {"B", 1}, {"KB", 1e3}, {"kB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+    {"k", 1e3}, {"K", 1e3},
+}};
+
+constexpr std::array<std::pair<std::string_view, double>, 12> bit_units{{
+    {"bit", 1}, {"kbit", 1e3}, {"Kbit", 1e3}, {"Mbit", 1e6}, {"Gbit", 1e9},
+    {"bps", 1}, {"kbps", 1e3}, {"Kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9},
+    {"kibit", 1024.0}, {"Mibit", 1048576.0},
+}};
+
+constexpr std::array<std::pair<std::string_view, double>, 9> per_units{{
+    {"s", 1}, {"sec", 1}, {"second", 1}, {"ms", 1e3}, {"m", 1.0 / 60}, {"min", 1.0 / 60},
+    {"minute", 1.0 / 60}, {"h", 1.0 / 3600}, {"hour", 1.0 / 3600},
+}};
+
+std::string quoted(std::string_view text) { return fmt::format("'{}'", text); }
+
+}  // namespace
+
+std::chrono::nanoseconds parse_duration(std::string_view text) {
+  auto s = trim(text);
+  const auto bad = [&](std::string_view why) {
+    return unit_error(fmt::format("{} is not a duration: {}", quoted(text), why));
+  };
+  if (s.empty()) throw bad("it is empty; write e.g. 250ms, 1.5s or 2m");
+  if (s.front() == '-') throw unit_error(fmt::format("{} is negative; durations cannot be negative", quoted(text)));
+  double seconds = 0;
+  bool first = true;
+  while (!s.empty()) {
+    auto number = take_number(s);
+    if (!number) throw bad("write a number with a unit, e.g. 250ms, 1.5s or 2m");
+    std::size_t n = 0;
+    while (n < s.size() && !((s[n] >= '0' && s[n] <= '9') || s[n] == '.')) ++n;
+    auto unit = trim(s.substr(0, n));
+    s.remove_prefix(n);
+    if (unit.empty()) {
+      if (first && s.empty() && *number == 0) return std::chrono::nanoseconds(0);
+      throw bad(fmt::format("it has no unit; write e.g. {}ms or {}s", *number, *number));
+    }
+    auto factor = factor_of(unit, duration_units);
+    if (!factor) throw bad(fmt::format("unknown unit {} (use ns, us, ms, s, m or h)", quoted(unit)));
+    seconds += *number * *factor;
+    first = false;
+  }
+  if (seconds > 1e9) throw bad("it is longer than any experiment can run");
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
+}
+
+double parse_rate(std::string_view text) {
+  auto s = trim(text);
+  const auto bad = [&](std::string_view why) {
+    return unit_error(fmt::format("{} is not a rate: {}", quoted(text), why));
+  };
+  auto number = take_number(s);
+  if (!number) throw bad("write a count per time unit, e.g. 200/s or 12k/min");
+  if (*number < 0) throw unit_error(fmt::format("{} is negative; rates cannot be negative", quoted(text)));
+  s = trim(s);
+  double multiplier = 1;
+  if (!s.empty() && (s.front() == 'k' || s.front() == 'K')) multiplier = 1e3, s.remove_prefix(1);
+  else if (!s.empty() && s.front() == 'M') multiplier = 1e6, s.remove_prefix(1);
+  if (s == "rps") return *number * multiplier;
+  if (s.empty() || s.front() != '/')
+    throw bad(fmt::format("it has no time unit; write e.g. {}/s", *number));
+  s.remove_prefix(1);
+  auto per = factor_of(trim(s), per_units);
+  if (!per) throw bad(fmt::format("unknown time unit {} (use /s, /min or /h)", quoted(trim(s))));
+  return *number * multiplier * *per;
+}
+
+double parse_fraction(std::string_view text) {
+  auto s = trim(text);
+  auto number = take_number(s);
+  s = trim(s);
+  if (!number || !(s.empty() || s == "%"))
+    throw unit_error(fmt::format("{} is not a fraction: write a percentage (10%) or a number between 0 and 1 (0.1)", quoted(text)));
+  if (s == "%") {
+    if (*number < 0 || *number > 100)
+      throw unit_error(fmt::format("{} is outside 0%..100%", quoted(text)));
+    return *number / 100.0;
+  }
+  if (*number < 0 || *number > 1)
+    throw unit_error(fmt::format("{} is outside 0..1; write a fraction (0.1) or a percentage (10%)", quoted(text)));
+  return *number;
+}
+
+std::int64_t parse_size(std::string_view text) {
+  auto s = trim(text);
+  auto number = take_number(s);
+  if (!number) throw unit_error(fmt::format("{} is not a size: write e.g. 512, 64KiB or 10MB", quoted(text)));
+  if (*number < 0) throw unit_error(fmt::format("{} is negative; sizes cannot be negative", quoted(text)));
+  auto unit = trim(s);
+  double factor = 1;
+  if (!unit.empty()) {
+    auto f = factor_of(unit, size_units);
+    if (!f) throw unit_error(fmt::format("{} is not a size: unknown unit {} (use B, KB, MB, GB, KiB, MiB or GiB)", quoted(text), quoted(unit)));
+    factor = *f;
+  }
+  double bytes = *number * factor;
+  if (bytes > 9e18) throw unit_error(fmt::format("{} is too large", quoted(text)));
+  return static_cast<std::int64_t>(std::llround(bytes));
+}
+
+double parse_bandwidth(std::string_view text) {
+  auto s = trim(text);
+  auto number = take_number(s);
+  const auto bad = [&] {
+    return unit_error(fmt::format("{} is not a bandwidth: write e.g. 10MB/s, 512KiB/s or 100Mbit/s", quoted(text)));
+  };
+  if (!number) throw bad();
+  if (*number < 0) throw unit_error(fmt::format("{} is negative; bandwidths cannot be negative", quoted(text)));
+  auto unit = trim(s);
+  if (unit.ends_with("/s")) {
+    auto base = unit.substr(0, unit.size() - 2);
+    if (auto bits = factor_of(base, bit_units)) return *number * *bits / 8.0;
+    if (auto bytes = factor_of(base, size_units)) return *number * *bytes;
+    throw bad();
+  }
+  if (auto bits = factor_of(unit, bit_units)) return *number * *bits / 8.0;
+  throw bad();
+}
+
+double parse_number(std::string_view text) {
+  auto s = trim(text);
+  auto number = take_number(s);
+  if (!number || !trim(s).empty()) throw unit_error(fmt::format("{} is not a number", quoted(text)));
+  return *number;
+}
+
+std::int64_t parse_integer(std::string_view text) {
+  auto s = trim(text);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size())
+    throw unit_error(fmt::format("{} is not a whole number", quoted(text)));
+  return value;
+}
+
+host_port parse_address(std::string_view text) {
+  auto s = trim(text);
+  const auto bad = [&](std::string_view why) {
+    return unit_error(fmt::format("{} is not an address: {}", quoted(text), why));
+  };
+  host_port out;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos) throw bad("missing ']' after the IPv6 address");
+    out.host = std::string(s.substr(1, close - 1));
+    auto rest = s.substr(close + 1);
+    if (rest.empty() || rest.front() != ':') throw bad("write it as [::1]:6379");
+    port = rest.substr(1);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) throw bad("it has no port; write host:port, e.g. 127.0.0.1:5432");
+    if (s.find(':') != colon) throw bad("put IPv6 addresses in brackets, e.g. [::1]:6379");
+    out.host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+  }
+  if (out.host.empty()) throw bad("the host is empty; write e.g. 127.0.0.1:5432");
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535)
+    throw bad("the port must be a number from 0 to 65535");
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+std::string format_duration(std::chrono::nanoseconds d) {
+  auto ns = d.count();
+  if (ns == 0) return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  if (ns < 0) ns = -ns;
+  const auto exact = [&](std::int64_t unit, const char* name) -> std::optional<std::string> {
+    if (ns % unit == 0) return fmt::format("{}{}{}", sign, ns / unit, name);
+    return std::nullopt;
+  };
+  constexpr std::int64_t second = 1'000'000'000;
+  if (ns >= 60 * second && ns % second == 0) {
+    auto total = ns / second;
+    std::string out = sign;
+    if (total >= 3600) out += fmt::format("{}h", total / 3600), total %= 3600;
+    if (total >= 60) out += fmt::format("{}m", total / 60), total %= 60;
+    if (total > 0) out += fmt::format("{}s", total);
+    return out;
+  }
+  if (ns >= second) {
+    if (auto s = exact(second, "s")) return *s;
+    return fmt::format("{}{:g}s", sign, static_cast<double>(ns) / 1e9);
+  }
+  if (ns >= 1'000'000) {
+    if (auto s = exact(1'000'000, "ms")) return *s;
+    return fmt::format("{}{:g}ms", sign, static_cast<double>(ns) / 1e6);
+  }
+  if (ns >= 1'000) {
+    if (auto s = exact(1'000, "us")) return *s;
+    return fmt::format("{}{:g}us", sign, static_cast<double>(ns) / 1e3);
+  }
+  return fmt::format("{}{}ns", sign, ns);
+}
+
+std::string format_rate(double per_second) { return fmt::format("{:g}/s", per_second); }
+
+std::string format_fraction(double fraction) { return fmt::format("{:g}%", fraction * 100.0); }
+
+std::string format_size(std::int64_t bytes) {
+  constexpr std::array<std::pair<const char*, std::int64_t>, 3> units{{
+      {"GiB", 1073741824}, {"MiB", 1048576}, {"KiB", 1024}}};
+  for (const auto& [name, factor] : units)
+    if (bytes >= factor && bytes % factor == 0) return fmt::format("{}{}", bytes / factor, name);
+  return fmt::format("{}B", bytes);
+}
+
+std::string format_bandwidth(double bytes_per_second) {
+  if (bytes_per_second >= 1e6) return fmt::format("{:g}MB/s", bytes_per_second / 1e6);
+  if (bytes_per_second >= 1e3) return fmt::format("{:g}KB/s", bytes_per_second / 1e3);
+  return fmt::format("{:g}B/s", bytes_per_second);
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,11 @@
+#include "faults/fault.hpp"
+#include "faults/proxy/toxic_types.hpp"
+
+namespace faultline::faults {
+
+// Each family adds its types here, in one place, so `faultline list` and the loader see them all.
+void register_builtin_faults(fault_registry& registry) {
+  for (auto& type : proxy::toxic_fault_types()) registry.add(std::move(type));
+}
+
+}  // namespace faultline::faults

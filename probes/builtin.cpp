@@ -1,0 +1,49 @@
+#include "probes/probe.hpp"
+
+namespace faultline::probes {
+namespace {
+
+param_spec address_param(const char* help) { return {"address", param_kind::address, help, {}, true}; }
+
+}  // namespace
+
+// Every probe type faultline ships with, registered in one place.
+void register_builtin_probes(probe_registry& registry) {
+  registry.add({"http", "an HTTP request; ok when the status (and body) match", {
+      {"url", param_kind::text, "http://host:port/path", {}, true},
+      {"method", param_kind::choice, "HTTP method", std::string("GET"), false, {}, {}, {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}},
+      {"headers", param_kind::text_map, "extra request headers"},
+      {"body", param_kind::text, "request body"},
+      {"keep_alive", param_kind::flag, "reuse one connection between checks", true},
+      {"expect.status", param_kind::integer, "status counted as ok (default: any 2xx or 3xx)", {}, false, 100, 599},
+      {"expect.body_contains", param_kind::text, "text the body must contain"},
+      {"value", param_kind::text, "JSON pointer to a number in the body, recorded as the sample value (e.g. /breaker/state)"},
+  }, nullptr});
+  registry.add({"tcp", "a TCP connect; ok when the connection is established", {
+      address_param("host:port to connect to"),
+  }, nullptr});
+  registry.add({"redis", "a Redis command (PING by default); ok when the reply matches", {
+      address_param("Redis host:port"),
+      {"command", param_kind::text, "command to send", std::string("PING")},
+      {"expect", param_kind::text, "expected reply (default: any non-error reply)"},
+  }, nullptr});
+  registry.add({"postgres", "a PostgreSQL query; ok when it succeeds (and returns the expected value)", {
+      address_param("PostgreSQL host:port"),
+      {"user", param_kind::text, "user name", std::string("postgres")},
+      {"password", param_kind::text, "password"},
+      {"database", param_kind::text, "database name", std::string("postgres")},
+      {"query", param_kind::text, "query to run", std::string("SELECT 1")},
+      {"expect", param_kind::text, "expected value of the first column of the first row"},
+  }, nullptr});
+  registry.add({"command", "a shell command; ok when it exits with the expected code", {
+      {"run", param_kind::text, "command line, run with /bin/sh -c", {}, true},
+      {"expect.exit_code", param_kind::integer, "exit code counted as ok", std::int64_t(0), false, 0, 255},
+      {"value", param_kind::flag, "record the first number on stdout as the sample value", false},
+  }, nullptr});
+  registry.add({"metric", "one series scraped from a Prometheus text endpoint, recorded as the value", {
+      {"url", param_kind::text, "http://host:port/metrics", {}, true},
+      {"series", param_kind::text, "series name with optional labels: shop_breaker_state{dependency=\"postgres\"}", {}, true},
+  }, nullptr});
+}
+
+}  // namespace faultline::probes

@@ -1,0 +1,57 @@
+#pragma once
+// The probe contract: a check run on an interval against the system under test, returning one
+// sample per check. Probe types register by name in one probe_registry.
+
+#include "probes/params.hpp"
+#include "probes/sample.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faultline::probes {
+
+class probe {
+public:
+  virtual ~probe() = default;
+  // One check. `intended` is when the check was due; latency is measured from it. Never throws
+  // for expected failures (they are outcomes) and never outlives the probe's timeout.
+  virtual boost::asio::awaitable<sample> check(clock::time_point intended) = 0;
+};
+
+using probe_factory =
+    std::function<std::unique_ptr<probe>(const params&, boost::asio::any_io_executor)>;
+
+struct probe_type {
+  std::string name;
+  std::string summary;  // one line for `faultline list`
+  param_schema params;  // `every` and `timeout` are common to all probes and not listed here
+  probe_factory create;
+};
+
+class probe_registry {
+public:
+  // Throws std::logic_error when the name is taken.
+  void add(probe_type type);
+  const probe_type* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+  const std::map<std::string, probe_type, std::less<>>& types() const { return types_; }
+
+private:
+  std::map<std::string, probe_type, std::less<>> types_;
+};
+
+// Parameters every probe takes.
+const param_schema& common_probe_params();
+// The schema of `load: { http: {...} }`.
+const param_schema& http_load_params();
+
+void register_builtin_probes(probe_registry& registry);
+
+}  // namespace faultline::probes

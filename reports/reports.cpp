@@ -1,0 +1,1 @@
+// The reports library; its units arrive with the journal.

@@ -1,0 +1,676 @@
+#include "engine/loader.hpp"
+#include "tests/support/test_catalogue.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+using namespace faultline;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct bad_experiment {
+  const char* what;
+  const char* yaml;
+  std::vector<std::string> expected;  // every problem, "t.yaml:line:col: path: message", in order
+};
+
+// Each malformed experiment and the exact problems it must produce.
+const std::vector<bad_experiment> bad_experiments{
+    {"unknown top-level key",
+     R"yaml(version: 1
+name: x
+timelin: {}
+)yaml",
+     {"t.yaml:1:1: the experiment is missing the required key 'timeline'",
+      "t.yaml:3:1: timelin: unknown key 'timelin' in an experiment (did you mean 'timeline'?)"}},
+    {"missing version and name",
+     R"yaml(timeline:
+  steps:
+    - { at: 0s, for: 1s, fault: down, target: p }
+)yaml",
+     {"t.yaml:1:1: missing 'version: 1' at the top of the experiment",
+      "t.yaml:3:47: timeline.steps[0].target: target 'p' is not a proxy of this experiment; declare it under 'proxies'"}},
+    {"unsupported version",
+     R"yaml(version: 2
+name: x
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:1:10: version: unsupported format version 2; this faultline reads version 1"}},
+    {"yaml syntax error",
+     R"yaml(version: 1
+name: [x
+)yaml",
+     {"t.yaml:3:1: YAML syntax error: end of sequence flow not found"}},
+    {"empty file",
+     R"yaml()yaml",
+     {"t.yaml:1:1: the file is empty; an experiment starts with 'version: 1' and 'name:'"}},
+    {"missing timeline",
+     R"yaml(version: 1
+name: x
+)yaml",
+     {"t.yaml:1:1: the experiment is missing the required key 'timeline'"}},
+    {"steps missing",
+     R"yaml(version: 1
+name: x
+timeline: { baseline: 5s }
+)yaml",
+     {"t.yaml:3:11: timeline: the timeline is missing the required key 'steps' (a list of faults and actions)"}},
+    {"steps not a list",
+     R"yaml(version: 1
+name: x
+timeline: { steps: { at: 0s } }
+)yaml",
+     {"t.yaml:3:20: timeline.steps: steps must be a list of faults and actions"}},
+    {"empty steps",
+     R"yaml(version: 1
+name: x
+timeline: { steps: [] }
+)yaml",
+     {"t.yaml:3:20: timeline.steps: the timeline has no steps; add at least one fault"}},
+    {"step neither fault nor action",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - at: 0s
+      for: 1s
+)yaml",
+     {"t.yaml:5:7: timeline.steps[0]: a step needs 'fault: <type>' or 'action: <type>'"}},
+    {"unknown fault type",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 1s, fault: latancy, target: p }
+)yaml",
+     {"t.yaml:5:33: timeline.steps[0].fault: unknown fault type 'latancy' (did you mean 'latency'?); known faults: bandwidth, connection_storm, down, latency, network, pg_delay"}},
+    {"action used as fault",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, fault: command, run: "true" }
+)yaml",
+     {"t.yaml:5:24: timeline.steps[0].fault: 'command' is an action; write 'action: command'"}},
+    {"unknown step key with did-you-mean",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - at: 0s
+      for: 30s
+      fault: latency
+      target: pg
+      latncy: 800ms
+)yaml",
+     {"t.yaml:11:7: timeline.steps[0].latncy: unknown key 'latncy' in step 1 (fault 'latency') (did you mean 'latency'?)"}},
+    {"duration without unit",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: latency, target: pg, latency: 800 }
+)yaml",
+     {"t.yaml:7:64: timeline.steps[0].latency: '800' is not a duration: it has no unit; write e.g. 800ms or 800s"}},
+    {"negative duration",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  baseline: -5s
+  steps:
+    - { at: 0s, for: 30s, fault: latency, target: pg }
+)yaml",
+     {"t.yaml:6:13: timeline.baseline: '-5s' is negative; durations cannot be negative"}},
+    {"toxicity out of range",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: latency, target: pg, toxicity: 1.5 }
+)yaml",
+     {"t.yaml:7:65: timeline.steps[0].toxicity: '1.5' is outside 0..1; write a fraction (0.1) or a percentage (10%)"}},
+    {"percentage over 100",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: network, target: veth0, loss: 120% }
+)yaml",
+     {"t.yaml:5:64: timeline.steps[0].loss: '120%' is outside 0%..100%"}},
+    {"bad choice",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: latency, target: pg, stream: upstreem }
+)yaml",
+     {"t.yaml:7:63: timeline.steps[0].stream: 'upstreem' is not a valid stream (choose one of: downstream, upstream); did you mean 'upstream'?"}},
+    {"missing required parameter",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: bandwidth, target: pg }
+)yaml",
+     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'bandwidth') is missing the required parameter 'rate' (a bandwidth such as 10MB/s)"}},
+    {"bad bandwidth",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: bandwidth, target: pg, rate: 10MB }
+)yaml",
+     {"t.yaml:7:63: timeline.steps[0].rate: '10MB' is not a bandwidth: write e.g. 10MB/s, 512KiB/s or 100Mbit/s"}},
+    {"target not a proxy",
+     R"yaml(version: 1
+name: x
+proxies:
+  postgres: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: latency, target: postgress }
+)yaml",
+     {"t.yaml:7:51: timeline.steps[0].target: target 'postgress' is not a proxy of this experiment (did you mean 'postgres'?)"}},
+    {"target missing",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: latency }
+)yaml",
+     {"t.yaml:5:7: timeline.steps[0]: step 1 (fault 'latency') is missing the required key 'target' (a proxy name)"}},
+    {"protocol mismatch",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432, protocol: redis }
+timeline:
+  steps:
+    - { at: 0s, for: 30s, fault: pg_delay, target: pg, delay: 1s }
+)yaml",
+     {"t.yaml:7:52: timeline.steps[0].target: 'pg_delay' needs a proxy with protocol: postgres, but 'pg' has protocol: redis"}},
+    {"destructive without confirmation",
+     R"yaml(version: 1
+name: x
+proxies:
+  cache: { listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379, protocol: redis }
+timeline:
+  steps:
+    - { at: 0s, action: redis_flush, target: cache }
+)yaml",
+     {"t.yaml:7:25: timeline.steps[0].action: 'redis_flush' destroys data; add 'destructive: true' to this step to confirm"}},
+    {"action with duration",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 5s, action: command, run: ./failover.sh }
+)yaml",
+     {"t.yaml:5:22: timeline.steps[0].for: step 1 (action 'command') runs once and has no duration; remove 'for'"}},
+    {"fault without end",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, fault: latency, target: pg }
+)yaml",
+     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'latency') needs 'for: <duration>' or 'until: recovered | manual | <step name>'"}},
+    {"missing at",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { for: 5s, fault: latency, target: pg }
+)yaml",
+     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'latency') is missing the required key 'at' (when it starts, e.g. at: 0s)"}},
+    {"until names no step",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, until: failovr, fault: latency, target: pg }
+    - { name: failover, at: 5s, action: command, run: ./failover.sh }
+)yaml",
+     {"t.yaml:7:24: timeline.steps[0].until: 'until: failovr' names no step (use recovered, manual or a step name); did you mean 'failover'?"}},
+    {"until itself",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { name: slow, at: 0s, until: slow, fault: latency, target: pg }
+)yaml",
+     {"t.yaml:7:36: timeline.steps[0].until: a step cannot wait for itself to end"}},
+    {"until recovered without bound",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, until: recovered, fault: latency, target: pg }
+)yaml",
+     {"t.yaml:7:24: timeline.steps[0].until: 'until: recovered' needs 'for: <duration>' as its upper bound"}},
+    {"exclusive overlap",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 10s, fault: down, target: pg }
+    - { at: 5s, for: 10s, fault: down, target: pg }
+)yaml",
+     {"t.yaml:8:7: timeline.steps[1]: step 'down-2' overlaps step 'down-1': two 'down' faults cannot act on 'pg' at the same time; start it after down-1 ends"}},
+    {"duplicate step names",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { name: a, at: 0s, action: command, run: "true" }
+    - { name: a, at: 1s, action: command, run: "true" }
+)yaml",
+     {"t.yaml:6:15: timeline.steps[1].name: another step is already named 'a'"}},
+    {"validator rejects combination",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { at: 0s, for: 5s, fault: latency, target: pg, latency: 10ms, jitter: 50ms }
+)yaml",
+     {"t.yaml:7:77: timeline.steps[0].jitter: jitter must not exceed latency"}},
+    {"proxy non-loopback",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 0.0.0.0:15432, upstream: 127.0.0.1:5432 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:17: proxies.pg.listen: proxy 'pg' would listen on 0.0.0.0, which is not loopback; use 127.0.0.1 or set allow_non_loopback: true"}},
+    {"proxy bad address",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1, upstream: "[::1:5432" }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:17: proxies.pg.listen: '127.0.0.1' is not an address: it has no port; write host:port, e.g. 127.0.0.1:5432",
+      "t.yaml:4:38: proxies.pg.upstream: '[::1:5432' is not an address: missing ']' after the IPv6 address"}},
+    {"proxy missing upstream and bad protocol",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, protocol: postgress }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:7: proxies.pg: proxy 'pg' is missing the required key 'upstream'",
+      "t.yaml:4:44: proxies.pg.protocol: unknown protocol 'postgress' (known: tcp, postgres, redis); did you mean 'postgres'?"}},
+    {"two proxies on one port",
+     R"yaml(version: 1
+name: x
+proxies:
+  a: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+  b: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5433 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:5:16: proxies.b.listen: another proxy already listens on 127.0.0.1:15432"}},
+    {"load without shape",
+     R"yaml(version: 1
+name: x
+load:
+  http: { url: http://127.0.0.1:8080/ }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:9: load.http: the http load needs one of 'rate' (e.g. 200/s), 'users' (e.g. 50) or 'stages'"}},
+    {"load rate without unit",
+     R"yaml(version: 1
+name: x
+load:
+  http: { url: http://127.0.0.1:8080/, rate: 200 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:46: load.http.rate: '200' is not a rate: it has no time unit; write e.g. 200/s"}},
+    {"load bad stage",
+     R"yaml(version: 1
+name: x
+load:
+  http: { url: http://127.0.0.1:8080/, stages: [ "100/s for 10s", "ramp 1000/s over 30s" ] }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:48: load.http.stages: stage 'ramp 1000/s over 30s': a ramp needs 'to <rate>' (write e.g. \"100/s for 10s\", \"ramp to 1000/s over 30s\" or \"500 users for 30s\")"}},
+    {"load unknown generator",
+     R"yaml(version: 1
+name: x
+load:
+  grpc: { url: x }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http)"}},
+    {"unknown probe type",
+     R"yaml(version: 1
+name: x
+probes:
+  health: { htp: { url: http://127.0.0.1:8080/health } }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:13: probes.health.htp: unknown probe type 'htp' (known: http, metric, tcp); did you mean 'http'?"}},
+    {"probe unknown nested key",
+     R"yaml(version: 1
+name: x
+probes:
+  health: { http: { url: http://127.0.0.1:8080/health, expect: { stauts: 200 } } }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:66: probes.health.http.expect.stauts: unknown key 'stauts' in 'expect' (did you mean 'status'?)"}},
+    {"probe status out of range",
+     R"yaml(version: 1
+name: x
+probes:
+  health: { http: { url: http://127.0.0.1:8080/health, expect: { status: 700 } } }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:74: probes.health.http.expect.status: expect.status must be at most 599"}},
+    {"probe named load",
+     R"yaml(version: 1
+name: x
+probes:
+  load: { tcp: { address: 127.0.0.1:80 } }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:3: probes.load: 'load' cannot name a probe (use letters, digits, '_' and '-'; 'load' is reserved)"}},
+    {"rule unknown series",
+     R"yaml(version: 1
+name: x
+probes:
+  health: { tcp: { address: 127.0.0.1:80 } }
+steady_state:
+  require: [ "helth.ok" ]
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:6:14: steady_state.require[0]: rule \"helth.ok\" refers to 'helth', which is neither 'load' nor a probe (did you mean 'health'?)"}},
+    {"rule on load without load",
+     R"yaml(version: 1
+name: x
+abort_when: [ "load.error_rate > 50% for 10s" ]
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:3:15: abort_when[0]: rule \"load.error_rate > 50% for 10s\" uses 'load' but the experiment has no load section"}},
+    {"rule wrong unit",
+     R"yaml(version: 1
+name: x
+load:
+  http: { url: http://127.0.0.1:8080/, rate: 10/s }
+steady_state:
+  require: [ "load.p95 < 2%" ]
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:6:26: steady_state.require[0]: in rule \"load.p95 < 2%\": load.p95 is compared with a duration such as 200ms, not '2%'"}},
+    {"rule unknown statistic",
+     R"yaml(version: 1
+name: x
+load:
+  http: { url: http://127.0.0.1:8080/, rate: 10/s }
+steady_state:
+  require:
+    - load.p96 < 200ms
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:7:12: steady_state.require[0]: in rule \"load.p96 < 200ms\": unknown statistic 'p96' (known: p50, p75, p90, p95, p99, p999, max, min, mean, error_rate, availability, rps, count, errors, value, ok)"}},
+    {"rules not a list",
+     R"yaml(version: 1
+name: x
+steady_state:
+  require: "load.p95 < 200ms"
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:12: steady_state.require: rules must be a list, e.g. [ \"load.p95 < 200ms\", \"health.ok\" ]"}},
+    {"unknown sla tier",
+     R"yaml(version: 1
+name: x
+load:
+  http: { url: http://127.0.0.1:8080/, rate: 10/s }
+expect:
+  sla: goldd
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:6:8: expect.sla: unknown SLA tier 'goldd' (bronze 99.0%/1s, silver 99.5%/500ms, gold 99.9%/200ms, platinum 99.95%/100ms); did you mean 'gold'?"}},
+    {"score out of range",
+     R"yaml(version: 1
+name: x
+expect:
+  score: { at_least: 120 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:22: expect.score.at_least: the score runs from 0 to 100"}},
+    {"mttr without steady state",
+     R"yaml(version: 1
+name: x
+expect:
+  mttr: { below: 10s }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:9: expect.mttr: mttr is measured against the steady-state rules; add steady_state.require"}},
+    {"breaker probe unknown",
+     R"yaml(version: 1
+name: x
+probes:
+  breaker_state: { metric: { url: http://127.0.0.1:8080/metrics, series: x } }
+expect:
+  breaker: { opens_within: 5s, probe: breaker }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:6:39: expect.breaker.probe: breaker probe 'breaker' is not a probe of this experiment"}},
+    {"unknown expect key",
+     R"yaml(version: 1
+name: x
+expect:
+  mtr: { below: 10s }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:3: expect.mtr: unknown key 'mtr' in expect (did you mean 'mttr'?)"}},
+    {"duplicate key",
+     R"yaml(version: 1
+name: x
+name: y
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:3:1: name: duplicate key 'name' in an experiment"}},
+    {"undefined variable",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: "127.0.0.1:${PG_PORT_UNSET_FOR_TEST}" }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:44: proxies.pg.upstream: variable 'PG_PORT_UNSET_FOR_TEST' is not set; pass --var PG_PORT_UNSET_FOR_TEST=VALUE, set it in the environment, or give a default as ${PG_PORT_UNSET_FOR_TEST:-VALUE}"}},
+    {"settings window too small",
+     R"yaml(version: 1
+name: x
+settings: { window: 10ms }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:3:21: settings.window: the window must be at least 100ms"}},
+    {"wrong type list for scalar",
+     R"yaml(version: 1
+name: [a, b]
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:2:7: name: expected a single value, not a list"}},
+    {"storm address target",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 5s, fault: connection_storm, target: "localhost", connections: 0 }
+)yaml",
+     {"t.yaml:5:59: timeline.steps[0].target: 'localhost' is not an address: it has no port; write host:port, e.g. 127.0.0.1:5432 (or name a proxy of this experiment)",
+      "t.yaml:5:85: timeline.steps[0].connections: connections must be at least 1"}},
+    {"target on typeless",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, action: command, target: x, run: "true" }
+)yaml",
+     {"t.yaml:5:42: timeline.steps[0].target: 'command' takes no target; remove 'target'"}},
+    {"until before start",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  steps:
+    - { name: fix, at: 0s, action: command, run: "true" }
+    - { at: 5s, until: fix, fault: latency, target: pg }
+)yaml",
+     {"t.yaml:8:24: timeline.steps[1].until: step 'fix' starts at 0s before this step (5s); it must not end before it starts"}},
+    {"nested param wrong type",
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 5s, fault: network, target: veth0, ports: { a: 1 } }
+)yaml",
+     {"t.yaml:5:64: timeline.steps[0].ports: expected a list, not a mapping"}},
+};
+
+std::vector<std::string> problems_of(const std::string& yaml, const engine::variables& vars = {}) {
+  try {
+    engine::parse_experiment(yaml, "t.yaml", test::test_catalogue(), vars);
+  } catch (const engine::config_error& e) {
+    std::vector<std::string> out;
+    for (const auto& p : e.problems()) out.push_back(p.to_string());
+    return out;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("malformed experiments produce exact errors with positions", "[engine]") {
+  REQUIRE(bad_experiments.size() >= 40);
+  for (const auto& c : bad_experiments) {
+    INFO(c.what);
+    CHECK(problems_of(c.yaml) == c.expected);
+  }
+}
+
+TEST_CASE("a complete experiment loads into the model", "[engine]") {
+  const std::string yaml = R"yaml(version: 1
+name: db-slowness
+description: Orders API keeps serving from cache
+tags: [database, game-day]
+proxies:
+  postgres: { listen: 127.0.0.1:15432, upstream: "127.0.0.1:${PG_PORT}", protocol: postgres }
+load:
+  http: { url: http://127.0.0.1:8080/orders/42, rate: 200/s, timeout: 2s }
+probes:
+  health: { http: { url: http://127.0.0.1:8080/health, every: 500ms, expect: { status: 200 } } }
+steady_state:
+  for: 5s
+  require: [ "load.error_rate < 1%", "load.p95 < 200ms", "health.ok" ]
+timeline:
+  baseline: 10s
+  steps:
+    - { name: slow, at: 0s, until: failover, fault: latency, target: postgres, latency: 800ms, jitter: 100ms }
+    - { name: failover, at: 20s, action: command, run: ./failover.sh }
+  recovery: { timeout: 60s, stable_for: 3s }
+abort_when: [ "load.error_rate > 50% for 10s" ]
+expect:
+  sla: gold
+  during_fault: [ "load.error_rate < 5%" ]
+  breaker: { opens_within: 5s, closes_within: 10s }
+  mttr: { below: 10s }
+  score: { at_least: 80 }
+)yaml";
+  engine::variables vars;
+  vars.values["PG_PORT"] = "5433";
+  auto x = engine::parse_experiment(yaml, "db.yaml", test::test_catalogue(), vars);
+  CHECK(x.name == "db-slowness");
+  CHECK(x.tags == std::vector<std::string>{"database", "game-day"});
+  REQUIRE(x.proxies.size() == 1);
+  CHECK(x.proxies[0].upstream.port == 5433);
+  CHECK(x.proxies[0].protocol == "postgres");
+  REQUIRE(x.load);
+  REQUIRE(x.load->shape.size() == 1);
+  CHECK(x.load->shape[0].rate_from == Approx(200));
+  CHECK(x.load->parameters.duration("timeout") == 2s);
+  REQUIRE(x.probes.size() == 1);
+  CHECK(x.probes[0].parameters.duration("every") == 500ms);
+  CHECK(x.probes[0].parameters.duration("timeout") == 1s);  // the default
+  CHECK(x.probes[0].parameters.integer("expect.status") == 200);
+  CHECK(x.steady_state.require.size() == 3);
+  REQUIRE(x.timeline.steps.size() == 2);
+  const auto& slow = x.timeline.steps[0];
+  CHECK(slow.end == engine::step_end::after_step);
+  CHECK(slow.until_step == "failover");
+  CHECK(slow.parameters.duration("latency") == 800ms);
+  CHECK(slow.parameters.text("stream") == "downstream");  // the default
+  CHECK(x.timeline.steps[1].is_action);
+  CHECK(x.timeline.steps[1].where.line == 18);
+  CHECK(x.abort_when.at(0).sustained == 10s);
+  CHECK(x.expect.sla == engine::sla_tier::gold);
+  CHECK(x.expect.breaker->opens_within == 5s);
+  CHECK(x.expect.mttr_below == 10s);
+  CHECK(x.expect.score_at_least == Approx(80));
+  CHECK(x.resolved_yaml.find("127.0.0.1:5433") != std::string::npos);
+}
+
+TEST_CASE("variables come from --var, then the environment, then the default", "[engine]") {
+  const std::string yaml = R"yaml(version: 1
+name: "${NAME:-fallback}"
+timeline: { steps: [ { at: 0s, action: command, run: "echo $${HOME} ${WHO}" } ] }
+)yaml";
+  ::setenv("WHO", "environment", 1);
+  auto x = engine::parse_experiment(yaml, "v.yaml", test::test_catalogue(), {});
+  CHECK(x.name == "fallback");
+  CHECK(x.timeline.steps[0].parameters.text("run") == "echo ${HOME} environment");
+  engine::variables vars;
+  vars.values = {{"NAME", "given"}, {"WHO", "cli"}};
+  auto y = engine::parse_experiment(yaml, "v.yaml", test::test_catalogue(), vars);
+  CHECK(y.name == "given");
+  CHECK(y.timeline.steps[0].parameters.text("run") == "echo ${HOME} cli");
+  ::unsetenv("WHO");
+}
+
+TEST_CASE("all problems in a file are reported, not just the first", "[engine]") {
+  auto problems = problems_of(R"yaml(version: 1
+name: three
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  baseline: 10 seconds
+  steps:
+    - { at: 0s, for: 5s, fault: latency, target: pgg }
+    - { at: 0s, for: 5s, fault: lateny, target: pg }
+)yaml");
+  REQUIRE(problems.size() == 3);
+  CHECK_THAT(problems[0], Catch::StartsWith("t.yaml:6:13: timeline.baseline:"));
+  CHECK_THAT(problems[1], Catch::StartsWith("t.yaml:8:50: timeline.steps[0].target:"));
+  CHECK_THAT(problems[2], Catch::StartsWith("t.yaml:9:33: timeline.steps[1].fault:"));
+}
