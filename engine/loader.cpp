@@ -323,11 +323,18 @@ private:
 
   void read_steady_state(const YAML::Node& node, experiment& x) {
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!in_.expect_map(node, "steady_state", {"for", "require"}, "steady_state")) return;
+    if (!in_.expect_map(node, "steady_state", {"for", "timeout", "require"}, "steady_state")) return;
     if (auto f = yaml_reader::child(node, "for"); f.IsDefined())
       if (auto d = in_.duration(f, "steady_state.for")) {
         if (d->count() == 0) in_.error(f, "steady_state.for", "the steady-state window must be longer than 0s");
         else x.steady_state.hold_for = *d;
+      }
+    if (auto t = yaml_reader::child(node, "timeout"); t.IsDefined())
+      if (auto d = in_.duration(t, "steady_state.timeout")) {
+        if (*d < x.steady_state.hold_for)
+          in_.error(t, "steady_state.timeout", fmt::format("the timeout ({}) must be at least 'for' ({})",
+                                                           format_duration(*d), format_duration(x.steady_state.hold_for)));
+        else x.steady_state.timeout = *d;
       }
     x.steady_state.require = read_rules(yaml_reader::child(node, "require"), "steady_state.require", x);
   }

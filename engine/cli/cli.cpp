@@ -1,5 +1,6 @@
 #include "engine/cli/cli.hpp"
 
+#include "engine/runner/session.hpp"
 #include "faultline_version.hpp"
 
 #include <fmt/format.h>
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
     return code == 0 ? exit_ok : exit_invalid;
   } catch (const engine::config_error& e) {
     std::cerr << e.what() << "\n";
+    return exit_invalid;
+  } catch (const engine::preflight_error& e) {
+    std::cerr << "faultline: " << e.what() << "\n";
     return exit_invalid;
   } catch (const faults::capability_error& e) {
     std::cerr << "faultline: " << e.what() << "\n";
