@@ -93,7 +93,7 @@ asio::awaitable<void> http_server::accept_loop() {
     if (!acceptor_.is_open()) co_return;
     if (ec) {
       // Out of descriptors during a connection storm, most likely: pause rather than spin.
-      log_.write(fmt::format("accept failed error=\"{}\"", ec.message()));
+      log_.write(fmt::format("accept failed error={}", quoted_value(ec.message())));
       co_await sleep_for(std::chrono::milliseconds(10));
       continue;
     }

@@ -25,11 +25,22 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
 
 void log_line(std::string_view subsystem, std::string_view text) {
   static std::mutex mutex;
-  const std::string line =
-      fmt::format("{} {} {}\n", format_timestamp(std::chrono::system_clock::now()), subsystem, text);
+  std::string line = fmt::format("{} {} ", format_timestamp(std::chrono::system_clock::now()), subsystem);
+  for (char c : text) {
+    const bool space = c == '\n' || c == '\r' || c == '\t';
+    if (space && !line.empty() && line.back() == ' ') continue;  // "refused\n\tIs the server" -> one space
+    line += space ? ' ' : c;
+  }
+  line += '\n';
   std::lock_guard lock(mutex);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
+}
+
+std::string quoted_value(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? '\'' : c;
+  return out + '"';
 }
 
 rate_limited_log::rate_limited_log(std::string subsystem, std::chrono::steady_clock::duration interval)

@@ -14,7 +14,11 @@ namespace faultline::shop {
 std::string format_timestamp(std::chrono::system_clock::time_point t);
 
 // Writes "<timestamp> <subsystem> <text>\n" to stdout and flushes; safe from any thread.
+// Line breaks in `text` become spaces: one event, one line.
 void log_line(std::string_view subsystem, std::string_view text);
+
+// A free-text value for a key="value" word: in double quotes, inner double quotes made single.
+std::string quoted_value(std::string_view text);
 
 // A log for hot paths: at most one line per interval, telling how many were left out meanwhile.
 class rate_limited_log {

@@ -63,7 +63,7 @@ asio::awaitable<cache_read> order_service::read_cache(std::string key) {
     auto read = co_await with_timeout(redis_.get(key), config_.redis.timeout);
     last = read ? std::move(*read) : cache_read{cache_read::status::failed, {}, "timeout"};
     if (last.result != cache_read::status::failed) co_return last;
-    redis_log_.write(fmt::format("read failed key={} attempt={} error=\"{}\"", key, attempt, last.error));
+    redis_log_.write(fmt::format("read failed key={} attempt={} error={}", key, attempt, quoted_value(last.error)));
   }
   co_return last;
 }
@@ -79,7 +79,7 @@ asio::awaitable<void> order_service::write_cache(std::int64_t id, const std::str
     co_return;
   }
   metrics_.cache_writes_failed.fetch_add(1, std::memory_order_relaxed);
-  redis_log_.write(fmt::format("write failed id={} error=\"{}\"", id, error ? *error : "timeout"));
+  redis_log_.write(fmt::format("write failed id={} error={}", id, quoted_value(error ? *error : "timeout")));
 }
 
 asio::awaitable<order_lookup> order_service::query_database(std::int64_t id) {
@@ -114,7 +114,7 @@ asio::awaitable<order_lookup> order_service::query_database(std::int64_t id) {
       breaker_.record(permit, call_result::success, now - started, now);
       co_return std::move(*answer);
     }
-    postgres_log_.write(fmt::format("query failed id={} attempt={} error=\"{}\"", id, attempt, last.error));
+    postgres_log_.write(fmt::format("query failed id={} attempt={} error={}", id, attempt, quoted_value(last.error)));
   }
   co_return last;
 }

@@ -17,9 +17,16 @@ using wait_type = asio::posix::descriptor_base::wait_type;
 
 namespace {
 
-std::string without_trailing_newlines(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
+// libpq's messages span lines ("...refused\n\tIs the server running...?\n"): make them one line.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 const char* find_order_sql =
@@ -38,7 +45,7 @@ pg_connection::~pg_connection() {
 }
 
 std::string pg_connection::libpq_error() const {
-  return without_trailing_newlines(conn_ ? PQerrorMessage(conn_) : "libpq could not allocate a connection");
+  return one_line(conn_ ? PQerrorMessage(conn_) : "libpq could not allocate a connection");
 }
 
 bool pg_connection::watch_socket() {
@@ -119,7 +126,7 @@ asio::awaitable<pg_reply> pg_connection::query(const char* sql, const std::strin
     } else {
       const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
       reply = pg_reply{false, {},
-                       without_trailing_newlines(PQresultErrorMessage(result)) + " (SQLSTATE " +
+                       one_line(PQresultErrorMessage(result)) + " (SQLSTATE " +
                            (sqlstate ? sqlstate : "none") + ")"};
     }
     PQclear(result);
