@@ -267,3 +267,52 @@ TEST_CASE("the shop serves from PostgreSQL and Redis, and falls back to stale co
   CHECK(metric(port, R"(shop_requests_total{route="/orders/{id}",outcome="stale"})") == 7);
   CHECK(metric(port, R"(shop_requests_total{route="/orders/{id}",outcome="error"})") == 1);
 }
+
+TEST_CASE("over its limits the shop sheds load at once instead of queueing", "[examples][shop]") {
+  faultline::test::postgres_server postgres;
+  faultline::test::redis_server redis;
+  REQUIRE(faultline::test::run_command(shop_script() + " seed --postgres " + postgres.address() + " --orders 10")
+              .exit_code == 0);
+  tcp_relay relay(postgres.port());
+  shop_process shop("127.0.0.1:" + std::to_string(relay.port()), redis.address(),
+                    "--threads 2 --max-inflight 2 --max-connections 6 --cache-ttl 0 --postgres-timeout 5s "
+                    "--postgres-attempts 1 --breaker-slow-call 0");
+  const auto port = shop.port();
+
+  {  // Requests in flight.
+    relay.set(tcp_relay::mode::stall);  // two requests hang on PostgreSQL...
+    std::vector<std::thread> hanging;
+    std::vector<reply> hung(2);
+    for (int i = 0; i < 2; ++i) hanging.emplace_back([&, i] { hung[i] = http_get(port, "/orders/" + std::to_string(i + 1)); });
+    CHECK(eventually([&] { return metric(port, "shop_inflight_requests") == 2; }));
+    auto shed = http_get(port, "/orders/3");  // ...so the third is refused at once
+    CHECK(shed.status == 503);
+    CHECK(shed.body.find("over 2 requests in flight") != std::string::npos);
+    CHECK(metric(port, "shop_inflight_requests") == 2);  // the two are still waiting
+    CHECK(metric(port, R"(shop_requests_total{route="/orders/{id}",outcome="shed"})") == 1);  // /metrics: never shed
+    relay.set(tcp_relay::mode::pass);
+    for (auto& t : hanging) t.join();
+    CHECK(hung[0].status == 200);
+    CHECK(hung[1].status == 200);
+  }
+
+  {  // Open connections: six idle clients take every connection the shop allows.
+    asio::io_context context;
+    std::vector<tcp::socket> idle;
+    for (int i = 0; i < 6; ++i) {
+      idle.emplace_back(context);
+      idle.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    }
+    // The next is answered 503 and closed (or reset, if the client's request was still unread).
+    CHECK(eventually([&] {
+      try {
+        return http_get(port, "/health").status == 503;
+      } catch (const boost::system::system_error&) {
+        return true;
+      }
+    }));
+    idle.clear();
+    CHECK(eventually([&] { return http_get(port, "/health").status == 200; }));
+    CHECK(metric(port, R"(shop_connections_total{result="rejected"})") >= 1);
+  }
+}
