@@ -87,9 +87,6 @@ public:
     }
   }
 
-  int open() const { return open_; }
-  int idle() const { return static_cast<int>(idle_.size()); }
-
 private:
   struct waiter {
     boost::asio::steady_timer timer;
@@ -101,10 +98,13 @@ private:
     auto self = waiters_.insert(waiters_.end(),
                                 waiter{boost::asio::steady_timer(co_await boost::asio::this_coro::executor,
                                                                  boost::asio::steady_timer::time_point::max())});
+    struct leave_line {  // also when the wait throws (a cancelled coroutine may)
+      std::list<waiter>& line;
+      typename std::list<waiter>::iterator self;
+      ~leave_line() { line.erase(self); }
+    } leave{waiters_, self};
     co_await self->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    const bool woken = self->woken;
-    waiters_.erase(self);
-    co_return woken;
+    co_return self->woken;
   }
 
   void wake_one() {

@@ -120,20 +120,19 @@ int run(const shop_config& config) {
   // SIGINT/SIGTERM: stop accepting, let requests in flight finish (2 s at most), then stop.
   asio::signal_set signals(main_context, SIGINT, SIGTERM);
   asio::steady_timer drain(main_context);
-  auto stop_all = [&] {
+  std::function<void(std::chrono::steady_clock::time_point)> stop_when_drained = [&](auto deadline) {
+    if (metrics.inflight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      drain.expires_after(std::chrono::milliseconds(10));
+      drain.async_wait([&, deadline](boost::system::error_code) { stop_when_drained(deadline); });
+      return;
+    }
     for (auto& context : contexts) context->stop();
-  };
-  std::function<void()> wait_for_drain = [&, deadline = std::chrono::steady_clock::time_point{}]() mutable {
-    if (deadline == std::chrono::steady_clock::time_point{}) deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    if (metrics.inflight.load() == 0 || std::chrono::steady_clock::now() >= deadline) return stop_all();
-    drain.expires_after(std::chrono::milliseconds(10));
-    drain.async_wait([&](boost::system::error_code) { wait_for_drain(); });
   };
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     log_line("shop", fmt::format("stopping signal={} inflight={}", signal, metrics.inflight.load()));
     server.stop_accepting();
-    wait_for_drain();
+    stop_when_drained(std::chrono::steady_clock::now() + std::chrono::seconds(2));
   });
 
   std::vector<std::thread> threads;
