@@ -191,6 +191,7 @@ asio::awaitable<std::optional<outcome>> http_connection::connect(clock::time_poi
   beast::error_code ignored;
   stream_.socket().set_option(tcp::no_delay(true), ignored);
   open_ = true;
+  ++connects_;
   co_return std::nullopt;
 }
 

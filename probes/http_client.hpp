@@ -60,6 +60,7 @@ public:
 
   void close();
   bool is_open() const { return open_; }
+  std::uint64_t connects() const { return connects_; }  // successful connects so far
   const http_url& url() const { return url_; }
 
 private:
@@ -72,6 +73,7 @@ private:
   boost::beast::flat_buffer buffer_;
   boost::asio::ip::tcp::resolver::results_type endpoints_;
   bool open_ = false;
+  std::uint64_t connects_ = 0;
 };
 
 }  // namespace faultline::probes
