@@ -95,11 +95,15 @@ public:
   }
 
   void start(clock::time_point at) {
-    ++tasks_;
+    tasks_ += 2;
     asio::co_spawn(executor_, run(at), [this](std::exception_ptr e) {
       log_stray(e);
       arrivals_over_ = true;
       wake_idle();
+      task_finished();
+    });
+    asio::co_spawn(executor_, sweep(), [this](std::exception_ptr e) {
+      log_stray(e);
       task_finished();
     });
   }
@@ -107,7 +111,8 @@ public:
   void stop() {
     asio::post(executor_, [this] {
       arrival_timer_.cancel();
-      wake_idle();
+      idle_.clear();
+      for (auto& slot : slots_) slot.wake.cancel();  // idle connections, and users thinking
     });
   }
 
@@ -123,11 +128,15 @@ public:
   }
 
 private:
+  // A connection (open model) or a virtual user (closed model) with its HTTP connection.
   struct connection_slot {
-    explicit connection_slot(const asio::any_io_executor& ex) : wake(ex) {}
+    connection_slot(const asio::any_io_executor& ex, const http_url& url) : wake(ex), http(ex, url) {}
     asio::steady_timer wake;
+    http_connection http;
     std::optional<clock::time_point> job;
+    clock::time_point deadline = clock::time_point::max();  // of the request in flight
   };
+  using slot_ref = std::list<connection_slot>::iterator;
 
   bool stopping() const { return owner_.stopping_; }
   const http_load_config& config() const { return owner_.config(); }
@@ -204,7 +213,7 @@ private:
     }
     pending_.push_back(intended);
     if (static_cast<std::int64_t>(slots_.size()) < max_connections_) {
-      slots_.emplace_back(executor_);
+      slots_.emplace_back(executor_, config().url);
       ++tasks_;
       asio::co_spawn(executor_, connection_loop(std::prev(slots_.end())), [this](std::exception_ptr e) {
         log_stray(e);
@@ -213,8 +222,24 @@ private:
     }
   }
 
-  asio::awaitable<void> connection_loop(std::list<connection_slot>::iterator slot) {
-    http_connection http(executor_, config().url);
+  // One timer for all requests in flight instead of one per socket operation: every few
+  // milliseconds, requests past their deadline are aborted (and come back as timeouts).
+  asio::awaitable<void> sweep() {
+    const auto every = std::clamp<nanoseconds>(config().timeout / 20, std::chrono::milliseconds(1), std::chrono::milliseconds(10));
+    asio::steady_timer tick(executor_);
+    while (!(arrivals_over_ && slots_.empty())) {
+      tick.expires_after(every);
+      co_await tick.async_wait(use_tuple);
+      const auto now = clock::now();
+      for (auto& slot : slots_)
+        if (slot.deadline <= now) {
+          slot.deadline = clock::time_point::max();
+          slot.http.abort();
+        }
+    }
+  }
+
+  asio::awaitable<void> connection_loop(slot_ref slot) {
     for (;;) {
       clock::time_point intended;
       if (slot->job) {
@@ -231,14 +256,15 @@ private:
         co_await slot->wake.async_wait(use_tuple);
         continue;
       }
-      co_await send(http, intended);
+      co_await send(*slot, intended);
     }
-    if (http.is_open()) --connections_open_;
-    http.close();
+    if (slot->http.is_open()) --connections_open_;
+    slot->http.close();
     slots_.erase(slot);
   }
 
-  asio::awaitable<void> send(http_connection& http, clock::time_point intended) {
+  asio::awaitable<void> send(connection_slot& slot, clock::time_point intended) {
+    auto& http = slot.http;
     const auto started = clock::now();
     if (started - intended >= config().timeout) {
       // Too late to be worth sending: it would time out anyway. Counted as the timeout it is.
@@ -252,7 +278,9 @@ private:
     const bool was_open = http.is_open();
     const auto connects = http.connects();
     ++in_flight_;
-    auto reply = co_await http.exchange(config().request, intended + config().timeout, false);
+    slot.deadline = intended + config().timeout;
+    auto reply = co_await http.exchange(config().request, clock::time_point::max(), false);
+    slot.deadline = clock::time_point::max();
     --in_flight_;
     ++completed_;
     connections_opened_ += http.connects() - connects;
@@ -273,7 +301,9 @@ private:
     auto running = std::make_shared<std::int64_t>(users);
     for (std::int64_t u = 0; u < users; ++u) {
       ++tasks_;
-      asio::co_spawn(executor_, user_loop(stage_end, stage.think_time), [this, running, &all_done](std::exception_ptr e) {
+      slots_.emplace_back(executor_, config().url);
+      asio::co_spawn(executor_, user_loop(std::prev(slots_.end()), stage_end, stage.think_time),
+                     [this, running, &all_done](std::exception_ptr e) {
         log_stray(e);
         if (--*running == 0) all_done.cancel();
         task_finished();
@@ -282,19 +312,18 @@ private:
     while (*running > 0) co_await all_done.async_wait(use_tuple);
   }
 
-  asio::awaitable<void> user_loop(clock::time_point until, nanoseconds think) {
-    http_connection http(executor_, config().url);
-    asio::steady_timer pause(executor_);
+  asio::awaitable<void> user_loop(slot_ref slot, clock::time_point until, nanoseconds think) {
     while (!stopping() && clock::now() < until) {
       if (!take_request()) break;
-      co_await send(http, clock::now());  // closed model: a user's request is due when it is sent
+      co_await send(*slot, clock::now());  // closed model: a user's request is due when it is sent
       if (think.count() > 0) {
-        pause.expires_at(std::min(until, clock::now() + think));
-        co_await pause.async_wait(use_tuple);
+        slot->wake.expires_at(std::min(until, clock::now() + think));
+        co_await slot->wake.async_wait(use_tuple);
       }
     }
-    if (http.is_open()) --connections_open_;
-    http.close();
+    if (slot->http.is_open()) --connections_open_;
+    slot->http.close();
+    slots_.erase(slot);
   }
 
   load_generator& owner_;
