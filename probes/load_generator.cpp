@@ -135,6 +135,7 @@ private:
     http_connection http;
     std::optional<clock::time_point> job;
     clock::time_point deadline = clock::time_point::max();  // of the request in flight
+    bool opening = false;  // a new pool connection whose first exchange has not ended
   };
   using slot_ref = std::list<connection_slot>::iterator;
 
@@ -212,8 +213,12 @@ private:
       return;
     }
     pending_.push_back(intended);
-    if (static_cast<std::int64_t>(slots_.size()) < max_connections_) {
+    // The pool grows by one connection at a time while requests wait: a burst of due requests
+    // (or a short pause of this thread) does not open a connection for each of them.
+    if (opening_ == 0 && static_cast<std::int64_t>(slots_.size()) < max_connections_) {
       slots_.emplace_back(executor_, config().url);
+      slots_.back().opening = true;
+      ++opening_;
       ++tasks_;
       asio::co_spawn(executor_, connection_loop(std::prev(slots_.end())), [this](std::exception_ptr e) {
         log_stray(e);
@@ -258,6 +263,10 @@ private:
       }
       co_await send(*slot, intended);
     }
+    if (slot->opening) {
+      slot->opening = false;
+      --opening_;
+    }
     if (slot->http.is_open()) --connections_open_;
     slot->http.close();
     slots_.erase(slot);
@@ -281,6 +290,10 @@ private:
     slot.deadline = intended + config().timeout;
     auto reply = co_await http.exchange(config().request, clock::time_point::max(), false);
     slot.deadline = clock::time_point::max();
+    if (slot.opening) {
+      slot.opening = false;
+      --opening_;
+    }
     --in_flight_;
     ++completed_;
     connections_opened_ += http.connects() - connects;
@@ -337,6 +350,7 @@ private:
   std::list<connection_slot> slots_;
   bool arrivals_over_ = false;
   int tasks_ = 0;
+  int opening_ = 0;  // new pool connections still on their first exchange
 
   std::atomic<std::uint64_t> connections_open_{0};
   std::atomic<std::uint64_t> connections_opened_{0};
