@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -81,12 +80,12 @@ http_load_config http_load_config::from(const params& p, load_shape shape) {
 
 // ---- worker ---------------------------------------------------------------------------------
 
-// One executor's share of the load. Everything here runs on the worker's strand; the counters
-// are atomics only so that stats() can read them from another thread.
+// One executor's share of the load. Everything here runs on the worker's executor, one handler
+// at a time; the counters are atomics only so that stats() can read them from another thread.
 class load_generator::worker {
 public:
   worker(load_generator& owner, asio::any_io_executor executor, int index, int count)
-      : owner_(owner), executor_(asio::make_strand(executor)), index_(index), count_(count), arrival_timer_(executor_) {
+      : owner_(owner), executor_(std::move(executor)), index_(index), count_(count), arrival_timer_(executor_) {
     const auto& c = owner_.config();
     if (c.connections > 0)
       max_connections_ = std::max<std::int64_t>(1, c.connections / count_ + (index_ < c.connections % count_ ? 1 : 0));
@@ -340,7 +339,7 @@ private:
   }
 
   load_generator& owner_;
-  asio::strand<asio::any_io_executor> executor_;
+  asio::any_io_executor executor_;  // runs one handler at a time (see load_generator.hpp)
   const int index_;
   const int count_;
   std::int64_t max_connections_ = 0;

@@ -56,7 +56,8 @@ struct load_stats {
 
 class load_generator {
 public:
-  // One worker per executor; give each its own io_context thread for more throughput.
+  // One worker per executor. An executor must run one handler at a time: an io_context run by
+  // one thread (one per worker for more throughput), or a strand.
   load_generator(std::vector<boost::asio::any_io_executor> executors, std::shared_ptr<const http_load_config> config,
                  timeline::recorder series);
   ~load_generator();
