@@ -37,7 +37,8 @@ sleep 1
 echo "RESULT probe $(netem_tool probe | head -n1)"
 
 tree_text() { ip netns exec a /usr/sbin/tc qdisc show dev va; ip netns exec a /usr/sbin/tc class show dev va; ip netns exec a /usr/sbin/tc filter show dev va; }
-tree() { tree_text | md5sum | cut -c1-12; }
+# htb's direct_packets_stat is a counter, not configuration
+tree() { tree_text | sed 's/direct_packets_stat [0-9]*//' | md5sum | cut -c1-12; }
 # rtt HOST PORT: "<median ms> <replies>" of 50 datagrams sent 5 ms apart from namespace a
 rtt() { ip netns exec a netem_tool udp-rtt "$1" "$2" 50 5 | sed -n 's/.*received=\([0-9]*\) median_ms=\([0-9.-]*\).*/\2 \1/p'; }
 # field KEY "<ms> <replies>": KEY_ms=<ms> KEY_received=<replies>

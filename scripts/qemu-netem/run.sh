@@ -104,7 +104,7 @@ done
 console="$work/console.log"
 echo "qemu-netem: booting $kver under qemu (TCG); console in $console"
 set +e
-timeout 300 qemu-system-x86_64 -accel tcg -nographic -m 1G -smp 1 -no-reboot \
+timeout 300 qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -nographic -m 1G -smp 1 -no-reboot \
   -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" </dev/null >"$console" 2>"$work/qemu.err"
 status=$?
