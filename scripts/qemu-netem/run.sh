@@ -22,6 +22,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$work" ] && [ -x "$tool" ] || { echo "usage: $0 --work-dir DIR --tool PATH/netem_tool" >&2; exit 2; }
 
+started=$SECONDS
+phase() { echo "qemu-netem: [$((SECONDS - started))s] $*"; }
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "qemu-netem: $*" >&2; exit 1; }
 
@@ -46,7 +48,7 @@ if [ -z "$vmlinuz" ]; then
     pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
   fi
   [ -n "$pkg" ] || fail "apt does not know linux-image-amd64; run apt-get update"
-  echo "qemu-netem: downloading $pkg with apt"
+  phase "downloading $pkg with apt"
   (cd "$cache" && rm -f ./*.deb && apt-get download "$pkg" >/dev/null 2>"$cache/download.log") \
     || fail "apt-get download $pkg failed: $(tail -n2 "$cache/download.log")"
   deb=$(ls "$cache"/*.deb | head -n1)
@@ -60,6 +62,7 @@ kver=${vmlinuz##*/vmlinuz-}
 moddir="$cache/lib/modules/$kver"
 
 # 2. The initramfs.
+phase "building the initramfs"
 root="$work/initramfs"
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,modules,etc,run,tmp,proc,sys,dev}
@@ -102,7 +105,7 @@ done
 
 # 3. Boot. The guest powers off when done; the timeout only guards against a hang.
 console="$work/console.log"
-echo "qemu-netem: booting $kver under qemu (TCG); console in $console"
+phase "booting $kver under qemu (TCG); console in $console"
 set +e
 timeout 300 qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -nographic -m 1G -smp 1 -no-reboot \
   -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
@@ -116,4 +119,5 @@ fi
 grep -E "^(GUEST|RESULT|ERROR|CAPABILITY)" "$console" | tr -d '\r' || true
 
 # 4. The verdict, from the console alone.
+phase "guest powered off; checking its results"
 "$tool" check "$console"
