@@ -3,6 +3,7 @@
 // and the console check of the real-kernel lane (scripts/qemu-netem). Runs on the host and inside
 // the qemu guest.
 //
+//   netem_tool [--netns NAME] COMMAND ...   (COMMAND runs inside /run/netns/NAME)
 //   netem_tool probe
 //   netem_tool inject EXPERIMENT STEP --state FILE [--hold]
 //   netem_tool recover --state FILE
@@ -21,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -304,6 +307,8 @@ int check(const std::string& log_file) {
   c.expect_equal("htb_tree", "tree_before", "tree_after");
   c.expect(c.field("recover", "during_differs") == "1", "killed run: the fault was left behind by SIGKILL");
   c.expect_equal("recover", "tree_before", "tree_after");
+  c.expect(c.field("faultline_recover", "during_differs") == "1", "faultline run killed by SIGKILL: its fault was left behind");
+  c.expect_equal("faultline_recover", "tree_before", "tree_after");
   c.expect(c.field("changed_root", "revert_refused") == "1", "changed root: revert refuses with a clear message");
   c.expect(c.field("changed_root", "foreign_kept") == "1", "changed root: the other qdisc is left alone");
   c.expect(c.field("done", "ok") == "1", "the guest ran to the end");
@@ -315,6 +320,15 @@ int check(const std::string& log_file) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "--netns") {  // cheaper than `ip netns exec` under emulation
+    int fd = open(("/run/netns/" + args[1]).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+      std::cout << "ERROR cannot enter netns " << args[1] << ": " << strerror(errno) << std::endl;
+      return 1;
+    }
+    close(fd);
+    args.erase(args.begin(), args.begin() + 2);
+  }
   try {
     if (args.size() == 1 && args[0] == "probe") {
       auto why = faults::network::netem_unavailable_reason();
@@ -338,7 +352,7 @@ int main(int argc, char** argv) {
     std::cout << "ERROR " << e.what() << std::endl;
     return 1;
   }
-  std::cerr << "usage: netem_tool probe | inject EXPERIMENT STEP --state FILE [--hold] | recover --state FILE | udp-echo PORT... | "
+  std::cerr << "usage: netem_tool [--netns NAME] probe | inject EXPERIMENT STEP --state FILE [--hold] | recover --state FILE | udp-echo PORT... | "
                "udp-rtt HOST PORT COUNT INTERVAL_MS | check CONSOLE_LOG\n";
   return 2;
 }
