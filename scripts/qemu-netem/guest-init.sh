@@ -125,33 +125,23 @@ diff /tmp/htb-before.txt /tmp/htb-after.txt && say "htb tree text identical"
 D=0; [ "$HD" != "$H0" ] && D=1
 echo "RESULT htb_tree during_differs=$D tree_before=$H0 tree_after=$(tree)"
 
-# a run killed with SIGKILL leaves the fault; recovery from the state file restores the tree
+# a run killed with SIGKILL leaves the fault; `faultline recover` restores the tree from the state file
 inject killed
 kill -KILL $HOLDER; wait $HOLDER 2>/dev/null
 HK=$(tree)
 say "after SIGKILL: $(tc -n a qdisc show dev va | head -n1)"
-say "recover: $(netem_tool recover --state $STATE 2>&1 | tail -n1)"
+say "faultline recover: $(faultline recover --state-file $STATE 2>&1 | tr '\n' ' ')"
 D=0; [ "$HK" != "$H0" ] && D=1
 echo "RESULT recover during_differs=$D tree_before=$H0 tree_after=$(tree)"
-
-# the same with the real runner: `faultline run` killed with SIGKILL, then `faultline recover`
-FAULTLINE_STATE_FILE=/tmp/run-state.json faultline run /killed-run.yaml > /tmp/run.out 2>&1 &
-RUN=$!
-for i in $(seq 1 300); do tc -n a qdisc show dev va | grep -q netem && break; sleep 0.1; done
-HK=$(tree)
-kill -KILL $RUN; wait $RUN 2>/dev/null
-say "faultline run (killed): $(tr '\n' ' ' < /tmp/run.out | tail -c 400)"
-say "faultline recover: $(FAULTLINE_STATE_FILE=/tmp/run-state.json faultline recover 2>&1 | tr '\n' ' ')"
-D=0; [ "$HK" != "$H0" ] && D=1
-echo "RESULT faultline_recover during_differs=$D tree_before=$H0 tree_after=$(tree)"
 
 # someone replaces the root while the fault runs: revert and recover refuse and leave it alone
 inject changed_root
 tc -n a qdisc replace dev va root handle 77: tbf rate 10mbit burst 32kb latency 50ms
 revert
 R=0; [ "$REVERT_STATUS" != 0 ] && grep -q 'changed since faultline injected' /tmp/inject.out && R=1
-netem_tool recover --state $STATE > /tmp/recover.out 2>&1
+faultline recover --state-file $STATE > /tmp/recover.out 2>&1 && R=0  # must fail (exit 4) and say why
 grep -q 'changed since faultline injected' /tmp/recover.out || R=0
+say "faultline recover: $(tr '\n' ' ' < /tmp/recover.out | head -c 300)"
 K=0; tc -n a qdisc show dev va | grep -q 'tbf 77: root' && K=1
 echo "RESULT changed_root revert_refused=$R foreign_kept=$K"
 

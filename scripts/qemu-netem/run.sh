@@ -71,7 +71,7 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,modules,etc,run,tmp,proc,sys,dev}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$here/guest-init.sh" "$root/init"
-cp "$here/lane.yaml" "$here/killed-run.yaml" "$root/"
+cp "$here/lane.yaml" "$root/"
 
 # modules, dependencies first (modinfo reads them from the .ko files, no depmod needed)
 declare -A placed=()
