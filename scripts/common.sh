@@ -17,6 +17,7 @@ FAULTLINE_PACKAGES=(
   redis-server postgresql postgresql-contrib
   iproute2 iptables nftables procps curl
   libxml2-utils
+  qemu-system-x86 busybox-static cpio kmod
 )
 
 # ensure_packages PKG... : apt-get install only what is missing (idempotent).
