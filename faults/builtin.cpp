@@ -1,4 +1,5 @@
 #include "faults/fault.hpp"
+#include "faults/process/process_faults.hpp"
 #include "faults/proxy/toxic_types.hpp"
 
 namespace faultline::faults {
@@ -6,6 +7,7 @@ namespace faultline::faults {
 // Each family adds its types here, in one place, so `faultline list` and the loader see them all.
 void register_builtin_faults(fault_registry& registry) {
   for (auto& type : proxy::toxic_fault_types()) registry.add(std::move(type));
+  for (auto& type : process::process_fault_types()) registry.add(std::move(type));
 }
 
 }  // namespace faultline::faults
