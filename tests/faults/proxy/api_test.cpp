@@ -231,7 +231,7 @@ TEST_CASE("the daemon refuses bad input with exit code 2 and a message naming th
   auto dir = std::filesystem::temp_directory_path() / ("faultline-bad-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {FAULTLINE_BINARY, "proxy"});
+    args.insert(args.begin(), {faultline_binary(), "proxy"});
     auto pid = spawn(args, dir / "out.log");
     auto code = wait_for(pid, std::chrono::seconds(20));
     return std::pair{code, slurp(dir / "out.log")};

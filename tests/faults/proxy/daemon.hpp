@@ -3,6 +3,8 @@
 // prints the address it bound), stopped by its PID with SIGTERM (SIGKILL after 5 s), and a
 // small blocking HTTP client for its API.
 
+#include "tests/support/command.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -75,7 +77,7 @@ public:
   explicit daemon_process(std::vector<std::string> extra = {}) {
     dir_ = std::filesystem::temp_directory_path() / ("faultline-proxy-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
     std::filesystem::create_directories(dir_);
-    std::vector<std::string> argv{FAULTLINE_BINARY, "proxy", "--api", "127.0.0.1:0"};
+    std::vector<std::string> argv{faultline_binary(), "proxy", "--api", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid_ = spawn(argv, log());
     const std::string marker = "control API on http://";

@@ -9,6 +9,7 @@
 #include "faults/proxy/slicer.hpp"
 #include "faults/proxy/slow_close.hpp"
 #include "faults/proxy/timeout.hpp"
+#include "tests/faults/proxy/line_protocol.hpp"
 #include "tests/faults/proxy/loopback.hpp"
 
 #include <catch2/catch.hpp>
@@ -321,4 +322,45 @@ TEST_CASE("an unreachable upstream closes the client and is counted", "[faults][
   auto [got, ec] = read_to_end(s);
   CHECK(got.empty());
   CHECK(eventually([&] { return set.stats("dead").upstream_connect_failures_total == 1; }));
+}
+
+TEST_CASE("a protocol registered with the set owns its connections and receives message-level toxics", "[faults][proxy]") {
+  loopback_server echo(loopback_server::mode::echo);
+  auto protocols = std::make_shared<fp::protocol_registry>();
+  fp::register_builtin_protocols(*protocols);
+  protocols->add(std::make_shared<line_protocol>());
+  fp::proxy_set::options o;
+  o.protocols = protocols;
+  fp::proxy_set set(o);
+  fp::proxy_config c{"lines", "127.0.0.1:0", echo.address(), true, "line"};
+  auto info = set.add(c);
+  CHECK(info.protocol == "line");
+  // A message-level toxic needs a proxy of its protocol.
+  add_proxy(set, "plain", echo.address());
+  CHECK_THROWS_WITH(set.add_toxic("plain", spec(std::make_shared<answer_line>("PING", "+PONG"), direction::upstream, "ping")),
+                    "toxic type 'answer_line' needs a proxy with protocol line, but proxy 'plain' has protocol tcp");
+
+  asio::io_context ioc;
+  auto s = connect_to(ioc, info.listen);  // connected before the toxic: live sessions get it too
+  REQUIRE(eventually([&] { return set.stats("lines").connections_active == 1; }));
+  auto t = set.add_toxic("lines", spec(std::make_shared<answer_line>("PING", "+PONG"), direction::upstream, "ping"));
+  set.add_toxic("lines", spec(std::make_shared<fp::latency_toxic>(20ms, 0ms), direction::downstream, "slow"));
+  boost::system::error_code ec;
+  // Toxic changes reach live connections on their own thread: ask until the answer changes.
+  auto ping_until = [&](const std::string& wanted) {
+    for (int i = 0; i < 200; ++i) {
+      asio::write(s, asio::buffer(std::string("PING\n")));
+      auto got = read_exactly(s, 5, ec);
+      if (got == "PING\n" && wanted != got) continue;  // the server's echo: not applied yet
+      if (got == "+PONG") got += read_exactly(s, 1, ec);
+      return got == wanted;
+    }
+    return false;
+  };
+  CHECK(ping_until("+PONG\n"));  // answered by the session itself, through the latency toxic
+  CHECK(t.counters->snapshot().chunks_in_total >= 1);
+  asio::write(s, asio::buffer(std::string("GET a\n")));
+  CHECK(read_exactly(s, 6, ec) == "GET a\n");  // other lines reach the server, which echoes them
+  set.remove_toxic("lines", "ping");
+  CHECK(ping_until("PING\n"));  // now the server answers
 }
