@@ -2,6 +2,7 @@
 #include "faults/netem/netem_engine.hpp"
 #include "faults/netem/network_fault.hpp"
 #include "faults/process/process_faults.hpp"
+#include "faults/protocol/protocol_faults.hpp"
 #include "faults/proxy/toxic_types.hpp"
 
 namespace faultline::faults {
@@ -11,6 +12,7 @@ void register_builtin_faults(fault_registry& registry) {
   for (auto& type : proxy::toxic_fault_types()) registry.add(std::move(type));
   registry.add(network::network_fault_type({network::netem_engine_kind()}));
   for (auto& type : process::process_fault_types()) registry.add(std::move(type));
+  for (auto& type : protocol::protocol_fault_types()) registry.add(std::move(type));
 }
 
 }  // namespace faultline::faults

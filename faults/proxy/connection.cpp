@@ -40,6 +40,7 @@ void connection::start(const std::vector<toxic_entry>& toxics, std::shared_ptr<c
     asio::co_spawn(executor_, read_loop(self, d), log_exception(std::string("proxy reader ") + to_string(d)));
     asio::co_spawn(executor_, write_loop(self, d), log_exception(std::string("proxy writer ") + to_string(d)));
   }
+  tell_session_toxics();
 }
 
 void connection::add_toxic(const toxic_entry& t) {
@@ -54,7 +55,24 @@ void connection::remove_toxic(std::uint64_t id, direction d) {
   if (!done_) link_for(d).remove(id);
 }
 
-void connection::set_message_toxics(std::shared_ptr<const message_toxic_list> list) { message_toxics_ = std::move(list); }
+void connection::set_message_toxics(std::shared_ptr<const message_toxic_list> list) {
+  message_toxics_ = std::move(list);
+  tell_session_toxics();
+}
+
+void connection::tell_session_toxics() {
+  if (done_) return;
+  try {
+    session_->on_message_toxics(*this);
+  } catch (const std::exception& e) {
+    proxy_log()->error("session failed on a toxic change: {}; resetting the connection", e.what());
+    reset();
+  }
+}
+
+void connection::pause_reading(direction d, bool paused) {
+  if (!done_) link_for(d).pause_reader(paused);
+}
 
 asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, direction d) {
   auto& source = d == direction::upstream ? *self->client_ : *self->server_;

@@ -63,6 +63,7 @@ private:
   link& link_for(direction d) { return d == direction::upstream ? *upstream_ : *downstream_; }
   void on_alarm();
   void finish(bool abortive);
+  void tell_session_toxics();
 
   // link::owner
   void close_connection() override { close(); }
@@ -78,6 +79,7 @@ private:
   void call_at(time_point at, std::function<void(session_io&)> fn) override;
   const message_toxic_list& message_toxics() const override { return *message_toxics_; }
   std::mt19937_64& random() override { return random_; }
+  void pause_reading(direction d, bool paused) override;
 
   boost::asio::any_io_executor executor_;
   settings settings_;

@@ -243,6 +243,11 @@ std::optional<time_point> link::next_due() const {
   return next;
 }
 
+void link::pause_reader(bool paused) {
+  reader_paused_ = paused;
+  release_space();
+}
+
 void link::release_space() {
   if (reader_waiting_ && !over_limit()) space_wake_.notify();
 }

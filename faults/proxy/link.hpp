@@ -68,7 +68,8 @@ public:
   void pump();           // releases whatever is due
   std::optional<time_point> next_due() const;
 
-  bool over_limit() const { return queued_ >= limit_; }
+  bool over_limit() const { return queued_ >= limit_ || reader_paused_; }
+  void pause_reader(bool paused);  // the session holds enough: the reader waits as if over the limit
   boost::asio::awaitable<void> wait_for_space();  // the reader's back-pressure
   boost::asio::awaitable<void> write_loop();      // the writer; ends after stop()
   void stop();
@@ -100,6 +101,7 @@ private:
   async_event writer_wake_;
   async_event space_wake_;
   bool reader_waiting_ = false;
+  bool reader_paused_ = false;
   bool writer_waiting_ = false;
   bool stopped_ = false;
   bool finished_ = false;

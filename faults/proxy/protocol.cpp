@@ -1,5 +1,7 @@
 #include "faults/proxy/protocol.hpp"
 
+#include "faults/protocol/protocol_faults.hpp"
+
 #include <stdexcept>
 
 namespace faultline::proxy {
@@ -32,7 +34,7 @@ std::vector<std::string> protocol_registry::names() const {
 
 void register_builtin_protocols(protocol_registry& registry) {
   registry.add(std::make_shared<tcp_protocol>());
-  // faults/protocol adds postgres and redis here.
+  faultline::protocol::register_protocols(registry);  // postgres, redis
 }
 
 }  // namespace faultline::proxy

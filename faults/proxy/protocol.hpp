@@ -52,6 +52,9 @@ public:
   virtual void call_at(time_point at, std::function<void(session_io&)> fn) = 0;
   virtual const message_toxic_list& message_toxics() const = 0;
   virtual std::mt19937_64& random() = 0;
+  // Stops (true) or resumes (false) reading from the side that sends in direction d: the
+  // back-pressure of a session that holds messages, so what it holds stays bounded.
+  virtual void pause_reading(direction d, bool paused) = 0;
 
 protected:
   ~session_io() = default;
@@ -65,6 +68,10 @@ public:
   virtual void on_data(direction d, chunk c, session_io& io) = 0;
   // The side sending in direction d closed its half. Default: pass the end on.
   virtual void on_eof(direction d, session_io& io) { io.end(d); }
+  // The connection started, or the proxy's message toxics changed (io.message_toxics() has the
+  // new list). Lets a session act without waiting for data (an outage resets idle connections)
+  // and pass on at once what it held for a toxic that is gone. Default: nothing.
+  virtual void on_message_toxics(session_io& io) { (void)io; }
 };
 
 class protocol {

@@ -44,6 +44,9 @@ nlohmann::json toxic_stats::to_json() const {
       {"delay_ns_total", delay_ns_total},
       {"links_affected_total", links_affected_total},
       {"links_total", links_total},
+      {"messages_affected_total", messages_affected_total},
+      {"messages_matched_total", messages_matched_total},
+      {"messages_total", messages_total},
   };
 }
 
@@ -62,6 +65,9 @@ toxic_stats toxic_counters::snapshot() const {
   s.delay_ns_total = delay_ns_total.load(r);
   s.links_affected_total = links_affected_total.load(r);
   s.links_total = links_total.load(r);
+  s.messages_affected_total = messages_affected_total.load(r);
+  s.messages_matched_total = messages_matched_total.load(r);
+  s.messages_total = messages_total.load(r);
   return s;
 }
 

@@ -32,6 +32,11 @@ struct toxic_stats {
   std::uint64_t delay_ns_total = 0;            // sum of the delays of delayed chunks
   std::uint64_t links_affected_total = 0;      // links where toxicity chose to apply the toxic
   std::uint64_t links_total = 0;               // links the toxic was offered to
+  // Message-level toxics (protocol sessions): queries or commands the toxic saw, those its match
+  // selected, and those it acted on (after its toxicity).
+  std::uint64_t messages_affected_total = 0;
+  std::uint64_t messages_matched_total = 0;
+  std::uint64_t messages_total = 0;
 
   nlohmann::json to_json() const;
 };
@@ -50,6 +55,9 @@ struct toxic_counters {
   std::atomic<std::uint64_t> delay_ns_total{0};
   std::atomic<std::uint64_t> links_affected_total{0};
   std::atomic<std::uint64_t> links_total{0};
+  std::atomic<std::uint64_t> messages_affected_total{0};
+  std::atomic<std::uint64_t> messages_matched_total{0};
+  std::atomic<std::uint64_t> messages_total{0};
 
   toxic_stats snapshot() const;
 };

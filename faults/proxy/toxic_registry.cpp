@@ -1,5 +1,7 @@
 #include "faults/proxy/toxic_registry.hpp"
 
+#include "faults/protocol/protocol_faults.hpp"
+
 #include "faults/proxy/bandwidth.hpp"
 #include "faults/proxy/blackhole.hpp"
 #include "faults/proxy/latency.hpp"
@@ -115,7 +117,7 @@ void register_builtin_toxics(toxic_registry& registry) {
                   return make<blackhole_toxic>();
                 }});
   registry.add({"noop", "pass everything untouched", "", [](const nlohmann::json&) { return make<noop_toxic>(); }});
-  // faults/protocol registers its message-level toxics here.
+  faultline::protocol::register_message_toxics(registry);  // pg_*, redis_*
 }
 
 }  // namespace faultline::proxy

@@ -1,0 +1,324 @@
+#include "faults/protocol/redis/redis_session.hpp"
+
+#include "faults/protocol/message_toxic.hpp"
+#include "faults/protocol/redis/redis_toxics.hpp"
+#include "faults/protocol/redis/resp.hpp"
+#include "faults/protocol/reply_queue.hpp"
+#include "faults/proxy/log.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace faultline::protocol::redis {
+namespace {
+
+using proxy::direction;
+using proxy::time_point;
+constexpr auto relaxed = std::memory_order_relaxed;
+
+using config_ptr = std::shared_ptr<const proxy::toxic_config>;
+using counters_ptr = std::shared_ptr<proxy::toxic_counters>;
+
+void append(proxy::byte_buffer& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
+std::string_view view(const proxy::byte_buffer& b) { return {b.data(), b.size()}; }
+
+// A command waiting for its reply.
+struct slot {
+  struct delayer {
+    config_ptr toxic;
+    counters_ptr counters;
+    proxy::duration delay{};
+  };
+  bool local = false;          // answered by the session with `answer`
+  proxy::byte_buffer answer;
+  counters_ptr answer_counters;  // of the toxic that answered
+  std::vector<delayer> delays;
+  bool passthrough = false;  // the server's replies from this one on pass through unread
+  int hello = 0;             // HELLO n: the protocol version once the server accepts
+  bool started = false;
+  time_point release_at{};
+};
+
+struct reply_target {
+  time_point at{};
+  config_ptr holder;
+};
+
+class redis_session final : public proxy::session {
+public:
+  void on_data(direction d, proxy::chunk c, proxy::session_io& io) override {
+    if (c.what != proxy::chunk::kind::data || cut_) return;
+    std::string_view data(c.bytes.data(), c.bytes.size());
+    if (d == direction::upstream) {
+      from_client(data, io);
+      flush_to_server(io);
+    } else {
+      from_server(data, io);
+    }
+    flush_replies(io);
+  }
+
+  void on_eof(direction d, proxy::session_io& io) override {
+    if (d == direction::upstream) {
+      flush_to_server(io);
+      io.end(direction::upstream);
+    } else {
+      flush_replies(io);
+      replies_.push_end(io);
+    }
+  }
+
+  void on_message_toxics(proxy::session_io& io) override {
+    if (cut_) return;
+    for (const auto& t : io.message_toxics()) {
+      auto outage = std::dynamic_pointer_cast<const redis_outage_toxic>(t.config);
+      if (!outage || std::find(outages_seen_.begin(), outages_seen_.end(), t.config) != outages_seen_.end()) continue;
+      outages_seen_.push_back(t.config);  // rolled once per connection, not again on every change
+      t.counters->messages_total.fetch_add(1, relaxed);
+      t.counters->messages_matched_total.fetch_add(1, relaxed);
+      if (!roll(t.toxicity, io.random())) continue;
+      t.counters->messages_affected_total.fetch_add(1, relaxed);
+      (outage->reset() ? t.counters->connections_reset_total : t.counters->connections_closed_total).fetch_add(1, relaxed);
+      cut_ = true;
+      if (outage->reset()) io.reset();
+      else io.close();
+      return;
+    }
+    replies_.release_orphans(io);
+  }
+
+private:
+  // ---- client -> server -------------------------------------------------------------------
+
+  void from_client(std::string_view data, proxy::session_io& io) {
+    auto sink = [this](std::string_view bytes) {
+      if (forward_current_) append(to_server_, bytes);
+    };
+    while (!data.empty()) {
+      if (client_passthrough_) {
+        append(to_server_, data);
+        return;
+      }
+      switch (reader_.feed(data, sink)) {
+        case command_reader::status::more: return;
+        case command_reader::status::invalid: {
+          // The server answers with a protocol error and closes; from here on nothing is read.
+          append(to_server_, view(reader_.raw()));
+          reader_.reset();
+          client_passthrough_ = true;
+          slot s;
+          s.passthrough = true;
+          push_slot(std::move(s), io);
+          proxy::proxy_log()->debug("redis session passes the rest of a connection through: the client sent what is not RESP");
+          break;
+        }
+        case command_reader::status::limit:
+          decide(io);
+          if (forward_current_) append(to_server_, view(reader_.raw()));
+          reader_.release();
+          break;
+        case command_reader::status::done:
+          if (!decided_) decide(io);
+          if (forward_current_ && reader_.retaining()) append(to_server_, view(reader_.raw()));
+          if (passthrough_after_) client_passthrough_ = true;
+          reader_.reset();
+          decided_ = false;
+          forward_current_ = true;
+          passthrough_after_ = false;
+          break;
+      }
+    }
+  }
+
+  // What happens to the command being read: which toxics act on it, whether it goes to the
+  // server, and what the session must know about it later.
+  void decide(proxy::session_io& io) {
+    decided_ = true;
+    forward_current_ = true;
+    const auto& args = reader_.args();
+    if (args.empty()) return;  // an empty command: Redis ignores it, and so do we
+    const auto name = upper(args[0]);
+    slot s;
+    const bool whole = reader_.retaining();  // every argument was read
+    for (const auto& t : io.message_toxics()) {
+      auto c = std::dynamic_pointer_cast<const command_toxic>(t.config);
+      if (!c) continue;
+      t.counters->messages_total.fetch_add(1, relaxed);
+      if (!c->match().matches(args)) continue;
+      t.counters->messages_matched_total.fetch_add(1, relaxed);
+      if (!roll(t.toxicity, io.random())) continue;
+      if (auto d = std::dynamic_pointer_cast<const redis_delay_toxic>(c)) {
+        s.delays.push_back({t.config, t.counters, jittered(d->delay(), d->jitter(), io.random())});
+        continue;
+      }
+      if (s.local || in_multi_) continue;  // one answer per command; none inside MULTI (see the header)
+      if (auto e = std::dynamic_pointer_cast<const redis_error_toxic>(c)) {
+        s.answer = error_reply(e->line());
+      } else if (std::dynamic_pointer_cast<const redis_miss_toxic>(c) && whole) {
+        s.answer = miss_reply(args, resp_);
+      }
+      if (!s.answer.empty()) {
+        s.local = true;
+        s.answer_counters = t.counters;
+      }
+    }
+    if (s.local) {
+      forward_current_ = false;
+      push_slot(std::move(s), io);
+      return;
+    }
+    if (name == "MULTI") in_multi_ = true;
+    if (name == "EXEC" || name == "DISCARD" || name == "RESET") in_multi_ = false;
+    if (name == "HELLO" && args.size() >= 2) {
+      int v = 0;
+      auto [end, ec] = std::from_chars(args[1].data(), args[1].data() + args[1].size(), v);
+      if (ec == std::errc() && end == args[1].data() + args[1].size()) s.hello = v;
+    }
+    if (name == "SUBSCRIBE" || name == "PSUBSCRIBE" || name == "SSUBSCRIBE" || name == "MONITOR" ||
+        (name == "CLIENT" && args.size() >= 2 && upper(args[1]) == "REPLY")) {
+      s.passthrough = true;  // replies no longer answer one command each
+      passthrough_after_ = true;
+    }
+    push_slot(std::move(s), io);
+  }
+
+  void push_slot(slot s, proxy::session_io& io) {
+    slots_.push_back(std::move(s));
+    if (slots_.size() == 1) advance(io);
+  }
+
+  // ---- server -> client -------------------------------------------------------------------
+
+  void from_server(std::string_view data, proxy::session_io& io) {
+    auto sink = [this, &io](std::string_view bytes) { send_reply(bytes, target_.at, target_.holder, io); };
+    while (!data.empty() && !cut_) {
+      if (server_passthrough_) {
+        send_reply(data, {}, nullptr, io);
+        return;
+      }
+      if (!reader_of_replies_.in_value() && !in_reply_) start_reply(data.front(), io);
+      if (server_passthrough_) continue;
+      in_reply_ = true;
+      switch (reader_of_replies_.feed(data, sink)) {
+        case reply_reader::status::more: return;
+        case reply_reader::status::invalid:
+          server_passthrough_ = true;
+          proxy::proxy_log()->debug("redis session passes the rest of a connection through: the server sent what is not RESP");
+          break;
+        case reply_reader::status::push:  // answers no command
+          in_reply_ = false;
+          break;
+        case reply_reader::status::reply:
+          in_reply_ = false;
+          if (answering_) {
+            answering_ = false;
+            auto& front = slots_.front();
+            if (front.hello && reader_of_replies_.type() != '-') resp_ = front.hello;
+            slots_.pop_front();
+            advance(io);
+          }
+          break;
+      }
+    }
+  }
+
+  // A server value begins with `first`: which command it answers and when it may go out.
+  void start_reply(char first, proxy::session_io& io) {
+    target_ = {};
+    answering_ = false;
+    if (first == '>' || slots_.empty()) return;  // a push, or a reply nobody asked for (e.g. max clients)
+    auto& front = slots_.front();
+    if (front.passthrough) {
+      server_passthrough_ = true;
+      return;
+    }
+    answering_ = true;
+    if (!front.started) {
+      front.started = true;
+      front.release_at = start_delays(front, io);
+    }
+    target_ = {front.release_at, front.delays.empty() ? nullptr : front.delays.front().toxic};
+  }
+
+  static time_point start_delays(const slot& s, proxy::session_io& io) {
+    if (s.delays.empty()) return {};
+    proxy::duration total{};
+    for (const auto& d : s.delays) {
+      d.counters->messages_affected_total.fetch_add(1, relaxed);
+      d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), relaxed);
+      total += d.delay;
+    }
+    return io.now() + total;
+  }
+
+  // Sends the answers the session made once every reply before them went.
+  void advance(proxy::session_io& io) {
+    while (!slots_.empty() && slots_.front().local) {
+      auto s = std::move(slots_.front());
+      slots_.pop_front();
+      s.answer_counters->messages_affected_total.fetch_add(1, relaxed);
+      auto at = start_delays(s, io);
+      send_reply(view(s.answer), at, s.delays.empty() ? nullptr : s.delays.front().toxic, io);
+    }
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  void send_reply(std::string_view bytes, time_point at, const config_ptr& holder, proxy::session_io& io) {
+    if (bytes.empty()) return;
+    if (!piece_.empty() && (piece_at_ != at || piece_holder_ != holder)) flush_replies(io);
+    piece_at_ = at;
+    piece_holder_ = holder;
+    append(piece_, bytes);
+  }
+
+  void flush_replies(proxy::session_io& io) {
+    if (piece_.empty() || cut_) {
+      piece_.clear();
+      return;
+    }
+    replies_.push(io, std::exchange(piece_, proxy::byte_buffer()), piece_at_, std::exchange(piece_holder_, nullptr));
+  }
+
+  void flush_to_server(proxy::session_io& io) {
+    if (to_server_.empty() || cut_) {
+      to_server_.clear();
+      return;
+    }
+    io.forward(direction::upstream, {proxy::chunk::kind::data, std::exchange(to_server_, proxy::byte_buffer()), io.now()});
+  }
+
+  command_reader reader_;
+  bool decided_ = false;
+  bool forward_current_ = true;
+  bool passthrough_after_ = false;
+  bool client_passthrough_ = false;
+  bool in_multi_ = false;
+  int resp_ = 2;
+  proxy::byte_buffer to_server_;
+
+  std::deque<slot> slots_;
+  reply_reader reader_of_replies_;
+  bool in_reply_ = false;
+  bool answering_ = false;  // the value being read answers slots_.front()
+  bool server_passthrough_ = false;
+  reply_target target_;
+
+  std::vector<config_ptr> outages_seen_;
+  bool cut_ = false;
+
+  proxy::byte_buffer piece_;
+  time_point piece_at_{};
+  config_ptr piece_holder_;
+  reply_queue replies_;
+};
+
+}  // namespace
+
+std::unique_ptr<proxy::session> redis_protocol::open_session() const { return std::make_unique<redis_session>(); }
+
+}  // namespace faultline::protocol::redis

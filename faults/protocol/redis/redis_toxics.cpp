@@ -1,0 +1,225 @@
+#include "faults/protocol/redis/redis_toxics.hpp"
+
+#include "faults/protocol/message_toxic.hpp"
+#include "faults/protocol/redis/resp.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
+
+namespace faultline::protocol::redis {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+namespace {
+
+bool in(const std::string& name, std::initializer_list<std::string_view> names) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+std::vector<std::size_t> key_positions(const std::vector<std::string>& args) {
+  std::vector<std::size_t> out;
+  if (args.size() < 2) return out;
+  const auto name = upper(args[0]);
+  if (in(name, {"PING", "ECHO", "AUTH", "HELLO", "SELECT", "INFO", "CLIENT", "CONFIG", "DBSIZE", "FLUSHDB", "FLUSHALL", "MULTI",
+                "EXEC", "DISCARD", "QUIT", "RESET", "COMMAND", "SCAN", "KEYS", "RANDOMKEY", "TIME", "SUBSCRIBE", "PSUBSCRIBE",
+                "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "PUBLISH", "SPUBLISH", "PUBSUB", "SCRIPT", "FUNCTION",
+                "SAVE", "BGSAVE", "BGREWRITEAOF", "LASTSAVE", "MONITOR", "SLOWLOG", "LATENCY", "WAIT", "ROLE", "REPLICAOF",
+                "SLAVEOF", "DEBUG", "SHUTDOWN", "CLUSTER", "READONLY", "READWRITE", "SWAPDB", "ACL", "MODULE", "LOLWUT"}))
+    return out;
+  if (in(name, {"MGET", "EXISTS", "DEL", "UNLINK", "TOUCH", "WATCH", "SINTER", "SUNION", "SDIFF", "PFCOUNT", "PFMERGE"})) {
+    for (std::size_t i = 1; i < args.size(); ++i) out.push_back(i);
+  } else if (in(name, {"MSET", "MSETNX"})) {
+    for (std::size_t i = 1; i < args.size(); i += 2) out.push_back(i);
+  } else if (in(name, {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"})) {
+    std::size_t n = 0;
+    if (args.size() >= 3) std::from_chars(args[2].data(), args[2].data() + args[2].size(), n);
+    for (std::size_t i = 3; i < args.size() && i < 3 + n; ++i) out.push_back(i);
+  } else if (in(name, {"BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX"})) {
+    for (std::size_t i = 1; i + 1 < args.size(); ++i) out.push_back(i);
+  } else {
+    out.push_back(1);
+  }
+  return out;
+}
+
+command_match::command_match(std::vector<std::string> commands, std::string key_pattern)
+    : given_(std::move(commands)), key_pattern_(std::move(key_pattern)) {
+  for (const auto& c : given_) {
+    if (c.empty() || c.find_first_of(" \t\r\n") != std::string::npos)
+      throw setting_error("commands", fmt::format("'{}' is not a command name (one word, e.g. GET)", c));
+    commands_.insert(upper(c));
+  }
+  if (key_pattern_.find_first_of("\r\n") != std::string::npos) throw setting_error("keys", "the key pattern must be one line");
+}
+
+bool command_match::matches(const std::vector<std::string>& args) const {
+  if (args.empty()) return false;
+  if (!commands_.empty() && !commands_.contains(upper(args[0]))) return false;
+  if (key_pattern_.empty()) return true;
+  auto keys = key_positions(args);
+  if (keys.empty()) return false;
+  return std::all_of(keys.begin(), keys.end(), [&](std::size_t i) { return glob_match(key_pattern_, args[i]); });
+}
+
+void command_match::describe(nlohmann::ordered_json& attributes) const {
+  attributes["commands"] = given_;
+  attributes["keys"] = key_pattern_;
+}
+
+nlohmann::ordered_json command_toxic::with_match(nlohmann::ordered_json attributes) const {
+  match_.describe(attributes);
+  return attributes;
+}
+
+redis_delay_toxic::redis_delay_toxic(command_match match, proxy::duration delay, proxy::duration jitter)
+    : command_toxic(std::move(match)), delay_(delay), jitter_(jitter) {
+  if (delay_.count() < 0) throw setting_error("delay", "delay must be 0 or more");
+  if (jitter_.count() < 0) throw setting_error("jitter", "jitter must be 0 or more");
+  if (jitter_ > delay_)
+    throw setting_error("jitter", "jitter is larger than the delay: delays would be cut off at 0; make jitter at most the delay");
+}
+
+nlohmann::ordered_json redis_delay_toxic::attributes() const {
+  return with_match({{"delay", millis_json(delay_)}, {"jitter", millis_json(jitter_)}});
+}
+
+const std::vector<std::pair<std::string, std::string>>& known_errors() {
+  // The texts Redis 7 sends (server.c shared objects).
+  static const std::vector<std::pair<std::string, std::string>> errors{
+      {"LOADING", "LOADING Redis is loading the dataset in memory"},
+      {"BUSY", "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."},
+      {"OOM", "OOM command not allowed when used memory > 'maxmemory'."},
+      {"READONLY", "READONLY You can't write against a read only replica."},
+      {"MASTERDOWN", "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."},
+  };
+  return errors;
+}
+
+redis_error_toxic::redis_error_toxic(command_match match, std::string error, std::string message)
+    : command_toxic(std::move(match)), error_(upper(error)), given_message_(std::move(message)) {
+  if (given_message_.find_first_of("\r\n") != std::string::npos)
+    throw setting_error("message", "the error message must be one line (no CR or LF)");
+  if (error_ == "CUSTOM") {
+    if (given_message_.empty())
+      throw setting_error("message", "error: custom needs a message, the error line without '-', e.g. 'ERR backend unavailable'");
+    line_ = given_message_;
+    return;
+  }
+  const auto& known = known_errors();
+  auto it = std::find_if(known.begin(), known.end(), [&](const auto& e) { return e.first == error_; });
+  if (it == known.end()) {
+    std::vector<std::string> names;
+    for (const auto& e : known) names.push_back(e.first);
+    throw setting_error("error", fmt::format("unknown error '{}' (known: {}, or custom with a message)", error, fmt::join(names, ", ")));
+  }
+  line_ = given_message_.empty() ? it->second : given_message_;
+}
+
+nlohmann::ordered_json redis_error_toxic::attributes() const {
+  return with_match({{"error", error_}, {"message", given_message_}});
+}
+
+namespace {
+
+// What a read of missing keys answers: the shape, and the arity the server accepts.
+enum class miss_shape { null, null_per_key, null_per_field, empty_map, empty_set, empty_array, zero, minus_two, none_type, empty_string };
+struct miss_rule {
+  miss_shape shape;
+  std::size_t min_args;
+  std::size_t max_args;  // 0: no limit
+};
+
+const std::map<std::string, miss_rule, std::less<>>& miss_rules() {
+  static const std::map<std::string, miss_rule, std::less<>> rules{
+      {"GET", {miss_shape::null, 2, 2}},
+      {"MGET", {miss_shape::null_per_key, 2, 0}},
+      {"HGET", {miss_shape::null, 3, 3}},
+      {"HMGET", {miss_shape::null_per_field, 3, 0}},
+      {"HGETALL", {miss_shape::empty_map, 2, 2}},
+      {"HKEYS", {miss_shape::empty_array, 2, 2}},
+      {"HVALS", {miss_shape::empty_array, 2, 2}},
+      {"HEXISTS", {miss_shape::zero, 3, 3}},
+      {"HLEN", {miss_shape::zero, 2, 2}},
+      {"EXISTS", {miss_shape::zero, 2, 0}},
+      {"STRLEN", {miss_shape::zero, 2, 2}},
+      {"GETRANGE", {miss_shape::empty_string, 4, 4}},
+      {"LINDEX", {miss_shape::null, 3, 3}},
+      {"LRANGE", {miss_shape::empty_array, 4, 4}},
+      {"LLEN", {miss_shape::zero, 2, 2}},
+      {"SMEMBERS", {miss_shape::empty_set, 2, 2}},
+      {"SISMEMBER", {miss_shape::zero, 3, 3}},
+      {"SCARD", {miss_shape::zero, 2, 2}},
+      {"ZSCORE", {miss_shape::null, 3, 3}},
+      {"ZRANGE", {miss_shape::empty_array, 4, 0}},
+      {"ZCARD", {miss_shape::zero, 2, 2}},
+      {"TTL", {miss_shape::minus_two, 2, 2}},
+      {"PTTL", {miss_shape::minus_two, 2, 2}},
+      {"TYPE", {miss_shape::none_type, 2, 2}},
+  };
+  return rules;
+}
+
+}  // namespace
+
+const std::vector<std::string>& miss_commands() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [name, rule] : miss_rules()) out.push_back(name);
+    return out;
+  }();
+  return names;
+}
+
+proxy::byte_buffer miss_reply(const std::vector<std::string>& args, int resp) {
+  if (args.empty()) return {};
+  auto it = miss_rules().find(upper(args[0]));
+  if (it == miss_rules().end()) return {};
+  const auto& rule = it->second;
+  if (args.size() < rule.min_args || (rule.max_args && args.size() > rule.max_args)) return {};
+  auto nulls = [&](std::size_t n) {
+    auto out = array_header('*', n);
+    auto one = null_reply(resp);
+    for (std::size_t i = 0; i < n; ++i) out.insert(out.end(), one.begin(), one.end());
+    return out;
+  };
+  switch (rule.shape) {
+    case miss_shape::null: return null_reply(resp);
+    case miss_shape::null_per_key: return nulls(args.size() - 1);
+    case miss_shape::null_per_field: return nulls(args.size() - 2);
+    case miss_shape::empty_map: return array_header(resp >= 3 ? '%' : '*', 0);
+    case miss_shape::empty_set: return array_header(resp >= 3 ? '~' : '*', 0);
+    case miss_shape::empty_array: return array_header('*', 0);
+    case miss_shape::zero: return integer_reply(0);
+    case miss_shape::minus_two: return integer_reply(-2);
+    case miss_shape::none_type: {
+      proxy::byte_buffer out;
+      for (char c : std::string_view("+none\r\n")) out.push_back(c);
+      return out;
+    }
+    case miss_shape::empty_string: return empty_bulk_reply();
+  }
+  return {};
+}
+
+redis_miss_toxic::redis_miss_toxic(command_match match) : command_toxic(std::move(match)) {
+  for (const auto& c : this->match().commands())
+    if (!miss_rules().contains(c))
+      throw setting_error("commands", fmt::format("redis_miss answers reads only; '{}' is not one of {}", c, fmt::join(miss_commands(), ", ")));
+}
+
+redis_outage_toxic::redis_outage_toxic(std::string mode) : mode_(std::move(mode)) {
+  if (mode_ != "reset" && mode_ != "close")
+    throw setting_error("mode", fmt::format("mode must be reset (RST) or close (FIN), got '{}'", mode_));
+}
+
+}  // namespace faultline::protocol::redis
