@@ -1,0 +1,22 @@
+#pragma once
+// The worker side of a storm fleet: the hidden `faultline storm-worker` mode. Reads its share of
+// the storm as JSON lines on stdin, runs one storm_generator and reports on stdout.
+//
+// Protocol (one JSON object per line):
+//   parent -> worker: {"config": {...}}  then  {"command": "start"}  and later  {"command": "stop"}
+//   worker -> parent: {"type": "ready", "pid": N, "open_files": N}
+//                     {"type": "progress", "counts": {...}, "rss_bytes": N}   every 100 ms
+//                     {"type": "final", "report": {...}}                      then it exits 0
+//                     {"type": "error", "message": "..."}                     then it exits 2
+// End of input (the parent went away) stops the storm like "stop".
+
+#include <chrono>
+
+namespace faultline::storm {
+
+inline constexpr std::chrono::milliseconds worker_progress_interval{100};
+
+// Runs a worker on the given descriptors until its storm ends; returns the exit code.
+int run_storm_worker(int in_fd, int out_fd);
+
+}  // namespace faultline::storm
