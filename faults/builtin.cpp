@@ -1,4 +1,5 @@
 #include "faults/fault.hpp"
+#include "faults/process/process_faults.hpp"
 #include "faults/proxy/toxic_types.hpp"
 #include "faults/storm/connection_storm.hpp"
 
@@ -7,6 +8,7 @@ namespace faultline::faults {
 // Each family adds its types here, in one place, so `faultline list` and the loader see them all.
 void register_builtin_faults(fault_registry& registry) {
   for (auto& type : proxy::toxic_fault_types()) registry.add(std::move(type));
+  for (auto& type : process::process_fault_types()) registry.add(std::move(type));
   for (auto& type : storm::storm_fault_types()) registry.add(std::move(type));
 }
 

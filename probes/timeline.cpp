@@ -68,6 +68,7 @@ void series_stats::add(const window& w) {
   latency.merge(w.latency);
   for (std::size_t i = 0; i < outcome_count; ++i) outcomes[i] += w.outcomes[i];
   late += w.late;
+  fast_errors += w.fast_errors;
   value.merge(w.value);
   ++windows;
 }
@@ -150,6 +151,7 @@ void timeline::record_into(series_data& s, const sample& smp) const {
   auto& w = s.at(index);
   w.outcomes[static_cast<std::size_t>(smp.result)] += 1;
   if (late) ++w.late;
+  if (smp.result != outcome::ok && smp.latency < options_.fast_failure) ++w.fast_errors;
   if (smp.value) w.value.add(*smp.value, offset);
   s.record_latency(index, smp.latency);
 }
@@ -287,7 +289,7 @@ nlohmann::json window_to_json(const window& w) {
   for (std::size_t i = 0; i < outcome_count; ++i)
     if (w.outcomes[i]) outcomes[std::string(to_string(static_cast<outcome>(i)))] = w.outcomes[i];
   nlohmann::json j{{"index", w.index}, {"outcomes", std::move(outcomes)}, {"late", w.late},
-                   {"latency", w.latency.to_json()}};
+                   {"fast_errors", w.fast_errors}, {"latency", w.latency.to_json()}};
   if (w.value.count)
     j["value"] = {{"count", w.value.count}, {"last", w.value.last}, {"min", w.value.min},
                   {"max", w.value.max},     {"sum", w.value.sum},   {"last_at_ns", w.value.last_at.count()}};
@@ -316,6 +318,7 @@ window window_from_json(const nlohmann::json& j, const std::string& where) {
     w.outcomes[static_cast<std::size_t>(*o)] = n.get<std::uint64_t>();
   }
   w.late = field<std::uint64_t>(j, "late", where);
+  w.fast_errors = field<std::uint64_t>(j, "fast_errors", where);
   try {
     w.latency = compact_histogram::from_json(j.contains("latency") ? j.at("latency") : nlohmann::json());
   } catch (const std::invalid_argument& e) {
@@ -351,6 +354,7 @@ nlohmann::json timeline::to_json() const {
   return {{"version", 1},
           {"window_ns", options_.window.count()},
           {"late_after_ns", options_.late_after.count()},
+          {"fast_failure_ns", options_.fast_failure.count()},
           {"phases", std::move(phases)},
           {"end_ns", e ? nlohmann::json(e->count()) : nlohmann::json()},
           {"series", std::move(series)}};
@@ -363,6 +367,7 @@ timeline_options options_from_json(const nlohmann::json& j) {
   timeline_options o;
   o.window = std::chrono::nanoseconds(field<std::int64_t>(j, "window_ns", "timeline"));
   o.late_after = std::chrono::nanoseconds(field<std::int64_t>(j, "late_after_ns", "timeline"));
+  o.fast_failure = std::chrono::nanoseconds(field<std::int64_t>(j, "fast_failure_ns", "timeline"));
   return o;
 }
 }  // namespace

@@ -69,6 +69,7 @@ struct window {
   compact_histogram latency;
   outcome_counts outcomes{};
   std::uint64_t late = 0;  // samples that started later than intended by more than late_after
+  std::uint64_t fast_errors = 0;  // failed samples that took less than fast_failure (breaker analysis)
   value_stats value;
 
   std::uint64_t total() const;
@@ -82,6 +83,7 @@ struct series_stats {
   histogram latency;
   outcome_counts outcomes{};
   std::uint64_t late = 0;
+  std::uint64_t fast_errors = 0;
   value_stats value;
   std::int64_t windows = 0;  // how many windows were merged (empty ones included)
 
@@ -95,6 +97,8 @@ struct series_stats {
 struct timeline_options {
   std::chrono::nanoseconds window = std::chrono::seconds(1);
   std::chrono::nanoseconds late_after = std::chrono::milliseconds(1);
+  // Errors faster than this are fast failures: what an open circuit breaker's rejections look like.
+  std::chrono::nanoseconds fast_failure = std::chrono::milliseconds(50);
 };
 
 class timeline {

@@ -66,7 +66,8 @@ struct window_point {
   std::uint64_t errors = 0;
   std::map<std::string, std::uint64_t> outcomes;  // outcome name -> count (non-zero only)
   std::uint64_t fast_failures = 0;                // errors faster than settings.fast_failure
-  std::optional<double> p50, p95, p99, max;       // latency in seconds; none when count == 0
+  // Latency in seconds; none when count == 0.
+  std::optional<double> min, mean, p50, p75, p90, p95, p99, p999, max;
   std::optional<double> value;                    // last extracted value in the window
 };
 
@@ -84,7 +85,7 @@ struct phase_stat {
   double error_rate = 0;
   double availability = 1;
   double rps = 0;
-  std::optional<double> p50, p95, p99, max;  // seconds
+  std::optional<double> min, mean, p50, p75, p90, p95, p99, p999, max;  // seconds
   // Against the baseline phase of the same series: ratio of p95 and difference of error rate.
   std::optional<double> p95_ratio;
   std::optional<double> error_rate_delta;

@@ -214,13 +214,32 @@ TEST_CASE("timeline JSON errors name what is wrong", "[probes]") {
     }
     return std::string("no error");
   };
-  const std::string head = R"("version":1,"window_ns":1000000000,"late_after_ns":1000000,)";
+  const std::string head = R"("version":1,"window_ns":1000000000,"late_after_ns":1000000,"fast_failure_ns":50000000,)";
   CHECK(error_of("{" + head + R"("phases":[],"series":{}})") == "no error");
   CHECK(error_of(R"({"version":2,"window_ns":1,"late_after_ns":1})") == "timeline: unsupported version 2 (this faultline reads version 1)");
   CHECK(error_of("{" + head + R"("phases":[{"phase":"chaos","at_ns":0}]})") ==
         "timeline: unknown phase 'chaos' (known: baseline, fault, recovery, after)");
-  CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":0,"late":0,"outcomes":{"oops":1},"latency":{}}]}}})") ==
+  CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":0,"late":0,"fast_errors":0,"outcomes":{"oops":1},"latency":{}}]}}})") ==
         "timeline: series 'load': unknown outcome 'oops'");
-  CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":3,"late":0,"outcomes":{},"latency":{"count":0,"min_ns":0,"max_ns":0,"sum_ns":0,"buckets":[]}}]}}})") ==
+  CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":3,"late":0,"fast_errors":0,"outcomes":{},"latency":{"count":0,"min_ns":0,"max_ns":0,"sum_ns":0,"buckets":[]}}]}}})") ==
         "timeline: series 'load': window 3 is outside window_count 1");
+}
+
+TEST_CASE("errors faster than fast_failure are counted as fast failures", "[probes]") {
+  timeline_options options;
+  options.fast_failure = 50ms;
+  timeline tl(t0, options);
+  auto load = tl.series("load");
+  load.record(at(100ms, 5ms));                            // ok: not a failure
+  load.record(at(200ms, 3ms, outcome::http_5xx));         // a fast rejection
+  load.record(at(300ms, 49ms, outcome::connect_refused)); // fast
+  load.record(at(400ms, 2s, outcome::timeout));           // a slow failure
+  const auto w = tl.windows("load");
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].fast_errors == 2);
+  CHECK(w[0].errors() == 3);
+  timeline copy(tl.to_json());
+  CHECK(copy.options().fast_failure == 50ms);
+  CHECK(copy.windows("load")[0].fast_errors == 2);
+  CHECK(copy.stats("load", time_range{}).fast_errors == 2);
 }
