@@ -36,6 +36,10 @@ public:
 
   ~connection_storm() override { fleet_->kill_now(); }
 
+  // Resolves the target and checks that the worker processes came up: a storm that cannot run
+  // is known before the experiment starts.
+  void preflight() override { fleet_->preflight(); }
+
   awaitable<void> inject() override { co_await fleet_->start(); }
   awaitable<void> revert() override { co_await fleet_->stop(); }
 

@@ -15,7 +15,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -65,6 +67,7 @@ struct storm_fleet::worker {
   storm_config share;
   std::int64_t index = 0;
   std::string input;
+  bool said_hello = false;
   bool ready = false;
   bool reported_final = false;
   bool ended = false;   // its output closed
@@ -99,17 +102,6 @@ storm_config storm_fleet::share_of(const storm_config& config, std::int64_t inde
 }
 
 std::shared_ptr<storm_fleet> storm_fleet::spawn(asio::any_io_executor executor, storm_config config, options opts) {
-  config.address = resolve(config.address.empty() ? config.host : config.address);
-  const bool v4 = asio::ip::make_address(config.address).is_v4();
-  if (config.source_addresses.empty())
-    config.source_addresses = automatic_source_addresses(config.address, config.connections, config.churn);
-  for (const auto& s : config.source_addresses) {
-    boost::system::error_code ec;
-    auto a = asio::ip::make_address(s, ec);
-    if (ec || a.is_v4() != v4)
-      throw faults::fault_error(fmt::format("storm: source address {} does not fit the target {} ({}); use IPv{} "
-                                            "source addresses", s, config.target(), config.address, v4 ? 4 : 6));
-  }
   const auto open_files = open_files_hard_limit();
   const auto capacity = open_files - reserved_files;
   auto count = config.workers > 0 ? config.workers : automatic_workers(config, open_files);
@@ -129,13 +121,99 @@ std::shared_ptr<storm_fleet> storm_fleet::spawn(asio::any_io_executor executor, 
   try {
     for (std::int64_t i = 0; i < count; ++i) {
       auto spawned = spawn_worker(fleet->options_.program);
-      fleet->workers_.push_back(std::make_shared<worker>(executor, spawned, share_of(config, i, count), i));
+      fleet->workers_.push_back(std::make_shared<worker>(executor, spawned, storm_config{}, i));
     }
   } catch (const std::exception& e) {
     fleet->kill_now();
     throw faults::fault_error(fmt::format("storm: cannot start worker processes: {}", e.what()));
   }
   return fleet;
+}
+
+void storm_fleet::retarget(std::string host, std::uint16_t port) {
+  if (started_) throw std::logic_error("storm: retarget after start");
+  config_.host = std::move(host);
+  config_.address.clear();
+  config_.port = port;
+  if (automatic_sources_) config_.source_addresses.clear();
+  prepared_ = false;
+}
+
+void storm_fleet::prepare_target() {
+  if (prepared_) return;
+  config_.address = resolve(config_.host);
+  const bool v4 = asio::ip::make_address(config_.address).is_v4();
+  if (config_.source_addresses.empty()) {
+    config_.source_addresses = automatic_source_addresses(config_.address, config_.connections, config_.churn);
+    automatic_sources_ = true;
+  }
+  for (const auto& s : config_.source_addresses) {
+    boost::system::error_code ec;
+    auto a = asio::ip::make_address(s, ec);
+    if (ec || a.is_v4() != v4)
+      throw faults::fault_error(fmt::format("storm: source address {} does not fit the target {} ({}); use IPv{} "
+                                            "source addresses", s, config_.target(), config_.address, v4 ? 4 : 6));
+  }
+  for (auto& w : workers_) w->share = share_of(config_, w->index, config_.workers);
+  prepared_ = true;
+}
+
+std::string storm_fleet::exec_hint() const {
+  if (options_.program != "/proc/self/exe") return {};
+  return " (workers run this executable in its storm-worker mode; set FAULTLINE_STORM_WORKER to the faultline "
+         "binary when this program is not faultline)";
+}
+
+// Each worker says hello as soon as it runs; read synchronously, before any asynchronous reading.
+void storm_fleet::await_hello() {
+  const auto deadline = clock::now() + options_.start_timeout;
+  for (auto& w : workers_) {
+    if (w->said_hello || w->ended) continue;
+    std::string line;
+    while (!w->said_hello) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (left <= 0)
+        throw faults::capability_error(fmt::format("storm: worker {} ({} storm-worker) did not come up within {}s{}",
+                                                   w->id.pid, options_.program,
+                                                   std::chrono::duration_cast<std::chrono::seconds>(options_.start_timeout).count(),
+                                                   exec_hint()));
+      pollfd p{w->from.native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char c = 0;
+      const auto n = ::read(w->from.native_handle(), &c, 1);
+      if (n <= 0) {
+        // It exited (or closed its output): collect how it ended.
+        std::optional<int> code;
+        for (int i = 0; i < 100 && !(code = try_reap(w->id.pid)); ++i) ::usleep(10000);
+        if (!code) {
+          kill_and_reap(w->id.pid);
+          code = 128 + SIGKILL;
+        }
+        w->reaped = w->ended = true;
+        w->exit_code = code;
+        throw faults::capability_error(fmt::format("storm: worker {} ({} storm-worker) {} before it came up{}",
+                                                   w->id.pid, options_.program, describe_exit(*code), exec_hint()));
+      }
+      if (c != '\n') {
+        line.push_back(c);
+        if (line.size() > 4096) break;
+        continue;
+      }
+      on_message(*w, line);
+      if (!w->said_hello)
+        throw faults::capability_error(fmt::format("storm: worker {} ({} storm-worker) answered '{}' instead of "
+                                                   "hello{}", w->id.pid, options_.program, line.substr(0, 200), exec_hint()));
+    }
+    if (!w->said_hello)
+      throw faults::capability_error(fmt::format("storm: worker {} ({} storm-worker) answered '{}...' instead of "
+                                                 "hello{}", w->id.pid, options_.program, line.substr(0, 200), exec_hint()));
+  }
+}
+
+void storm_fleet::preflight() {
+  if (started_) return;
+  prepare_target();
+  await_hello();
 }
 
 storm_fleet::storm_fleet(asio::any_io_executor executor, storm_config config, options opts)
@@ -184,6 +262,8 @@ awaitable<void> storm_fleet::send(worker& w, std::string line) {
 awaitable<void> storm_fleet::start() {
   if (started_) co_return;
   if (stopped_) throw faults::fault_error("storm: the fleet was stopped before it started");
+  prepare_target();
+  await_hello();
   started_ = true;
   started_at_ = clock::now();
   auto self = shared_from_this();
@@ -218,11 +298,7 @@ awaitable<void> storm_fleet::start() {
   if (!reasons.empty()) {
     kill_now();
     stopped_ = true;
-    std::string program_hint;
-    if (options_.program == "/proc/self/exe")
-      program_hint = " (workers run this executable in its storm-worker mode; set FAULTLINE_STORM_WORKER to the "
-                     "faultline binary when this is not faultline)";
-    throw faults::fault_error(fmt::format("storm: {}{}", reasons.front(), program_hint));
+    throw faults::fault_error(fmt::format("storm: {}{}", reasons.front(), exec_hint()));
   }
   for (auto& w : workers_) co_await send(*w, std::string("{\"command\":\"start\"}\n"));
 }
@@ -305,10 +381,12 @@ void storm_fleet::on_message(worker& w, const std::string& line) {
   try {
     auto j = nlohmann::json::parse(line);
     const auto type = j.at("type").get<std::string>();
-    if (type == "ready") {
+    if (type == "hello") {
+      w.said_hello = true;
+    } else if (type == "ready") {
       w.ready = true;
     } else if (type == "progress") {
-      w.latest.counts = storm_counts_from_json(j.at("counts"));
+      w.latest = storm_report_from_json(j.at("report"));
     } else if (type == "final") {
       w.latest = storm_report_from_json(j.at("report"));
       w.reported_final = true;

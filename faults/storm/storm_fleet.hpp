@@ -29,9 +29,10 @@ public:
     std::chrono::nanoseconds stop_timeout = std::chrono::seconds(10);   // until every worker reported
   };
 
-  // Resolves the target, picks source addresses and the number of workers, and spawns them.
-  // Throws faults::fault_error naming the problem (unresolvable target, too many connections per
-  // worker, fork failure).
+  // Picks the number of workers and spawns them. The target is resolved (and source addresses
+  // chosen) later, by preflight() or start(), so a proxy's address can still be filled in with
+  // retarget(). Throws faults::fault_error naming the problem (too many connections per worker,
+  // fork failure).
   static std::shared_ptr<storm_fleet> spawn(boost::asio::any_io_executor executor, storm_config config,
                                             options opts);
   static std::shared_ptr<storm_fleet> spawn(boost::asio::any_io_executor executor, storm_config config) {
@@ -42,12 +43,20 @@ public:
   storm_fleet& operator=(const storm_fleet&) = delete;
   ~storm_fleet();  // kills workers still running
 
-  // The whole storm, target resolved and source addresses chosen.
+  // The whole storm (target resolved and source addresses chosen once prepared).
   const storm_config& config() const { return config_; }
   std::vector<process_id> workers() const;
 
-  // Sends every worker its share and starts them all once all are ready. Throws
-  // faults::fault_error when a worker fails to start (its message, or how it exited).
+  // Points the storm at another target (a proxy's listen address known only once it runs).
+  // Only before start().
+  void retarget(std::string host, std::uint16_t port);
+  // Resolves the target, chooses source addresses and checks that every worker process came up,
+  // without any network traffic to the target. Blocks for at most start_timeout. Throws
+  // faults::fault_error (faults::capability_error when workers cannot run) naming the fix.
+  void preflight();
+
+  // Prepares as preflight() does, if not done, sends every worker its share and starts them all
+  // once all are ready. Throws faults::fault_error when a worker fails to start.
   boost::asio::awaitable<void> start();
   // Asks every worker to close its connections and waits for their final reports; workers that
   // do not answer within stop_timeout are killed. Idempotent.
@@ -56,8 +65,8 @@ public:
   boost::asio::awaitable<void> wait_finished();
   bool finished() const;
 
-  // The sum of the workers' latest reports. peak_held is the highest sum of held connections
-  // over the workers' 100 ms progress reports.
+  // The sum of the workers' latest reports (counts and latencies, sent every 100 ms). peak_held
+  // is the highest sum of held connections over those reports.
   storm_report report() const;
   // Worker failures seen so far (crashed, killed, bad output), one line each.
   std::vector<std::string> problems() const { return problems_; }
@@ -82,6 +91,9 @@ private:
   template <typename Condition>
   boost::asio::awaitable<bool> wait_until(std::chrono::steady_clock::time_point deadline, Condition done);
   void on_message(worker& w, const std::string& line);
+  void prepare_target();
+  void await_hello();
+  std::string exec_hint() const;
 
   boost::asio::any_io_executor executor_;
   storm_config config_;
@@ -91,6 +103,8 @@ private:
   std::int64_t peak_held_ = 0;
   std::chrono::steady_clock::time_point started_at_{};
   std::chrono::steady_clock::time_point ended_at_{};
+  bool prepared_ = false;
+  bool automatic_sources_ = false;  // chosen by prepare_target(), chosen again after retarget()
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -35,6 +35,10 @@ public:
   worker(asio::io_context& io, int in_fd, int out_fd) : io_(io), in_(io, ::dup(in_fd)), out_(io, ::dup(out_fd)) {}
 
   awaitable<int> run() {
+    nlohmann::json hello;
+    hello["type"] = "hello";
+    hello["pid"] = ::getpid();
+    co_await send(hello);
     auto first = co_await read_line();
     if (!first) co_return 0;  // the parent went away before it said anything
     nlohmann::json ready;
@@ -68,24 +72,25 @@ public:
       co_await tick();
     }
     while (!generator_->finished()) {
-      nlohmann::json progress;
-      progress["type"] = "progress";
-      progress["counts"] = to_json(generator_->counts());
-      progress["rss_bytes"] = resident_bytes();
-      co_await send(progress);
+      co_await send(report_message("progress"));
       co_await tick();
     }
-    auto report = generator_->report();
-    report.workers = 1;
-    report.peak_rss_bytes = peak_resident_bytes();
-    nlohmann::json final_message;
-    final_message["type"] = "final";
-    final_message["report"] = to_json(report);
-    co_await send(final_message);
+    co_await send(report_message("final"));
     co_return 0;
   }
 
 private:
+  nlohmann::json report_message(const char* type) const {
+    auto report = generator_->report();
+    report.workers = 1;
+    report.peak_rss_bytes = peak_resident_bytes();
+    nlohmann::json message;
+    message["type"] = type;
+    message["report"] = to_json(report);
+    message["rss_bytes"] = resident_bytes();
+    return message;
+  }
+
   awaitable<void> follow_commands() {
     for (;;) {
       auto line = co_await read_line();
