@@ -3,6 +3,7 @@
 #include "faults/storm/connection_storm.hpp"
 #include "faults/storm/storm_fleet.hpp"
 #include "faults/storm/storm_worker.hpp"
+#include "faults/storm/worker_process.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -268,6 +269,7 @@ void add_storm_command(CLI::App& app, context& ctx) {
       auto out = storm::storm_evidence(fleet->config(), report, fleet->problems()).details;
       out["report"] = storm::to_json(report);
       out["interrupted"] = interrupted;
+      out["coordinator_peak_rss_bytes"] = storm::peak_resident_bytes();  // this process, not the workers
       std::cout << out.dump(2) << "\n";
     } else {
       print_summary(fleet->config(), report, fleet->problems());

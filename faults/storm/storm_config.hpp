@@ -69,9 +69,10 @@ storm_config storm_config_from_params(const params& p, const std::string& host, 
 std::vector<std::string> expand_source_addresses(const std::vector<std::string>& entries);
 
 // Source addresses chosen when none are given: for a 127.0.0.0/8 target, enough 127.0.0.x
-// addresses (from 127.0.0.1) that no address needs more than 20000 of its ~28000 ephemeral ports
-// (none below that: the kernel picks 127.0.0.1), at least 16 when churning (closed connections keep
-// their port in TIME_WAIT for a while); for any other target none (the kernel picks).
+// addresses (from 127.0.0.1) that none carries more than 10,000 connections (connect() runs out of
+// cheap ports at about 14,000 per source address and destination), none below that (the kernel
+// picks 127.0.0.1), and at least 16 when churning (closed connections keep their port in
+// TIME_WAIT for a while); for any other target none (the kernel picks).
 std::vector<std::string> automatic_source_addresses(const std::string& target_host, std::int64_t connections,
                                                     bool churn);
 

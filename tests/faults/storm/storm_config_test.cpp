@@ -50,8 +50,9 @@ TEST_CASE("bad source addresses are errors naming the fix", "[faults][storm]") {
 
 TEST_CASE("automatic source addresses spread loopback storms", "[faults][storm]") {
   CHECK(automatic_source_addresses("127.0.0.1", 1000, false).empty());  // one address: the kernel's
+  CHECK(automatic_source_addresses("127.0.0.1", 10000, false).empty());
   CHECK(automatic_source_addresses("127.0.0.1", 50000, false) ==
-        std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3"});
+        std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"});
   CHECK(automatic_source_addresses("127.0.0.1", 100, true).size() == 16);
   CHECK(automatic_source_addresses("10.200.0.1", 50000, false).empty());  // not loopback: kernel's choice
   CHECK(automatic_source_addresses("::1", 50000, false).empty());

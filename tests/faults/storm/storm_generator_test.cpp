@@ -217,7 +217,9 @@ TEST_CASE("churn opens and closes at the rate, never over the cap", "[faults][st
     CHECK(r.counts.opened == r.counts[o::established]);
     CHECK(r.counts.closed_by_storm == r.counts.opened);
     CHECK(r.ramp == 0ns);
-    REQUIRE(co_await eventually([&] { return server.snapshot().accepted == r.counts.opened; }));
+    // Attempts cut short by stop() may have been completed by the kernel all the same.
+    REQUIRE(co_await eventually([&] { return server.snapshot().accepted >= r.counts.opened; }));
+    CHECK(server.snapshot().accepted <= r.counts.opened + r.counts.cancelled);
   });
 }
 
