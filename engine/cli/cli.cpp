@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   add_run_command(app, ctx);
   add_list_command(app, ctx);
   add_recover_command(app, ctx);
+  add_report_command(app, ctx);
+  add_diff_command(app, ctx);
   add_storm_command(app, ctx);
 
   try {

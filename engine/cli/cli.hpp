@@ -35,6 +35,8 @@ void add_validate_command(CLI::App& app, context& ctx);
 void add_run_command(CLI::App& app, context& ctx);
 void add_list_command(CLI::App& app, context& ctx);
 void add_recover_command(CLI::App& app, context& ctx);
+void add_report_command(CLI::App& app, context& ctx);
+void add_diff_command(CLI::App& app, context& ctx);
 void add_storm_command(CLI::App& app, context& ctx);
 
 }  // namespace faultline::cli
