@@ -1,5 +1,6 @@
 #include "faults/storm/connection_storm.hpp"
 
+#include "faults/proxy/proxy_set.hpp"
 #include "faults/storm/storm_fleet.hpp"
 #include "faults/storm/worker_process.hpp"
 
@@ -26,12 +27,12 @@ public:
   connection_storm(const params& p, const faults::fault_context& ctx) {
     if (!ctx.executor) throw faults::fault_error("connection_storm needs an executor to run on");
     auto where = split_host_port(ctx.target);
-    if (!where)
-      throw faults::fault_error(fmt::format("connection_storm: target '{}' is not host:port, and proxy targets "
-                                            "are not available in this build; give the proxy's listen address",
-                                            ctx.target));
-    auto config = storm_config_from_params(p, where->first, where->second);
-    fleet_ = storm_fleet::spawn(ctx.executor, std::move(config));
+    if (!where) {
+      proxy_name_ = ctx.target;
+      proxies_ = ctx.proxies;
+      where = proxy_address();
+    }
+    fleet_ = storm_fleet::spawn(ctx.executor, storm_config_from_params(p, where->first, where->second));
   }
 
   ~connection_storm() override { fleet_->kill_now(); }
@@ -40,11 +41,22 @@ public:
   // is known before the experiment starts.
   void preflight() override { fleet_->preflight(); }
 
-  awaitable<void> inject() override { co_await fleet_->start(); }
+  awaitable<void> inject() override {
+    if (!proxy_name_.empty()) {
+      // A proxy restarted since (a changed listen, or port 0) listens elsewhere now.
+      auto where = proxy_address();
+      if (where->first != fleet_->config().host || where->second != fleet_->config().port)
+        fleet_->retarget(where->first, where->second);
+    }
+    co_await fleet_->start();
+  }
+
   awaitable<void> revert() override { co_await fleet_->stop(); }
 
   faults::evidence collect_evidence() const override {
-    return storm_evidence(fleet_->config(), fleet_->report(), fleet_->problems());
+    auto e = storm_evidence(fleet_->config(), fleet_->report(), fleet_->problems());
+    if (!proxy_name_.empty()) e.details["proxy"] = proxy_name_;
+    return e;
   }
 
   nlohmann::json undo_record() const override {
@@ -54,6 +66,23 @@ public:
   }
 
 private:
+  // The listen address of the proxy the target names.
+  std::optional<std::pair<std::string, std::uint16_t>> proxy_address() const {
+    std::optional<proxy::proxy_info> info;
+    if (proxies_) info = proxies_->find(proxy_name_);
+    if (!info)
+      throw faults::fault_error(fmt::format("connection_storm: target '{}' is neither host:port nor a proxy of this "
+                                            "run; write e.g. 127.0.0.1:8080 or name a proxy under 'proxies'",
+                                            proxy_name_));
+    auto where = split_host_port(info->listen);
+    if (!where)
+      throw faults::fault_error(fmt::format("connection_storm: proxy '{}' does not listen yet ({})", proxy_name_,
+                                            info->listen));
+    return where;
+  }
+
+  std::string proxy_name_;  // when the target names a proxy
+  const proxy::proxy_set* proxies_ = nullptr;
   std::shared_ptr<storm_fleet> fleet_;
 };
 

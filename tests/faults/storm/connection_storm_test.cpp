@@ -1,5 +1,6 @@
 #include "faults/storm/connection_storm.hpp"
 
+#include "faults/proxy/proxy_set.hpp"
 #include "faults/storm/worker_process.hpp"
 #include "tests/faults/storm/hold_server.hpp"
 #include "tests/faults/storm/run_async.hpp"
@@ -119,6 +120,41 @@ TEST_CASE("connection_storm undo kills the workers a killed run left behind", "[
     for (const auto& w : record["workers"]) CHECK_FALSE(process_alive(process_id_from_json(w)));
     CHECK(co_await eventually([&] { return server.snapshot().held == 0; }));
     storm_type().undo(record);  // again: nothing left to do, no error
+  });
+}
+
+TEST_CASE("connection_storm against a proxy of the run storms its listen address", "[faults][storm]") {
+  worker_program program;
+  hold_server upstream;
+  proxy::proxy_set proxies;
+  proxy::proxy_config pc;
+  pc.name = "api";
+  pc.upstream = upstream.address();
+  const auto info = proxies.add(pc);
+  faults::fault_context ctx;
+  ctx.target = "api";
+  ctx.proxies = &proxies;
+  run_async([&](io_context& io) -> awaitable<void> {
+    ctx.executor = io.get_executor();
+    auto fault = storm_type().create(storm_params_with(50), ctx);
+    fault->preflight();
+    co_await fault->inject();
+    REQUIRE(co_await eventually([&] { return upstream.snapshot().held == 50; }));  // through the proxy
+    REQUIRE(co_await eventually([&] { return fault->collect_evidence().details["peak_held"] == 50; }));
+    auto e = fault->collect_evidence();
+    CHECK(e.details["proxy"] == "api");
+    CHECK(e.details["target"] == info.listen);
+    CHECK(proxies.stats("api").connections_accepted_total == 50);
+    co_await fault->revert();
+    CHECK(co_await eventually([&] { return upstream.snapshot().held == 0; }));
+  });
+  ctx.target = "nope";
+  run_async([&](io_context& io) -> awaitable<void> {
+    ctx.executor = io.get_executor();
+    CHECK_THROWS_WITH(storm_type().create(storm_params_with(5), ctx),
+                      "connection_storm: target 'nope' is neither host:port nor a proxy of this run; write e.g. "
+                      "127.0.0.1:8080 or name a proxy under 'proxies'");
+    co_return;
   });
 }
 
