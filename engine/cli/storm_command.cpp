@@ -131,10 +131,13 @@ void print_summary(const storm::storm_config& config, const storm::storm_report&
                    const std::vector<std::string>& problems) {
   using storm::connection_outcome;
   const auto& c = r.counts;
-  std::cout << fmt::format("connection storm against {} ({} handshake, {}), {} worker{}, {} source address{}\n",
-                           config.target(), storm::to_string(config.handshake), config.churn ? "churn" : "hold",
-                           r.workers, r.workers == 1 ? "" : "s", config.source_addresses.size(),
-                           config.source_addresses.size() == 1 ? "" : "es");
+  const auto sources = config.source_addresses.empty()
+                           ? std::string("source address chosen by the kernel")
+                           : fmt::format("{} source address{}", config.source_addresses.size(),
+                                         config.source_addresses.size() == 1 ? "" : "es");
+  std::cout << fmt::format("connection storm against {} ({} handshake, {}), {} worker{}, {}\n", config.target(),
+                           storm::to_string(config.handshake), config.churn ? "churn" : "hold", r.workers,
+                           r.workers == 1 ? "" : "s", sources);
   std::cout << fmt::format("  attempts           {}\n", c.attempts);
   std::cout << fmt::format("  opened             {} ({:.0f}/s over {:.2f}s{})\n", c.opened, r.opened_per_second(),
                            seconds(r.ramp.count() > 0 ? r.ramp : r.elapsed), r.ramp.count() > 0 ? " of ramp" : "");
