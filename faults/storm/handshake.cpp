@@ -166,7 +166,8 @@ awaitable<connection_outcome> redis_handshake(tcp_socket& socket) {
 
 awaitable<connection_outcome> websocket_handshake(websocket_stream& ws, const storm_config& config) {
   websocket::response_type response;
-  auto [ec] = co_await ws.async_handshake(response, config.target(), config.path, use_tuple);
+  const auto host = config.target();  // a local: it must outlive the suspension
+  auto [ec] = co_await ws.async_handshake(response, host, config.path, use_tuple);
   if (ec == websocket::error::upgrade_declined) {
     auto o = outcome_of_http_status(response.result_int());
     co_return o == connection_outcome::established ? connection_outcome::handshake_failed : o;

@@ -72,7 +72,7 @@ struct storm_fleet::worker {
   bool reported_final = false;
   bool ended = false;   // its output closed
   bool reaped = false;
-  bool asked_to_stop = false;
+  bool killed = false;  // by us (kill_now, a stop that timed out): its end is no surprise
   std::optional<int> exit_code;
   std::string error;    // what it said in an error message
   storm_report latest;  // counts from its progress reports, everything from its final one
@@ -231,7 +231,7 @@ void storm_fleet::kill_now() {
   for (auto& w : workers_) {
     if (!w->reaped) {
       kill_and_reap(w->id.pid);
-      w->reaped = true;
+      w->reaped = w->killed = true;
       if (!w->exit_code) w->exit_code = 128 + SIGKILL;
     }
     w->ended = true;
@@ -311,10 +311,7 @@ awaitable<void> storm_fleet::stop() {
   }
   if (!stopped_) {
     stopped_ = true;
-    for (auto& w : workers_) {
-      w->asked_to_stop = true;
-      co_await send(*w, std::string("{\"command\":\"stop\"}\n"));
-    }
+    for (auto& w : workers_) co_await send(*w, std::string("{\"command\":\"stop\"}\n"));
   }
   const auto all_reported = [this] {
     return std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->reported_final || w->ended; });
@@ -325,7 +322,7 @@ awaitable<void> storm_fleet::stop() {
       problems_.push_back(fmt::format("storm worker {} did not stop within {}s; killed", w->id.pid,
                                       std::chrono::duration_cast<std::chrono::seconds>(options_.stop_timeout).count()));
       kill_and_reap(w->id.pid);
-      w->reaped = true;
+      w->reaped = w->killed = true;
     }
   }
   const auto all_reaped = [this] {
@@ -353,7 +350,7 @@ awaitable<void> storm_fleet::follow(std::shared_ptr<worker> w) {
   }
   w->ended = true;
   co_await reap(w);
-  if (!w->reported_final && w->error.empty() && !w->asked_to_stop && w->ready)
+  if (!w->reported_final && w->error.empty() && !w->killed && w->ready)
     problems_.push_back(fmt::format("storm worker {} {} before it reported", w->id.pid,
                                     describe_exit(w->exit_code.value_or(-1))));
   if (finished() && ended_at_ == clock::time_point{}) ended_at_ = clock::now();
@@ -386,7 +383,8 @@ void storm_fleet::on_message(worker& w, const std::string& line) {
     } else if (type == "ready") {
       w.ready = true;
     } else if (type == "progress") {
-      w.latest = storm_report_from_json(j.at("report"));
+      if (j.contains("report")) w.latest = storm_report_from_json(j.at("report"));
+      else w.latest.counts = storm_counts_from_json(j.at("counts"));
     } else if (type == "final") {
       w.latest = storm_report_from_json(j.at("report"));
       w.reported_final = true;

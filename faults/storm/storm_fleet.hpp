@@ -65,8 +65,8 @@ public:
   boost::asio::awaitable<void> wait_finished();
   bool finished() const;
 
-  // The sum of the workers' latest reports (counts and latencies, sent every 100 ms). peak_held
-  // is the highest sum of held connections over those reports.
+  // The sum of the workers' latest reports (counts every 100 ms, latencies every second and at
+  // the end). peak_held is the highest sum of held connections over those reports.
   storm_report report() const;
   // Worker failures seen so far (crashed, killed, bad output), one line each.
   std::vector<std::string> problems() const { return problems_; }

@@ -47,7 +47,12 @@ std::shared_ptr<storm_generator> storm_generator::create(asio::io_context& io, s
 }
 
 storm_generator::storm_generator(asio::io_context& io, storm_config config)
-    : io_(io), config_(std::move(config)), pace_(io), wake_(io), hold_(io), finished_signal_(io) {
+    : io_(io),
+      config_(std::move(config)),
+      pace_(io),
+      wake_(io),
+      hold_(io),
+      finished_signal_(io, asio::steady_timer::time_point::max()) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.address.empty() ? config_.host : config_.address, ec);
   if (ec) throw std::invalid_argument("storm target '" + config_.target() + "' has no numeric address");
@@ -108,10 +113,8 @@ void storm_generator::close_all(session_list& list) {
 }
 
 awaitable<void> storm_generator::wait_finished() {
-  while (!finished_) {
-    finished_signal_.expires_at(asio::steady_timer::time_point::max());
-    co_await finished_signal_.async_wait(use_tuple);
-  }
+  // The signal's expiry stays at "never": re-arming here would cancel other waiters.
+  while (!finished_) co_await finished_signal_.async_wait(use_tuple);
 }
 
 storm_report storm_generator::report() const {
@@ -124,7 +127,6 @@ storm_report storm_generator::report() const {
   if (!config_.churn && ramp_done_at_ != clock::time_point{}) r.ramp = ramp_done_at_ - started_at_;
   return r;
 }
-
 
 storm_generator::clock::duration storm_generator::watchdog_tick() const {
   auto shortest = std::chrono::duration_cast<clock::duration>(config_.timeout);

@@ -6,7 +6,8 @@
 //   parent -> worker: {"config": {...}}  then  {"command": "start"}  and later  {"command": "stop"}
 //   worker -> parent: {"type": "hello", "pid": N}                             at once
 //                     {"type": "ready", "pid": N, "open_files": N}
-//                     {"type": "progress", "report": {...}, "rss_bytes": N}   every 100 ms
+//                     {"type": "progress", "counts": {...}, "rss_bytes": N}   every 100 ms, and
+//                     {"type": "progress", "report": {...}, "rss_bytes": N}   with latencies every 1 s
 //                     {"type": "final", "report": {...}, "rss_bytes": N}      then it exits 0
 //                     {"type": "error", "message": "..."}                     then it exits 2
 // End of input (the parent went away) stops the storm like "stop".
