@@ -209,7 +209,7 @@ void add_storm_command(CLI::App& app, context& ctx) {
   param("handshake", "tcp (default), http, websocket, postgres or redis");
   param("timeout", "limit for connect plus handshake per connection; default 5s");
   param("max_pending", "without --rate: attempts in progress at once; default 1000");
-  param("workers", "worker processes; default: as the open-files limit needs (2 from 5000 connections)");
+  param("workers", "worker processes; default: as many as the open-files limit needs");
   param("path", "http request path and websocket resource; default /");
   param("user", "postgres StartupMessage user; default postgres");
   param("database", "postgres database; default: the user");

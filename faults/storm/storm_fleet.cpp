@@ -30,7 +30,6 @@ using clock = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::int64_t reserved_files = 64;             // per worker, for the process itself
-constexpr std::int64_t two_workers_from = 5000;         // connections; below, one core is plenty
 constexpr std::chrono::milliseconds poll_interval{20};  // how often waits look at the workers
 
 // A numeric address for the target, resolved once (the workers get no say in it).
@@ -80,9 +79,9 @@ struct storm_fleet::worker {
 
 std::int64_t storm_fleet::automatic_workers(const storm_config& config, std::int64_t open_files_limit) {
   const auto capacity = std::max<std::int64_t>(1, open_files_limit - reserved_files);
-  auto count = (config.connections + capacity - 1) / capacity;
-  if (config.connections >= two_workers_from) count = std::max<std::int64_t>(count, 2);
-  return std::max<std::int64_t>(1, count);
+  // No more: on loopback connect() does the server's half of the handshake too, and a second
+  // worker opened no faster than one on two cores (docs/benchmarks.md).
+  return std::max<std::int64_t>(1, (config.connections + capacity - 1) / capacity);
 }
 
 storm_config storm_fleet::share_of(const storm_config& config, std::int64_t index, std::int64_t count) {

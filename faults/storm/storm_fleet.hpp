@@ -74,8 +74,7 @@ public:
   // Kills and reaps every worker now, without waiting for reports (abnormal ends only).
   void kill_now();
 
-  // How many workers `config` needs by default: enough for the open-files limit, and up to two
-  // for a large storm, so the generator can use more than one core.
+  // How many workers `config` needs by default: enough for the open-files limit.
   static std::int64_t automatic_workers(const storm_config& config, std::int64_t open_files_limit);
   // Worker `index`'s share of `config` out of `count`.
   static storm_config share_of(const storm_config& config, std::int64_t index, std::int64_t count);

@@ -110,7 +110,9 @@ TEST_CASE("connection_storm undo kills the workers a killed run left behind", "[
   ctx.target = server.address();
   run_async([&](io_context& io) -> awaitable<void> {
     ctx.executor = io.get_executor();
-    auto fault = storm_type().create(storm_params_with(6000), ctx);  // two workers
+    auto p = storm_params_with(6000);
+    p.set("workers", std::int64_t(2));
+    auto fault = storm_type().create(p, ctx);
     fault->preflight();
     co_await fault->inject();
     REQUIRE(co_await eventually([&] { return server.snapshot().held == 6000; }, 60s));

@@ -263,7 +263,9 @@ TEST_CASE("work is split evenly over workers", "[faults][storm]") {
   CHECK(storm_fleet::automatic_workers(c, 20000) == 1);
   c.connections = 50000;
   CHECK(storm_fleet::automatic_workers(c, 20000) == 3);
-  c.connections = 6000;
+  c.connections = 19936;
+  CHECK(storm_fleet::automatic_workers(c, 20000) == 1);
+  c.connections = 19937;
   CHECK(storm_fleet::automatic_workers(c, 20000) == 2);
 }
 
