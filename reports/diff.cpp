@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace faultline::reports {
@@ -59,7 +60,7 @@ void compare_score(const journal& b, const journal& a, const diff_thresholds& li
   c.before_value = b.analysis.score;
   c.after_value = a.analysis.score;
   double delta = a.analysis.score - b.analysis.score;
-  c.delta = (delta >= 0 ? "+" : "") + format_score(delta);
+  if (delta != 0) c.delta = (delta > 0 ? "+" : "") + format_score(delta);
   c.limit = "drop ≤ " + format_score(limits.max_score_drop);
   if (delta > 0) c.kind = change_kind::improved;
   else if (-delta > limits.max_score_drop) c.kind = change_kind::regression;
@@ -98,7 +99,7 @@ void compare_mttr(const journal& b, const journal& a, const diff_thresholds& lim
   if (b.analysis.mttr && a.analysis.mttr) {
     double before = *b.analysis.mttr, after = *a.analysis.mttr, delta = after - before;
     double allowed = limits.max_mttr_increase ? *limits.max_mttr_increase : std::max(before * limits.max_mttr_increase_ratio, resolution);
-    c.delta = format_signed_seconds(delta) + relative(before, after);
+    if (delta != 0) c.delta = format_signed_seconds(delta) + relative(before, after);
     c.limit = limits.max_mttr_increase ? "≤ +" + format_seconds(*limits.max_mttr_increase)
                                        : fmt::format("≤ +{}% (at least one window)", format_number(limits.max_mttr_increase_ratio * 100, 1));
     if (delta > allowed) c.kind = change_kind::regression;
@@ -113,35 +114,43 @@ void compare_mttr(const journal& b, const journal& a, const diff_thresholds& lim
   out.changes.push_back(std::move(c));
 }
 
+// Per series (in the order the new run lists them), p99 across the phases, then the error rate.
 void compare_phase_stats(const journal& b, const journal& a, const diff_thresholds& limits, run_diff& out) {
-  for (const auto& phase : ordered_phase_names(a)) {
-    for (const auto& after : a.analysis.phase_stats) {
-      if (after.phase != phase) continue;
-      const auto* before = find_phase_stat(b, after.series, after.phase);
-      if (!before) continue;
-      if (before->p99 && after.p99) {
-        metric_change c;
-        c.metric = fmt::format("p99 {}/{}", after.series, after.phase);
-        c.before = format_seconds(*before->p99);
-        c.after = format_seconds(*after.p99);
-        c.before_value = before->p99;
-        c.after_value = after.p99;
-        double delta = *after.p99 - *before->p99;
-        c.delta = format_signed_seconds(delta) + relative(*before->p99, *after.p99);
-        c.limit = fmt::format("≤ +{}%", format_number(limits.max_p99_increase_ratio * 100, 1));
-        bool beyond = delta > *before->p99 * limits.max_p99_increase_ratio && delta > limits.min_p99_increase;
-        if (beyond) c.kind = change_kind::regression;
-        else if (delta > 0) c.kind = change_kind::worse;
-        else if (delta < 0) c.kind = change_kind::improved;
-        out.changes.push_back(std::move(c));
-      }
+  std::vector<std::string> series;
+  for (const auto& s : a.analysis.phase_stats)
+    if (std::find(series.begin(), series.end(), s.series) == series.end()) series.push_back(s.series);
+  const auto phases = ordered_phase_names(a);
+  for (const auto& name : series) {
+    for (const auto& phase : phases) {
+      const auto* after = find_phase_stat(a, name, phase);
+      const auto* before = find_phase_stat(b, name, phase);
+      if (!after || !before || !before->p99 || !after->p99) continue;
+      metric_change c;
+      c.metric = fmt::format("p99 {}/{}", name, phase);
+      c.before = format_seconds(*before->p99);
+      c.after = format_seconds(*after->p99);
+      c.before_value = before->p99;
+      c.after_value = after->p99;
+      double delta = *after->p99 - *before->p99;
+      if (delta != 0) c.delta = format_signed_seconds(delta) + relative(*before->p99, *after->p99);
+      c.limit = fmt::format("≤ +{}%", format_number(limits.max_p99_increase_ratio * 100, 1));
+      bool beyond = delta > *before->p99 * limits.max_p99_increase_ratio && delta > limits.min_p99_increase;
+      if (beyond) c.kind = change_kind::regression;
+      else if (delta > 0) c.kind = change_kind::worse;
+      else if (delta < 0) c.kind = change_kind::improved;
+      out.changes.push_back(std::move(c));
+    }
+    for (const auto& phase : phases) {
+      const auto* after = find_phase_stat(a, name, phase);
+      const auto* before = find_phase_stat(b, name, phase);
+      if (!after || !before) continue;
       metric_change e;
-      e.metric = fmt::format("error_rate {}/{}", after.series, after.phase);
+      e.metric = fmt::format("error_rate {}/{}", name, phase);
       e.before = format_percent(before->error_rate);
-      e.after = format_percent(after.error_rate);
+      e.after = format_percent(after->error_rate);
       e.before_value = before->error_rate;
-      e.after_value = after.error_rate;
-      double delta = after.error_rate - before->error_rate;
+      e.after_value = after->error_rate;
+      double delta = after->error_rate - before->error_rate;
       if (delta != 0) e.delta = signed_percent_points(delta);
       e.limit = "≤ " + signed_percent_points(limits.max_error_rate_increase);
       if (delta > limits.max_error_rate_increase) e.kind = change_kind::regression;
@@ -203,6 +212,11 @@ void compare_verdict(const journal& b, const journal& a, const diff_thresholds& 
   out.changes.push_back(std::move(c));
 }
 
+// Characters as a terminal shows them: UTF-8 continuation bytes take no column.
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+}
+
 std::string kind_text(const metric_change& c) {
   return c.kind == change_kind::unchanged ? "" : to_string(c.kind);
 }
@@ -230,11 +244,21 @@ std::string render_diff_text(const run_diff& diff) {
   std::string out = fmt::format("faultline diff: {} (run {} -> run {})\n", diff.experiment, diff.run_before.empty() ? "?" : diff.run_before,
                                 diff.run_after.empty() ? "?" : diff.run_after);
   if (!diff.mismatch.empty()) out += "warning: " + diff.mismatch + "\n";
-  std::size_t w = 6;
-  for (const auto& c : diff.changes) w = std::max(w, c.metric.size());
-  out += fmt::format("  {:<{}}  {:>13}  {:>13}  {:<20}  {:<26}  {}\n", "metric", w, "old", "new", "change", "limit", "result");
-  for (const auto& c : diff.changes)
-    out += fmt::format("  {:<{}}  {:>13}  {:>13}  {:<20}  {:<26}  {}\n", c.metric, w, c.before, c.after, c.delta, c.limit, kind_text(c));
+  // Column widths from the content (fmt pads by display width, so "≤" counts as one).
+  std::size_t w[5] = {6, 3, 3, 6, 5};
+  auto columns = [](const metric_change& c) { return std::array<const std::string*, 5>{&c.metric, &c.before, &c.after, &c.delta, &c.limit}; };
+  for (const auto& c : diff.changes) {
+    auto cols = columns(c);
+    for (std::size_t i = 0; i < 5; ++i) w[i] = std::max(w[i], display_width(*cols[i]));
+  }
+  auto line = [&](const std::string& metric, const std::string& before, const std::string& after, const std::string& delta,
+                  const std::string& limit, const std::string& result) {
+    auto text = fmt::format("  {:<{}}  {:>{}}  {:>{}}  {:<{}}  {:<{}}  {}", metric, w[0], before, w[1], after, w[2], delta, w[3], limit, w[4], result);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+  };
+  line("metric", "old", "new", "change", "limit", "result");
+  for (const auto& c : diff.changes) line(c.metric, c.before, c.after, c.delta, c.limit, kind_text(c));
   auto n = diff.regressions();
   out += n == 0 ? std::string("no regression beyond the thresholds\n")
                 : fmt::format("{} regression{} beyond the thresholds\n", n, n == 1 ? "" : "s");

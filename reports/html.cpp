@@ -136,6 +136,7 @@ svg.timeline { display: block; width: 100%; height: auto; font-size: 11px; }
 .timeline .fault-bar.unreverted { fill: var(--fail); }
 .timeline .lane-label { fill: var(--ink); font-size: 11px; font-weight: 600; } .timeline .lane-label.inside { fill: #fff; }
 .timeline .band-label { fill: var(--muted); font-size: 11px; }
+.timeline .band rect, .timeline .phase-ribbon rect { shape-rendering: crispEdges; }
 .timeline .band-text { fill: #fff; font-size: 10px; font-weight: 700; }
 .timeline .breaker-closed { fill: #2da44e; } .timeline .breaker-open { fill: #cf222e; } .timeline .breaker-half_open { fill: #d4a72c; }
 .timeline .probe-ok { fill: #a8e6b8; } .timeline .probe-degraded { fill: #f2c46d; } .timeline .probe-failing { fill: #f07b73; }

@@ -153,7 +153,8 @@ TEST_CASE("HTML: phases, faults, breaker, MTTD and MTTR sit at their times", "[r
   // The health probe's band: failing while PostgreSQL was slow and the breaker still closed.
   auto health = test::find_tags(svg, "rect", {{"class", "probe-failing"}});
   REQUIRE(health.size() == 1);
-  CHECK(time_of(health[0], "x") == Approx(15).margin(dt));
+  CHECK(time_of(health[0], "x") == Approx(16).margin(dt));
+  CHECK(scales.time_at(test::number_attr(health[0], "x") + test::number_attr(health[0], "width")) == Approx(17).margin(2 * dt));
 }
 
 TEST_CASE("HTML: verdict, score and tier first, then expectations and evidence, nothing fetched", "[reports]") {
@@ -171,8 +172,8 @@ TEST_CASE("HTML: verdict, score and tier first, then expectations and evidence, 
   CHECK(score < chart);
   CHECK(tier < chart);
   CHECK(chart < table);
-  CHECK_THAT(html, Contains("text-anchor=\"middle\">85.7</text></svg>"));
-  CHECK_THAT(html, Contains("1 of 6 expectations missed: sla (measured bronze, target gold)"));
+  CHECK_THAT(html, Contains("text-anchor=\"middle\">77.8</text></svg>"));
+  CHECK_THAT(html, Contains("1 of 9 expectations missed: sla (measured bronze (availability"));
 
   CHECK(test::find_tags(html, "tr", {{"data-expectation", "sla"}}).size() == 1);
   std::size_t rows = 0;

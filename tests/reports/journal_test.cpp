@@ -1,9 +1,11 @@
 #include "reports/journal.hpp"
 #include "tests/reports/synthetic_journal.hpp"
+#include "tests/support/command.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <unistd.h>
 
@@ -138,4 +140,16 @@ TEST_CASE("the recorded test journal is the synthetic journal", "[reports]") {
   // builder changes, record it again (see docs/reports.md).
   auto recorded = reports::read_journal(std::string(FAULTLINE_REPORTS_TEST_DATA) + "/checkout-journal.json");
   CHECK(recorded == test::synthetic_journal());
+}
+
+TEST_CASE("the example in docs/journal.md is a journal this faultline reads", "[reports]") {
+  std::ifstream in(test::source_dir() + "/docs/journal.md");
+  std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto start = doc.find("```json\n");
+  REQUIRE(start != std::string::npos);
+  start += 8;
+  auto end = doc.find("```", start);
+  auto j = reports::journal_from_json(nlohmann::json::parse(doc.substr(start, end - start)));
+  CHECK(j.experiment.name == "checkout-db-slowness");
+  CHECK(j.analysis.breaker->transitions.size() == 5);
 }

@@ -46,22 +46,22 @@ TEST_CASE("JUnit: one testsuite per experiment, one testcase per expectation, va
   REQUIRE(suites.size() == 1);
   auto suite = test::attributes_of(suites[0]);
   CHECK(suite["name"] == "checkout-db-slowness");
-  CHECK(suite["tests"] == "7");     // six expectations and the verdict
+  CHECK(suite["tests"] == "10");    // nine expectations and the verdict
   CHECK(suite["failures"] == "2");  // the missed SLA and the failed verdict
   CHECK(suite["errors"] == "0");
   CHECK(suite["timestamp"] == "2026-03-14T09:30:00");
   CHECK(suite["hostname"] == "ci-runner-7");
-  CHECK(suite["time"] == "60.000");
-  CHECK(occurrences(xml, "<testcase ") == 7);
+  CHECK(suite["time"] == "57.000");
+  CHECK(occurrences(xml, "<testcase ") == 10);
   CHECK(occurrences(xml, "<failure ") == 2);
 
-  auto sla = test::find_tags(xml, "testcase", {{"name", "sla: SLA tier gold (99.9% available, p95 below 200ms) during the fault"}});
+  auto sla = test::find_tags(xml, "testcase", {{"name", "sla: SLA tier gold during the fault (availability &gt;= 99.9%, p95 &lt;= 200ms)"}});
   REQUIRE(sla.size() == 1);
   auto failure = test::find_tags(xml, "failure", {{"type", "expectation_missed"}});
   REQUIRE(failure.size() == 1);
-  CHECK(test::attributes_of(failure[0])["message"] == "measured " + j.analysis.expectations[0].measured + ", target gold");
-  CHECK_THAT(xml, Catch::Contains("<testcase name=\"mttr: steady again within 10s of the last revert\" classname=\"faultline.checkout-db-slowness\" time=\"0.000\"/>"));
-  CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.score\" value=\"85.7\"/>"));
+  CHECK(test::attributes_of(failure[0])["message"] == "measured " + j.analysis.expectations[0].measured + ", target &gt;= gold");
+  CHECK_THAT(xml, Catch::Contains("<testcase name=\"mttr: time to recover: last revert to the start of a stable run of steady windows\" classname=\"faultline.checkout-db-slowness\" time=\"0.000\"/>"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.score\" value=\"77.8\"/>"));
   CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.mttr\" value=\"4s\"/>"));
 }
 

@@ -12,11 +12,11 @@ TEST_CASE("Markdown: verdict, score, tier, expectations and key numbers as the j
   auto md = reports::render_markdown(j);
   INFO(md);
   CHECK_THAT(md, Catch::StartsWith("## ❌ checkout-db-slowness: Failed\n"));
-  CHECK_THAT(md, Catch::Contains("**Score 85.7/100** · **SLA tier bronze** · 5 of 6 expectations met · ran 1m"));
-  CHECK_THAT(md, Catch::Contains("> 1 of 6 expectations missed: sla (measured bronze, target gold)"));
-  CHECK_THAT(md, Catch::Contains("| ❌ | `sla` SLA tier gold (99.9% available, p95 below 200ms) during the fault | gold | " +
-                                 j.analysis.expectations[0].measured + " | 50% |"));
-  CHECK_THAT(md, Catch::Contains("| ✅ | `mttr` steady again within 10s of the last revert | < 10s | 4s | 100% |"));
+  CHECK_THAT(md, Catch::Contains("**Score 77.8/100** · **SLA tier bronze** · 8 of 9 expectations met · ran 57s"));
+  CHECK_THAT(md, Catch::Contains("> 1 of 9 expectations missed: sla (measured " + j.analysis.expectations[0].measured + ", target >= gold)"));
+  CHECK_THAT(md, Catch::Contains("| ❌ | `sla` SLA tier gold during the fault (availability >= 99.9%, p95 <= 200ms) | >= gold | " +
+                                 j.analysis.expectations[0].measured + " | 33% |"));
+  CHECK_THAT(md, Catch::Contains("| ✅ | `mttr` time to recover: last revert to the start of a stable run of steady windows | <= 10s | 4s | 100% |"));
   CHECK_THAT(md, Catch::Contains("| MTTD | MTTR | Breaker opened | Breaker closed | Breaker flaps |"));
   CHECK_THAT(md, Catch::Contains("| 1s | 4s | 2s after fault start | 3s after last revert | 1 |"));
   CHECK_THAT(md, Catch::Contains("- `pg-latency` fault latency on postgres (t=15s–45s; jitter 100ms, latency 800ms): ✅ applied and observed"));

@@ -18,7 +18,7 @@ std::vector<reports::journal> three_runs() {
   auto failed = test::synthetic_journal();
   auto passed = test::synthetic_journal();
   passed.experiment.name = "cache-flush";
-  passed.verdict = {"passed", 0, "all 6 expectations met"};
+  passed.verdict = {"passed", 0, "all 9 expectations met"};
   passed.analysis.score = 100;
   for (auto& e : passed.analysis.expectations) e.met = true;
   auto again = test::synthetic_journal();  // the same experiment twice: its pages must not collide
@@ -43,13 +43,13 @@ TEST_CASE("suite summary: counts, exit code and mean score", "[reports]") {
   CHECK(suite.count("failed") == 1);
   CHECK(suite.exit_code() == 3);
   CHECK(*suite.mean_score() == Approx((runs[0].analysis.score * 2 + 100) / 3));
-  CHECK(suite.runs[0].expectations_met == 5);
-  CHECK(suite.runs[1].expectations_met == 6);
+  CHECK(suite.runs[0].expectations_met == 8);
+  CHECK(suite.runs[1].expectations_met == 9);
 
   auto md = reports::render_suite_markdown(suite);
   CHECK_THAT(md, Catch::StartsWith("## ❌ nightly: 1 of 3 experiments passed\n"));
-  CHECK_THAT(md, Catch::Contains("| ✅ | cache-flush | 100 | bronze | 6/6 | 4s |"));
-  CHECK_THAT(md, Catch::Contains("| ⚠️ | checkout-db-slowness | 85.7 | bronze | 5/6 | 4s |"));
+  CHECK_THAT(md, Catch::Contains("| ✅ | cache-flush | 100 | bronze | 9/9 | 4s |"));
+  CHECK_THAT(md, Catch::Contains("| ⚠️ | checkout-db-slowness | 77.8 | bronze | 8/9 | 4s |"));
 }
 
 TEST_CASE("suite reports: one page per run, an index linking them, one JUnit file", "[reports]") {

@@ -2,6 +2,8 @@
 
 #include "reports/format.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -32,15 +34,17 @@ struct latency_shape {
 
 void fill_latency(window_point& w, latency_shape s, jitter& rng) {
   double k = rng.factor(0.08);
-  w.p50 = s.p50 * k;
-  w.p75 = s.p50 * k * 1.25;
-  w.p90 = (s.p50 + (s.p95 - s.p50) * 0.6) * k;
-  w.p95 = s.p95 * rng.factor(0.08);
-  w.p99 = std::max(*w.p95 * 1.05, s.p99 * rng.factor(0.1));
+  double p50 = s.p50 * k;
+  double p95 = std::max(p50 * 1.2, s.p95 * rng.factor(0.08));
+  w.min = p50 * 0.45;
+  w.p50 = p50;
+  w.p75 = p50 + (p95 - p50) * 0.35;
+  w.mean = p50 + (p95 - p50) * 0.25;
+  w.p90 = p50 + (p95 - p50) * 0.7;
+  w.p95 = p95;
+  w.p99 = std::max(p95 * 1.05, s.p99 * rng.factor(0.1));
   w.p999 = *w.p99 * 1.25;
   w.max = *w.p999 * 1.1;
-  w.min = s.p50 * 0.45;
-  w.mean = s.p50 * k * 1.15;
 }
 
 window_point load_window(int t, jitter& rng) {
@@ -51,7 +55,9 @@ window_point load_window(int t, jitter& rng) {
   std::uint64_t errors = 0;
   std::string error_kind = "http_5xx";
   bool fast = false;
-  if (t >= 15 && t < 17) {  // PostgreSQL slow, breaker still closed: everything waits
+  if (t == 15) {  // PostgreSQL slow, but the cache still answers most reads: within steady state
+    shape = {0.024, 0.15, 0.62};
+  } else if (t == 16) {  // the cache's short TTL expires: everything waits on PostgreSQL, breaker still closed
     shape = {0.82, 0.905, 0.98};
     errors = 3;
     error_kind = "timeout";
@@ -82,7 +88,7 @@ window_point health_window(int t, jitter& rng) {
   window_point w;
   w.start = t;
   w.count = 2;
-  if (t == 15 || t == 16) {
+  if (t == 16) {
     w.errors = 2;
     w.outcomes["timeout"] = 2;
     fill_latency(w, {1.0, 1.0, 1.0}, rng);
@@ -189,7 +195,7 @@ expect:
   during_fault: [ "load.error_rate < 5%" ]
   breaker: { opens_within: 5s, closes_within: 10s, probe: breaker }
   mttr: { below: 10s }
-  score: { at_least: 80 }
+  score: { at_least: 75 }
 )yaml";
 
 }  // namespace
@@ -203,9 +209,9 @@ journal synthetic_journal() {
   j.environment = {"ci-runner-7", "6.1.0-18-amd64", "Debian GNU/Linux 12 (bookworm)", "0.1.0",
                    {{"pg-latency", "proxy"}, {"redis-outage", "proxy"}}};
   j.started_at = "2026-03-14T09:30:00.000Z";
-  j.ended_at = "2026-03-14T09:31:00.412Z";
+  j.ended_at = "2026-03-14T09:30:57.412Z";
   j.window = 1;
-  j.phases = {{"steady_before", 0, 5}, {"baseline", 5, 15}, {"fault", 15, 45}, {"recovery", 45, 52}, {"after", 52, 60}};
+  j.phases = {{"steady_before", 0, 5}, {"baseline", 5, 15}, {"fault", 15, 45}, {"recovery", 45, 52}, {"after", 52, 57}};
 
   fault_record pg;
   pg.step = "pg-latency";
@@ -245,13 +251,21 @@ journal synthetic_journal() {
 
   jitter rng;
   series_record load{"load", "load", {}}, health{"health", "http", {}}, breaker{"breaker", "metric", {}};
-  for (int t = 0; t < 60; ++t) {
+  for (int t = 0; t < 57; ++t) {
     load.windows.push_back(load_window(t, rng));
     health.windows.push_back(health_window(t, rng));
     breaker.windows.push_back(breaker_window(t, rng));
   }
   j.series = {load, health, breaker};
-  j.timeline = {{"note", "synthetic test journal: the windows above are the timeline"}, {"window_ns", 1000000000}, {"series", {"load", "health", "breaker"}}};
+  // The Timeline is opaque to the reports; this has the shape of probes::timeline::to_json()
+  // without its per-window histograms (the series' windows above carry what the reports read).
+  j.timeline = {{"version", 1},
+                {"window_ns", 1000000000},
+                {"late_after_ns", 2250000000},
+                {"fast_failure_ns", 50000000},
+                {"phases", nlohmann::json::array()},
+                {"end_ns", 57000000000},
+                {"series", nlohmann::json::object()}};
 
   for (const auto& s : j.series) {
     std::optional<phase_stat> baseline;
@@ -282,21 +296,31 @@ journal synthetic_journal() {
   j.analysis.breaker = b;
   j.analysis.sla_tier = "bronze";
 
+  // Named, worded and weighted as engine/analysis does (docs/analysis.md).
   auto& ex = j.analysis.expectations;
-  ex.push_back({"sla", "SLA tier gold (99.9% available, p95 below 200ms) during the fault", "gold",
-                "bronze (availability " + format_percent(fault->availability) + ", p95 " + format_seconds(*fault->p95) + ")", 1, false, 0.5, 2});
-  ex.push_back({"during_fault[0]", "load.error_rate < 5% during the fault", "< 5%", format_percent(fault->error_rate), fault->error_rate, true, 1, 1});
-  ex.push_back({"breaker.opens_within", "the breaker opens within 5s of the fault start", "≤ 5s", "2s", 2.0, true, 1, 1});
-  ex.push_back({"breaker.closes_within", "the breaker closes within 10s of the last revert", "≤ 10s", "3s", 3.0, true, 1, 1});
-  ex.push_back({"mttr", "steady again within 10s of the last revert", "< 10s", "4s", 4.0, true, 1, 2});
+  ex.push_back({"sla", "SLA tier gold during the fault (availability >= 99.9%, p95 <= 200ms)", ">= gold",
+                fmt::format("bronze (availability {:.3f}%, p95 {})", fault->availability * 100, format_seconds(*fault->p95)), 1, false,
+                1.0 / 3, 3});
+  ex.push_back({"during_fault[0]", "load.error_rate < 5% during the fault", "< 5%", fmt::format("{:.3g}%", fault->error_rate * 100),
+                fault->error_rate, true, 1, 1});
+  ex.push_back({"breaker.opens_within", "the breaker opens after the fault starts", "<= 5s", "2s", 2.0, true, 1, 1});
+  ex.push_back({"breaker.closes_within", "the breaker closes after the fault ends", "<= 10s", "3s", 3.0, true, 1, 1});
+  ex.push_back({"mttr", "time to recover: last revert to the start of a stable run of steady windows", "<= 10s", "4s", 4.0, true, 1, 2});
+  ex.push_back({"steady_after", "the steady-state rules hold in the after phase", "every window steady", "5 of 5 windows steady", 1.0, true,
+                1, 1});
+  for (const auto& f : j.faults) {
+    if (f.action) continue;
+    ex.push_back({"effect:" + f.step, fmt::format("fault '{}' ({} on {}) took effect", f.step, f.type, f.target), "observed",
+                  "observed: " + f.evidence.summary, std::nullopt, true, 1, 0});
+  }
   double weighted_sum = 0, weights = 0;
   for (const auto& e : ex) {
     weighted_sum += e.grade * e.weight;
     weights += e.weight;
   }
   j.analysis.score = weighted_sum / weights * 100;
-  ex.push_back({"score", "resilience score at least 80", "≥ 80", format_score(j.analysis.score), j.analysis.score, true, 1, 0});
-  j.verdict = {"failed", 1, "1 of 6 expectations missed: sla (measured bronze, target gold)"};
+  ex.push_back({"score", "resilience score", ">= 75", fmt::format("{:.1f}", j.analysis.score), j.analysis.score, true, 1, 0});
+  j.verdict = {"failed", 1, fmt::format("1 of {} expectations missed: sla (measured {}, target >= gold)", ex.size(), ex.front().measured)};
   return j;
 }
 
