@@ -109,9 +109,14 @@ public:
 
   void on_eof(direction d, proxy::session_io& io) override {
     if (d == direction::upstream) {
+      // A message cut short by the client's end goes on as it is.
+      if (!ignore_client_) append(to_server_, view(client_head_));
+      client_head_.clear();
       flush_to_server(io);
       io.end(direction::upstream);
     } else {
+      if (!server_head_.empty()) send_reply(view(server_head_), {}, nullptr, io);
+      server_head_.clear();
       flush_replies(io);
       replies_.push_end(io);
     }

@@ -64,6 +64,9 @@ public:
 
   void on_eof(direction d, proxy::session_io& io) override {
     if (d == direction::upstream) {
+      // A command cut short by the client's end goes on as it is: the server answers it (or not).
+      if (forward_current_ && reader_.retaining()) append(to_server_, view(reader_.raw()));
+      reader_.reset();
       flush_to_server(io);
       io.end(direction::upstream);
     } else {

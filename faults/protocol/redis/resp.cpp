@@ -253,7 +253,7 @@ reply_reader::status reply_reader::feed(std::string_view& data, const byte_sink&
       return status::more;
     }
     std::string_view l(line_);
-    if (l.size() < 2 || l[l.size() - 2] != '\r') return status::invalid;
+    if (l.size() < 3 || l[l.size() - 2] != '\r') return status::invalid;  // a type byte, then CR LF
     l.remove_suffix(2);
     const char type = l.front();
     auto n = number(l.substr(1));

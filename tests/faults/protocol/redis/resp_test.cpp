@@ -178,7 +178,7 @@ TEST_CASE("replies of RESP2 and RESP3 end where they should, at every split", "[
 }
 
 TEST_CASE("malformed replies are reported", "[faults][protocol]") {
-  for (std::string bad : std::vector<std::string>{"?\r\n", "$abc\r\n", "*2\n", "$?\r\n", "*1\r\n>1\r\n+x\r\n", "%-1\r\n"}) {
+  for (std::string bad : std::vector<std::string>{"\r\n", "?\r\n", "$abc\r\n", "*2\n", "$?\r\n", "*1\r\n>1\r\n+x\r\n", "%-1\r\n"}) {
     INFO(bad);
     bool invalid = false;
     replies_of({bad}, &invalid);
