@@ -40,5 +40,8 @@ if [ ! -x "$binary" ] || [ "$root/$newest" -nt "$binary" ]; then
 fi
 echo "fuzz.sh: fuzzing for ${seconds}s"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-"$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 -jobs="$jobs" -workers="$jobs" \
+parallel=()
+[ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")  # workers log to fuzz-N.log in $dir
+cd "$dir"
+"$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 "${parallel[@]}" \
   -artifact_prefix="$dir/" -print_final_stats=1 "$dir/corpus" "$root/tests/fuzz/corpus"
