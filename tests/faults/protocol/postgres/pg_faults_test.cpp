@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <thread>
 
 using namespace faultline;
 using namespace faultline::test;
@@ -229,4 +230,25 @@ TEST_CASE("pg toxics come from the control API's registry", "[faults][protocol]"
   CHECK_THROWS_WITH(registry.find("pg_error")->parse({{"sqlstate", "4000"}}), Catch::Contains("is not a SQLSTATE"));
   CHECK_THROWS_WITH(registry.find("pg_delay")->parse({{"match", "(unclosed"}}), Catch::Contains("not a valid regular expression"));
   CHECK_THROWS_WITH(registry.find("pg_delay")->parse({{"statements", "selekt"}}), Catch::Contains("unknown statement class 'selekt'"));
+}
+
+TEST_CASE("a cancel request through the proxy cancels the running query", "[faults][protocol]") {
+  pg_setup s;
+  auto f = s.fault("pg_delay", {{"delay", std::chrono::nanoseconds(10ms)}, {"statements", std::vector<std::string>{"insert"}}});
+  run_to_end(s.ioc, f->inject());
+  auto c = connect(s.listen);
+  REQUIRE(PQstatus(c.get()) == CONNECTION_OK);
+  REQUIRE(PQsendQuery(c.get(), "SELECT pg_sleep(30)") == 1);
+  std::this_thread::sleep_for(300ms);  // let the query start; a cancel before it would be lost
+  std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel(PQgetCancel(c.get()), &PQfreeCancel);
+  char error[256] = {};
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(PQcancel(cancel.get(), error, sizeof error) == 1);
+  result_ptr r(PQgetResult(c.get()));
+  CHECK(sqlstate(r) == "57014");
+  CHECK(std::chrono::steady_clock::now() - started < 20s);
+  while (result_ptr(PQgetResult(c.get()))) {
+  }
+  CHECK(value(exec(c.get(), "SELECT 7")) == "7");
+  run_to_end(s.ioc, f->revert());
 }
