@@ -72,6 +72,9 @@ public:
   // new list). Lets a session act without waiting for data (an outage resets idle connections)
   // and pass on at once what it held for a toxic that is gone. Default: nothing.
   virtual void on_message_toxics(session_io& io) { (void)io; }
+  // True when the session forwards every byte untouched, in order, in its own direction: the
+  // connection may then move bytes without looking at them (zero-copy) while no toxic acts.
+  virtual bool forwards_untouched() const { return false; }
 };
 
 class protocol {
