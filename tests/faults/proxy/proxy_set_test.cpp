@@ -295,9 +295,9 @@ TEST_CASE("errors name the problem in Toxiproxy's words", "[faults][proxy]") {
          fp::proxy_error::kind::invalid, "toxicity must be between 0 and 1, got 1.5");
   fp::proxy_config open{"wide", "0.0.0.0:0", "127.0.0.1:1"};
   CHECK_THROWS_AS(set.add(open), fp::proxy_error);
-  fp::proxy_config pg{"pg", "127.0.0.1:0", "127.0.0.1:1", true, "postgres"};
-  expect([&] { set.add(pg); }, fp::proxy_error::kind::invalid,
-         "proxy 'pg' has protocol 'postgres', which this build does not know (known: tcp)");
+  fp::proxy_config my{"my", "127.0.0.1:0", "127.0.0.1:1", true, "mysql"};
+  expect([&] { set.add(my); }, fp::proxy_error::kind::invalid,
+         "proxy 'my' has protocol 'mysql', which this build does not know (known: postgres, redis, tcp)");
 }
 
 TEST_CASE("toxics are listed upstream first, each direction in the order added", "[faults][proxy]") {
