@@ -29,6 +29,7 @@ struct proxy_spec {
   endpoint listen;
   endpoint upstream;
   std::string protocol = "tcp";  // tcp | postgres | redis
+  bool allow_non_loopback = false;
   source_mark where;
 };
 

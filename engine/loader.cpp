@@ -150,6 +150,7 @@ private:
       bool allow_public = false;
       if (auto a = yaml_reader::child(body, "allow_non_loopback"); a.IsDefined())
         allow_public = in_.flag(a, path_key(path, "allow_non_loopback")).value_or(false);
+      p.allow_non_loopback = allow_public;
       if (auto l = yaml_reader::child(body, "listen"); l.IsDefined()) {
         if (auto e = read_endpoint(l, path_key(path, "listen"))) {
           p.listen = *e;

@@ -1,6 +1,7 @@
 #include "faults/fault.hpp"
 #include "faults/netem/netem_engine.hpp"
 #include "faults/netem/network_fault.hpp"
+#include "faults/process/process_faults.hpp"
 #include "faults/proxy/toxic_types.hpp"
 
 namespace faultline::faults {
@@ -9,6 +10,7 @@ namespace faultline::faults {
 void register_builtin_faults(fault_registry& registry) {
   for (auto& type : proxy::toxic_fault_types()) registry.add(std::move(type));
   registry.add(network::network_fault_type({network::netem_engine_kind()}));
+  for (auto& type : process::process_fault_types()) registry.add(std::move(type));
 }
 
 }  // namespace faultline::faults

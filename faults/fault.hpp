@@ -64,6 +64,11 @@ class fault {
 public:
   virtual ~fault() = default;
 
+  // Checks, without changing anything, that inject() can work here (privileges, kernel support,
+  // the target exists). Throws capability_error or fault_error naming the fix. Runs before the
+  // experiment starts, so a run never fails half-way for a reason known up front.
+  virtual void preflight() {}
+
   virtual boost::asio::awaitable<void> inject() = 0;
   virtual boost::asio::awaitable<void> revert() = 0;
   virtual evidence collect_evidence() const = 0;

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_validate_command(app, ctx);
   add_run_command(app, ctx);
   add_list_command(app, ctx);
+  add_recover_command(app, ctx);
 
   try {
     app.parse(argc, argv);

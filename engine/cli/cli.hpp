@@ -34,5 +34,6 @@ engine::variables parse_vars(const std::vector<std::string>& vars);
 void add_validate_command(CLI::App& app, context& ctx);
 void add_run_command(CLI::App& app, context& ctx);
 void add_list_command(CLI::App& app, context& ctx);
+void add_recover_command(CLI::App& app, context& ctx);
 
 }  // namespace faultline::cli

@@ -1,0 +1,372 @@
+#include "engine/analysis/analysis.hpp"
+
+#include "engine/analysis/breaker.hpp"
+#include "engine/analysis/recovery_times.hpp"
+#include "engine/analysis/rule_eval.hpp"
+#include "engine/analysis/scoring.hpp"
+#include "engine/units.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace faultline::engine {
+namespace {
+
+std::string seconds_text(double s) {
+  return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(s * 1e9))));
+}
+
+double seconds_of(nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+std::string measured_text(statistic stat, double v) {
+  switch (unit_of(stat)) {
+    case stat_unit::latency: return seconds_text(v);
+    case stat_unit::fraction: return fmt::format("{:.3g}%", v * 100);
+    case stat_unit::per_second: return fmt::format("{:.1f}/s", v);
+    case stat_unit::boolean: return v != 0 ? "true" : "false";
+    case stat_unit::count:
+    case stat_unit::number: return fmt::format("{:g}", v);
+  }
+  return fmt::format("{:g}", v);
+}
+
+const reports::phase_stat* find_stat(const std::vector<reports::phase_stat>& stats, const std::string& series,
+                                     const std::string& phase) {
+  for (const auto& s : stats)
+    if (s.series == series && s.phase == phase) return &s;
+  return nullptr;
+}
+
+series_windows windows_by_series(const run_facts& facts) {
+  series_windows out;
+  for (const auto& s : facts.series) out[s.name] = s.windows;
+  return out;
+}
+
+std::vector<const reports::window_point*> windows_in(const run_facts& facts, const std::string& series,
+                                                     const reports::phase_span& phase) {
+  std::vector<const reports::window_point*> out;
+  for (const auto& s : facts.series) {
+    if (s.name != series) continue;
+    for (const auto& w : s.windows)
+      if (w.start + facts.window > phase.start && w.start < phase.end) out.push_back(&w);
+  }
+  return out;
+}
+
+std::size_t windows_for(nanoseconds d, double window) {
+  return std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(seconds_of(d) / window - 1e-9)));
+}
+
+// A grade for a rule from the measured value and the comparator's direction.
+double grade_rule(const rule& r, double measured, bool met) {
+  if (met) return 1;
+  const bool fraction_near_one = unit_of(r.stat) == stat_unit::fraction && r.threshold > 0.5;
+  switch (r.cmp) {
+    case comparator::less:
+    case comparator::less_equal: return grade_at_most(measured, r.threshold);
+    case comparator::greater:
+    case comparator::greater_equal:
+      return fraction_near_one ? grade_availability(measured, r.threshold) : grade_at_least(measured, r.threshold);
+    case comparator::equal:
+    case comparator::not_equal: return 0;
+  }
+  return 0;
+}
+
+reports::expectation_record bound_expectation(std::string name, std::string description, std::optional<double> measured,
+                                              double target, double weight, std::string not_measured) {
+  reports::expectation_record e;
+  e.name = std::move(name);
+  e.description = std::move(description);
+  e.target = "<= " + seconds_text(target);
+  e.weight = weight;
+  if (!measured) {
+    e.measured = "not measured: " + not_measured;
+    return e;
+  }
+  e.measured = seconds_text(*measured);
+  e.measured_value = *measured;
+  e.met = *measured <= target;
+  e.grade = grade_at_most(*measured, target);
+  return e;
+}
+
+class expectation_builder {
+public:
+  expectation_builder(const experiment& x, const run_facts& facts, reports::analysis_record& out)
+      : x_(x), facts_(facts), out_(out), fault_(find_phase(facts.phases, "fault")) {}
+
+  void sla() {
+    if (!x_.expect.sla) return;
+    const auto target = sla_target_of(*x_.expect.sla);
+    reports::expectation_record e;
+    e.name = "sla";
+    e.description = fmt::format("SLA tier {} during the fault (availability >= {}, p95 <= {})", to_string(*x_.expect.sla),
+                                format_fraction(target.availability), format_duration(target.p95));
+    e.target = fmt::format(">= {}", to_string(*x_.expect.sla));
+    e.weight = score_weights::sla;
+    const auto* stat = fault_ ? find_stat(facts_.phase_stats, "load", "fault") : nullptr;
+    if (!stat || stat->count == 0 || !stat->p95) {
+      e.measured = "not measured: no load samples in the fault phase";
+    } else {
+      const auto tier = achieved_tier(stat->availability, *stat->p95);
+      e.measured = fmt::format("{} (availability {:.3f}%, p95 {})", to_string(tier), stat->availability * 100,
+                               seconds_text(*stat->p95));
+      e.measured_value = static_cast<double>(static_cast<int>(tier));
+      e.met = static_cast<int>(tier) >= static_cast<int>(*x_.expect.sla);
+      e.grade = grade_tier(tier, *x_.expect.sla);
+    }
+    out_.expectations.push_back(e);
+  }
+
+  void during_fault() {
+    for (std::size_t i = 0; i < x_.expect.during_fault.size(); ++i) {
+      const auto& r = x_.expect.during_fault[i];
+      reports::expectation_record e;
+      e.name = fmt::format("during_fault[{}]", i);
+      e.description = fmt::format("{} during the fault", r.text);
+      e.target = r.stat == statistic::ok ? (r.negated ? "not ok" : "ok")
+                                          : fmt::format("{} {}", to_string(r.cmp), format_threshold(r));
+      e.weight = score_weights::rule;
+      const auto* stat = fault_ ? find_stat(facts_.phase_stats, r.series, "fault") : nullptr;
+      if (!stat || !fault_) {
+        e.measured = "not measured: no samples of '" + r.series + "' in the fault phase";
+        out_.expectations.push_back(e);
+        continue;
+      }
+      auto windows = windows_in(facts_, r.series, *fault_);
+      auto ok = holds_over_phase(r, *stat, windows, facts_.window);
+      std::optional<double> value = measure(r.stat, *stat);
+      if (r.stat == statistic::value) {
+        // The worst window: the one furthest on the failing side of the threshold.
+        for (const auto* w : windows)
+          if (w->value && (!value || holds(r, *w, facts_.window) == false)) value = w->value;
+      }
+      if (!ok || !value) {
+        e.measured = "not measured: no samples of '" + r.series + "' in the fault phase";
+      } else {
+        e.measured = measured_text(r.stat, *value);
+        e.measured_value = *value;
+        e.met = *ok;
+        e.grade = grade_rule(r, *value, *ok);
+      }
+      out_.expectations.push_back(e);
+    }
+  }
+
+  void breaker() {
+    if (!x_.expect.breaker) return;
+    const auto& b = *x_.expect.breaker;
+    const auto& record = out_.breaker;
+    const std::string never = record ? "the breaker never opened" : "no breaker data";
+    if (b.opens_within) {
+      out_.expectations.push_back(bound_expectation("breaker.opens_within", "the breaker opens after the fault starts",
+                                                    record ? record->time_to_open : std::nullopt,
+                                                    seconds_of(*b.opens_within), score_weights::breaker, never));
+    }
+    if (b.closes_within) {
+      std::string why = never;
+      if (record && record->time_to_open && !record->time_to_close) why = "the breaker did not close again";
+      out_.expectations.push_back(bound_expectation("breaker.closes_within", "the breaker closes after the fault ends",
+                                                    record ? record->time_to_close : std::nullopt,
+                                                    seconds_of(*b.closes_within), score_weights::breaker, why));
+    }
+    if (b.max_flaps && record) {
+      reports::expectation_record e;
+      e.name = "breaker.max_flaps";
+      e.description = "the breaker does not flap";
+      e.target = fmt::format("<= {}", *b.max_flaps);
+      e.measured = fmt::format("{}", record->flaps);
+      e.measured_value = static_cast<double>(record->flaps);
+      e.met = record->flaps <= *b.max_flaps;
+      e.grade = e.met ? 1 : static_cast<double>(*b.max_flaps + 1) / static_cast<double>(record->flaps + 1);
+      e.weight = score_weights::breaker;
+      out_.expectations.push_back(e);
+    }
+  }
+
+  void detection_and_recovery() {
+    if (x_.expect.mttd_below) {
+      auto e = bound_expectation("mttd", "time to detect: fault start to the first window off steady state", out_.mttd,
+                                 seconds_of(*x_.expect.mttd_below), score_weights::mttd, "");
+      if (!out_.mttd) {
+        // The system never left steady state: there was nothing to detect and the fault was absorbed.
+        e.measured = "never left steady state";
+        e.met = true;
+        e.grade = 1;
+      }
+      out_.expectations.push_back(e);
+    }
+    if (x_.steady_state.require.empty()) return;
+    if (x_.expect.mttr_below) {
+      out_.expectations.push_back(bound_expectation(
+          "mttr", "time to recover: last revert to the start of a stable run of steady windows", out_.mttr,
+          seconds_of(*x_.expect.mttr_below), score_weights::mttr,
+          fmt::format("did not recover within {}", format_duration(x_.timeline.recovery.timeout))));
+    } else {
+      reports::expectation_record e;
+      e.name = "recovered";
+      e.description = "the steady-state rules hold again after the faults";
+      e.target = "within " + format_duration(x_.timeline.recovery.timeout);
+      e.met = out_.recovered;
+      e.grade = e.met ? 1 : 0;
+      e.measured = out_.mttr ? "after " + seconds_text(*out_.mttr) : "not recovered";
+      if (out_.mttr) e.measured_value = *out_.mttr;
+      e.weight = score_weights::recovered;
+      out_.expectations.push_back(e);
+    }
+  }
+
+  void steady_after() {
+    if (x_.steady_state.require.empty()) return;
+    const auto* after = find_phase(facts_.phases, "after");
+    reports::expectation_record e;
+    e.name = "steady_after";
+    e.description = "the steady-state rules hold in the after phase";
+    e.target = "every window steady";
+    e.weight = score_weights::steady_after;
+    if (!after) {
+      e.measured = "not measured: the run ended before the after phase";
+    } else {
+      const auto series = windows_by_series(facts_);
+      std::size_t total = 0, steady = 0;
+      std::optional<std::string> broken;
+      for (auto i = static_cast<std::size_t>(std::ceil(after->start / facts_.window - 1e-9));
+           static_cast<double>(i + 1) * facts_.window <= after->end + 1e-9; ++i) {
+        ++total;
+        if (auto b = first_broken_rule(x_.steady_state.require, series, i, facts_.window)) {
+          if (!broken) broken = *b;
+        } else {
+          ++steady;
+        }
+      }
+      e.measured_value = total ? static_cast<double>(steady) / static_cast<double>(total) : 0;
+      e.measured = total == 0 ? "no complete window" : fmt::format("{} of {} windows steady", steady, total);
+      if (broken) e.measured += fmt::format(" (\"{}\" broke)", *broken);
+      e.met = total > 0 && steady == total;
+      e.grade = e.measured_value.value_or(0);
+    }
+    out_.expectations.push_back(e);
+  }
+
+  void faults_took_effect() {
+    for (const auto& f : facts_.faults) {
+      if (f.action || !f.injected_at) continue;
+      reports::expectation_record e;
+      e.name = "effect:" + f.step;
+      e.description = fmt::format("fault '{}' ({} on {}) took effect", f.step, f.type, f.target);
+      e.target = "observed";
+      e.met = f.evidence.observed;
+      e.grade = e.met ? 1 : 0;
+      e.measured = f.evidence.observed ? "observed: " + f.evidence.summary
+                                       : "requested but no effect observed" +
+                                             (f.evidence.summary.empty() ? "" : ": " + f.evidence.summary);
+      e.weight = 0;  // decides the verdict, not the score
+      out_.expectations.push_back(e);
+    }
+  }
+
+  void score() {
+    out_.score = resilience_score(out_.expectations);
+    if (!x_.expect.score_at_least) return;
+    reports::expectation_record e;
+    e.name = "score";
+    e.description = "resilience score";
+    e.target = fmt::format(">= {:g}", *x_.expect.score_at_least);
+    e.measured = fmt::format("{:.1f}", out_.score);
+    e.measured_value = out_.score;
+    e.met = out_.score >= *x_.expect.score_at_least;
+    e.grade = grade_at_least(out_.score, *x_.expect.score_at_least);
+    e.weight = 0;
+    out_.expectations.push_back(e);
+  }
+
+private:
+  const experiment& x_;
+  const run_facts& facts_;
+  reports::analysis_record& out_;
+  const reports::phase_span* fault_;
+};
+
+}  // namespace
+
+const reports::phase_span* find_phase(const std::vector<reports::phase_span>& phases, const std::string& name) {
+  for (const auto& p : phases)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+void add_degradation(std::vector<reports::phase_stat>& stats) {
+  for (auto& s : stats) {
+    const auto* base = find_stat(stats, s.series, "baseline");
+    if (!base || base == &s || base->count == 0 || s.count == 0) continue;
+    if (s.p95 && base->p95 && *base->p95 > 0) s.p95_ratio = *s.p95 / *base->p95;
+    s.error_rate_delta = s.error_rate - base->error_rate;
+  }
+}
+
+reports::analysis_record analyse(const experiment& x, const run_facts& facts) {
+  reports::analysis_record out;
+  out.phase_stats = facts.phase_stats;
+  add_degradation(out.phase_stats);
+
+  const auto* fault = find_phase(facts.phases, "fault");
+  const auto series = windows_by_series(facts);
+  const auto& rules = x.steady_state.require;
+  if (fault && !rules.empty()) {
+    out.mttd = mttd(rules, series, facts.window, fault->start, fault->end);
+    out.mttr = mttr(rules, series, facts.window, fault->end, windows_for(x.timeline.recovery.stable_for, facts.window),
+                    seconds_of(x.timeline.recovery.timeout));
+    out.recovered = out.mttr.has_value();
+  }
+
+  if (fault) {
+    if (const auto* stat = find_stat(out.phase_stats, "load", "fault"); stat && stat->count > 0 && stat->p95)
+      out.sla_tier = to_string(achieved_tier(stat->availability, *stat->p95));
+    else
+      out.sla_tier = "none";
+    std::optional<std::vector<breaker_state>> inferred;
+    if (auto it = series.find("load"); it != series.end()) inferred = states_inferred(it->second);
+    const std::string probe = x.expect.breaker ? x.expect.breaker->probe : std::string();
+    if (auto it = series.find(probe); !probe.empty() && it != series.end()) {
+      auto states = states_from_probe(it->second);
+      out.breaker = summarize_breaker(states, facts.window, fault->start, fault->end, "probe:" + probe);
+      if (inferred) out.breaker->cross_check = cross_check(states, *inferred);
+    } else if (inferred) {
+      out.breaker = summarize_breaker(*inferred, facts.window, fault->start, fault->end, "inferred");
+    }
+  } else {
+    out.sla_tier = "none";
+  }
+
+  expectation_builder build(x, facts, out);
+  build.sla();
+  build.during_fault();
+  build.breaker();
+  build.detection_and_recovery();
+  build.steady_after();
+  build.faults_took_effect();
+  build.score();
+  return out;
+}
+
+reports::verdict_record decide(const run_facts& facts, const reports::analysis_record& analysis) {
+  if (!facts.error.empty()) return {"error", facts.error_exit, facts.error};
+  if (facts.aborted) return {"aborted", 3, facts.abort_reason};
+  if (facts.steady_before_failed)
+    return {"not_steady", 1, "steady state not met before the faults (" + facts.steady_before_reason +
+                                 "); nothing was injected"};
+  std::vector<std::string> missed;
+  for (const auto& e : analysis.expectations)
+    if (!e.met) missed.push_back(fmt::format("{} (measured {}, target {})", e.name, e.measured, e.target));
+  if (missed.empty())
+    return {"passed", 0, fmt::format("all {} expectations met; score {:.1f}", analysis.expectations.size(), analysis.score)};
+  std::string list;
+  for (const auto& m : missed) list += (list.empty() ? "" : "; ") + m;
+  return {"failed", 1, fmt::format("{} of {} expectations missed: {}", missed.size(), analysis.expectations.size(), list)};
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,53 @@
+#pragma once
+// One experiment run, start to end: preflight, proxies, load and probes sampling into the
+// Timeline, steady state before, baseline, the fault timeline, recovery, steady state after, then
+// the analysis and the journal. Rollback always runs: on success, failure, abort and signals.
+
+#include "engine/experiment.hpp"
+#include "reports/journal.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+namespace faultline::faults {
+class fault_registry;
+}
+namespace faultline::probes {
+class probe_registry;
+}
+
+namespace faultline::engine {
+
+struct run_options {
+  std::filesystem::path state_path;  // the state file for crash recovery
+  bool interactive = false;          // game-day mode: keys end manual faults or abort
+  bool tty = false;                  // a status line that rewrites itself; else plain log lines
+  std::ostream* out = nullptr;       // progress; std::cout when null
+};
+
+// Thrown by preflight problems found before anything started (exit 2).
+class preflight_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+class session {
+public:
+  session(const experiment& x, const faults::fault_registry& faults, const probes::probe_registry& probes,
+          run_options options);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Runs the experiment and returns its journal; the verdict says how it ended. Blocks. SIGINT and
+  // SIGTERM abort the run (everything is reverted, exit code 3).
+  reports::journal run();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace faultline::engine

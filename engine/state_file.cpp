@@ -1,0 +1,148 @@
+#include "engine/state_file.hpp"
+
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+namespace faultline::engine {
+namespace {
+
+constexpr int state_version = 1;
+
+nlohmann::json to_json(const undo_entry& e) {
+  return {{"run_id", e.run_id}, {"pid", e.pid}, {"pid_start_time", e.pid_start_time}, {"experiment", e.experiment},
+          {"step", e.step}, {"type", e.type}, {"record", e.record}, {"written_at", e.written_at}};
+}
+
+undo_entry from_json(const nlohmann::json& j) {
+  undo_entry e;
+  e.run_id = j.at("run_id").get<std::string>();
+  e.pid = j.at("pid").get<std::int64_t>();
+  e.pid_start_time = j.value("pid_start_time", std::uint64_t{0});
+  e.experiment = j.value("experiment", "");
+  e.step = j.at("step").get<std::string>();
+  e.type = j.at("type").get<std::string>();
+  e.record = j.at("record");
+  e.written_at = j.value("written_at", "");
+  return e;
+}
+
+// Holds an exclusive flock on "<state>.lock" for its lifetime.
+class file_lock {
+public:
+  explicit file_lock(const std::filesystem::path& state) {
+    std::filesystem::create_directories(state.parent_path());
+    auto lock = state.string() + ".lock";
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::runtime_error(fmt::format("cannot open {}: {}", lock, std::strerror(errno)));
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) throw std::runtime_error(fmt::format("cannot lock {}: {}", lock, std::strerror(errno)));
+    }
+  }
+  ~file_lock() { ::close(fd_); }
+  file_lock(const file_lock&) = delete;
+  file_lock& operator=(const file_lock&) = delete;
+
+private:
+  int fd_ = -1;
+};
+
+std::vector<undo_entry> read_entries(const std::filesystem::path& path) {
+  std::vector<undo_entry> out;
+  std::ifstream in(path);
+  if (!in) return out;
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) return out;
+  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    throw std::runtime_error(fmt::format("{} is not a faultline state file; move it aside and run again", path.string()));
+  if (doc.value("version", 0) != state_version)
+    throw std::runtime_error(fmt::format("{} has state version {}, this faultline reads {}", path.string(),
+                                         doc.value("version", 0), state_version));
+  for (const auto& e : doc.at("entries")) out.push_back(from_json(e));
+  return out;
+}
+
+// Writes atomically: a crash leaves either the old or the new file, never half of one.
+void write_entries(const std::filesystem::path& path, const std::vector<undo_entry>& entries) {
+  nlohmann::json doc{{"version", state_version}, {"entries", nlohmann::json::array()}};
+  for (const auto& e : entries) doc["entries"].push_back(to_json(e));
+  auto tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << doc.dump(2) << "\n";
+    out.flush();
+    if (!out) throw std::runtime_error(fmt::format("cannot write {}", tmp));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+void update(const std::filesystem::path& path, const std::function<void(std::vector<undo_entry>&)>& change) {
+  file_lock lock(path);
+  auto entries = read_entries(path);
+  change(entries);
+  write_entries(path, entries);
+}
+
+}  // namespace
+
+state_file::state_file(std::filesystem::path path) : path_(std::move(path)) {}
+
+std::filesystem::path state_file::default_path() {
+  if (const char* explicit_path = std::getenv("FAULTLINE_STATE_FILE"); explicit_path && *explicit_path)
+    return explicit_path;
+  if (::geteuid() == 0) return "/var/lib/faultline/state.json";
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "faultline" / "state.json";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home ? home : "/tmp") / ".local" / "state" / "faultline" / "state.json";
+}
+
+void state_file::add(const undo_entry& entry) {
+  update(path_, [&](std::vector<undo_entry>& entries) {
+    std::erase_if(entries, [&](const undo_entry& e) { return e.run_id == entry.run_id && e.step == entry.step; });
+    entries.push_back(entry);
+  });
+}
+
+void state_file::remove(const std::string& run_id, const std::string& step) {
+  update(path_, [&](std::vector<undo_entry>& entries) {
+    std::erase_if(entries, [&](const undo_entry& e) { return e.run_id == run_id && e.step == step; });
+  });
+}
+
+std::vector<undo_entry> state_file::entries() const {
+  file_lock lock(path_);
+  return read_entries(path_);
+}
+
+std::uint64_t process_start_time(std::int64_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat;
+  if (!std::getline(in, stat)) return 0;
+  // Field 22 (starttime) follows the command name in parentheses, which may contain spaces.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i)
+    if (i == 22) return std::stoull(field);
+  return 0;
+}
+
+bool owner_alive(const undo_entry& entry) {
+  if (entry.pid <= 0) return false;
+  auto start = process_start_time(entry.pid);
+  return start != 0 && start == entry.pid_start_time;
+}
+
+}  // namespace faultline::engine

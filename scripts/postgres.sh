@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Starts a throwaway PostgreSQL 15 for tests and demos on 127.0.0.1, a free port and a fresh
+# temporary directory (initdb, trust authentication, no fsync), run as user postgres; or stops one
+# started here.
+#
+#   scripts/postgres.sh start [--watch PID]   prints port=, pid=, dir= lines (eval-able)
+#   scripts/postgres.sh stop DIR              stops the server by the PID recorded in DIR, removes DIR
+#
+# Connect with: psql -h 127.0.0.1 -p PORT -U postgres postgres
+# --watch PID: the server is also stopped (and DIR removed) within a second after process PID
+# ends, so a crashed test leaves nothing behind.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+# as_postgres CMD... : run as the postgres user (PostgreSQL refuses to run as root).
+as_postgres() {
+  if [ "$(id -un)" = postgres ]; then
+    "$@"
+  elif [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    die "PostgreSQL must run as user postgres: run this script as root or as postgres"
+  fi
+}
+
+start() {
+  local watch=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --watch) watch="${2:?--watch needs a PID}"; shift 2 ;;
+      *) die "postgres.sh start: unknown option '$1' (use: start [--watch PID])" ;;
+    esac
+  done
+  [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb not found; install the Debian package postgresql (15) (scripts/setup.sh)"
+  id postgres >/dev/null 2>&1 || die "no user 'postgres'; install the Debian package postgresql (15)"
+  local dir
+  dir=$(mktemp -d /tmp/faultline-postgres.XXXXXX)
+  chmod 755 "$dir"
+  mkdir "$dir/data" "$dir/socket"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/data" "$dir/socket"
+  echo INT >"$dir/stop.signal"   # SIGINT: PostgreSQL's fast shutdown
+  if ! as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C \
+      >"$dir/initdb.log" 2>&1; then
+    cat "$dir/initdb.log" >&2
+    rm -rf "$dir"
+    die "initdb failed (log above)"
+  fi
+  local attempt port pid
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$(free_port)
+    rm -f "$dir/data/postmaster.pid"
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -s -w -t 30 start \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      >/dev/null 2>&1 || true
+    if [ -s "$dir/data/postmaster.pid" ] && pid=$(head -n1 "$dir/data/postmaster.pid") && wait_for_port "$port" "$pid"; then
+      echo "$pid" >"$dir/server.pid"
+      [ -n "$watch" ] && watch_parent "$watch" "$(self_path)" "$dir"
+      printf 'port=%s\npid=%s\ndir=%s\n' "$port" "$pid" "$dir"
+      return 0
+    fi
+    [ -s "$dir/data/postmaster.pid" ] && stop_pid "$(head -n1 "$dir/data/postmaster.pid")" INT
+  done
+  cat "$dir/data/server.log" >&2 2>/dev/null || true
+  rm -rf "$dir"
+  die "PostgreSQL did not start on a free loopback port after $attempt attempts"
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) shift; stop_server "${1:?usage: postgres.sh stop DIR}" ;;
+  *) die "usage: postgres.sh start [--watch PID] | postgres.sh stop DIR" ;;
+esac

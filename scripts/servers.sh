@@ -1,0 +1,81 @@
+# Shared by redis.sh and postgres.sh: free loopback ports, waiting for a server, stopping it by
+# PID and removing its temporary directory. Sourced, not run.
+
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# free_port : a TCP port nobody listens on right now (the caller retries if it loses a race).
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+  done
+}
+
+wait_for_pidfile() {
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$1" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# wait_for_port PORT PID : until 127.0.0.1:PORT accepts connections, while PID is alive (10 s).
+wait_for_port() {
+  local i
+  for i in $(seq 1 200); do
+    kill -0 "$2" 2>/dev/null || return 1
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# stop_pid PID [SIGNAL] : signal PID (TERM by default), wait up to 10 s, then KILL.
+stop_pid() {
+  local pid=$1 sig=${2:-TERM} i
+  [ -n "$pid" ] || return 0
+  kill -"$sig" "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  for i in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+}
+
+# stop_server DIR : stop the server whose PID is in DIR/server.pid (signal in DIR/stop.signal),
+# then remove DIR. Refuses directories that were not made by these scripts.
+stop_server() {
+  local dir=$1
+  case "$dir" in
+    /tmp/faultline-redis.*|/tmp/faultline-postgres.*) ;;
+    *) die "stop: '$dir' is not a directory made by scripts/redis.sh or scripts/postgres.sh" ;;
+  esac
+  [ -d "$dir" ] || return 0
+  if [ -f "$dir/server.pid" ]; then
+    stop_pid "$(cat "$dir/server.pid")" "$(cat "$dir/stop.signal" 2>/dev/null || echo TERM)"
+  fi
+  if [ -f "$dir/watcher.pid" ]; then
+    local watcher
+    watcher=$(cat "$dir/watcher.pid")
+    [ "$watcher" != "$$" ] && [ "$watcher" != "${BASHPID:-}" ] && kill "$watcher" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}
+
+# watch_parent PID SCRIPT DIR : in the background, stop the server in DIR once PID has ended.
+watch_parent() {
+  local parent=$1 script=$2 dir=$3
+  setsid bash -c '
+    while kill -0 "$1" 2>/dev/null && [ -d "$3" ]; do sleep 0.5; done
+    [ -d "$3" ] && exec "$2" stop "$3"
+  ' faultline-watch "$parent" "$script" "$dir" </dev/null >/dev/null 2>&1 &
+  echo $! >"$dir/watcher.pid"
+}
+
+self_path() { echo "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"; }

@@ -1,0 +1,91 @@
+#include "tests/support/command.hpp"
+#include "tests/support/test_catalogue.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+using namespace faultline;
+
+namespace {
+
+std::filesystem::path write_temp(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / "faultline-cli-test";
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("validate reports three mistakes with positions and exits 2", "[engine]") {
+  auto file = write_temp("three.yaml", R"yaml(version: 1
+name: three
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+timeline:
+  baseline: 10 seconds
+  steps:
+    - { at: 0s, for: 5s, fault: latency, target: pgg }
+    - { at: 0s, for: 5s, fault: lateny, target: pg }
+)yaml");
+  auto r = test::run_command(test::faultline_binary() + " validate " + file.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains(file.string() + ":6:13: timeline.baseline: '10 seconds' is not a duration"));
+  CHECK_THAT(r.output, Catch::Contains(file.string() + ":8:50: timeline.steps[0].target: target 'pgg' is not a proxy"));
+  CHECK_THAT(r.output, Catch::Contains(file.string() + ":9:33: timeline.steps[1].fault: unknown fault type 'lateny' (did you mean 'latency'?)"));
+  CHECK_THAT(r.output, Catch::Contains("(3 problems)"));
+}
+
+TEST_CASE("the dry run prints the plan and changes nothing", "[engine]") {
+  auto file = write_temp("plan.yaml", R"yaml(version: 1
+name: plan
+proxies:
+  api: { listen: 127.0.0.1:18080, upstream: 127.0.0.1:8080 }
+timeline:
+  baseline: 5s
+  steps:
+    - { at: 2s, for: 10s, fault: latency, target: api, latency: 300ms }
+)yaml");
+  auto r = test::run_command(test::faultline_binary() + " run --dry-run " + file.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("t=7s       inject       latency on api (latency 300ms) [latency-1] for 10s"));
+  CHECK_THAT(r.output, Catch::Contains("t=17s      revert"));
+  CHECK_THAT(r.output, Catch::Contains("dry run: nothing was started, injected or changed"));
+}
+
+TEST_CASE("command-line basics", "[engine]") {
+  auto version = test::run_command(test::faultline_binary() + " --version");
+  CHECK(version.exit_code == 0);
+  CHECK(std::regex_search(version.output, std::regex("faultline [0-9]+\\.[0-9]+\\.[0-9]+")));
+  auto list = test::run_command(test::faultline_binary() + " list");
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.output, Catch::Contains("latency"));
+  CHECK_THAT(list.output, Catch::Contains("jitter"));
+  auto missing = test::run_command(test::faultline_binary() + " validate /nonexistent/x.yaml");
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.output, Catch::Contains("/nonexistent/x.yaml: no such file or directory"));
+  auto bad_var = test::run_command(test::faultline_binary() + " validate --var novalue " + test::source_dir() + "/experiments");
+  CHECK(bad_var.exit_code == 2);
+  auto unknown = test::run_command(test::faultline_binary() + " frobnicate");
+  CHECK(unknown.exit_code == 2);
+}
+
+TEST_CASE("every bundled experiment validates", "[engine]") {
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(test::source_dir() + "/experiments")) {
+    auto ext = entry.path().extension();
+    if (ext != ".yaml" && ext != ".yml") continue;
+    ++count;
+    INFO(entry.path());
+    auto r = test::run_command(test::faultline_binary() + " validate " + entry.path().string());
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+  }
+  CHECK(count >= 1);
+}
