@@ -11,6 +11,8 @@
 
 #include <linux/netfilter.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -94,6 +96,21 @@ void packet_loop::run(const std::vector<std::uint16_t>& candidates, std::promise
     ::prctl(PR_SET_NAME, "faultline-nfq", 0, 0, 0);
     // Timers fire when asked, not up to 50 us later: the delay is what this thread is for.
     ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    // netem releases packets from a kernel hrtimer; a userspace thread competing with every other
+    // task for the CPU wakes milliseconds late on a busy host. A low real-time priority puts it
+    // ahead of ordinary tasks; it sleeps in epoll between packets (and the kernel caps real-time
+    // tasks at 95% of a CPU), so it cannot starve the host.
+    sched_param priority{};
+    priority.sched_priority = settings_.realtime_priority;
+    if (settings_.realtime_priority <= 0) {
+      scheduling_ = "normal (real-time priority not requested)";
+    } else if (int rc = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &priority); rc == 0) {
+      scheduling_ = fmt::format("SCHED_FIFO {}", settings_.realtime_priority);
+    } else {
+      scheduling_ = fmt::format("normal (SCHED_FIFO refused: {})", std::strerror(rc));
+      logger()->warn("packet loop runs at normal priority, so delays may run late on a busy host: SCHED_FIFO refused: {}",
+                     std::strerror(rc));
+    }
 
     queue_config config;
     config.whole_packet = settings_.whole_packet;

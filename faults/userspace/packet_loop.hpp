@@ -32,6 +32,7 @@ struct loop_settings {
   bool whole_packet = false;    // copy payloads (needed to corrupt and duplicate)
   std::uint32_t limit = 1000;   // packets held at once, as netem's limit
   std::uint32_t copy_mark = 0;  // SO_MARK of duplicates, so the rules let them pass
+  int realtime_priority = 10;   // SCHED_FIFO priority of the loop thread; 0: normal scheduling
 };
 
 class packet_loop {
@@ -51,6 +52,8 @@ public:
   void stop(std::chrono::milliseconds quiet = std::chrono::milliseconds(20));
 
   bool running() const { return thread_.joinable(); }
+  // How the loop thread is scheduled ("SCHED_FIFO 10", or normal and why); set by start().
+  const std::string& scheduling() const { return scheduling_; }
   packet_stats stats() const;
 
 private:
@@ -72,6 +75,7 @@ private:
   impairment_model model_;
   loop_settings settings_;
   std::thread thread_;
+  std::string scheduling_;
 
   // Owned by the loop thread.
   std::unique_ptr<boost::asio::io_context> io_;

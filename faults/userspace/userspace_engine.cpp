@@ -5,6 +5,9 @@
 #include "faults/userspace/netns.hpp"
 #include "faults/userspace/nfqueue_socket.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <netlink/cache.h>
 #include <netlink/route/route.h>
@@ -112,14 +115,31 @@ const firewall_plan& userspace_engine::plan() const {
   return *plan_;
 }
 
+// apply and remove run iptables and wait for the queue to drain (tens of milliseconds): on a thread
+// of their own, so the run's event loop (load, probes) is not held up meanwhile.
+namespace {
+boost::asio::thread_pool& blocking_worker() {
+  static boost::asio::thread_pool pool(1);
+  return pool;
+}
+}  // namespace
+
 boost::asio::awaitable<void> userspace_engine::apply() {
-  apply_now();
-  co_return;
+  co_await boost::asio::co_spawn(
+      blocking_worker(), [this]() -> boost::asio::awaitable<void> {
+        apply_now();
+        co_return;
+      },
+      boost::asio::use_awaitable);
 }
 
 boost::asio::awaitable<void> userspace_engine::remove() {
-  remove_now();
-  co_return;
+  co_await boost::asio::co_spawn(
+      blocking_worker(), [this]() -> boost::asio::awaitable<void> {
+        remove_now();
+        co_return;
+      },
+      boost::asio::use_awaitable);
 }
 
 void userspace_engine::apply_now() {
@@ -199,6 +219,7 @@ evidence userspace_engine::collect_evidence() const {
     e.details["chain"] = plan_->chain;
     e.details["queue"] = plan_->queue;
     e.details["order"] = spec_->keep_order ? "kept" : "by due time (netem)";
+    e.details["scheduling"] = loop_->scheduling();
   }
   std::vector<std::string> parts;
   if (loop_) {

@@ -7,6 +7,9 @@
 #include "tests/faults/userspace/netns_lab.hpp"
 #include "tests/support/command.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -273,10 +276,28 @@ TEST_CASE("userspace: engine selection records which engine ran", "[faults][netn
   fault_context ctx;
   ctx.target = lab.server_dev();
   ctx.step_name = "auto";
-  network::network_fault f(spec, chosen.create(spec, ctx));
+  auto engine = chosen.create(spec, ctx);
+  auto* userspace_engine = dynamic_cast<userspace::userspace_engine*>(engine.get());
+  REQUIRE(userspace_engine);
+  network::network_fault f(spec, std::move(engine));
   CHECK(f.engine() == "userspace");
   CHECK(f.undo_record().at("engine") == "userspace");
+
+  // inject() and revert() as the runner awaits them, on its event loop.
+  const auto rules_before = test::ruleset(lab.server_ns());
+  boost::asio::io_context io;
+  auto run = [&io](boost::asio::awaitable<void> a) {
+    auto done = boost::asio::co_spawn(io, std::move(a), boost::asio::use_future);
+    io.run();
+    io.restart();
+    done.get();
+  };
+  run(f.inject());
+  CHECK(userspace::firewall_present(userspace_engine->plan()));
   CHECK(f.collect_evidence().details.at("engine") == "userspace");
+  run(f.revert());
+  CHECK_FALSE(userspace::firewall_present(userspace_engine->plan()));
+  CHECK(test::ruleset(lab.server_ns()) == rules_before);
 }
 
 TEST_CASE("userspace: a SIGKILLed run leaves nothing `faultline recover` cannot remove", "[faults][netns]") {
