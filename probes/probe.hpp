@@ -33,6 +33,9 @@ struct probe_type {
   std::string summary;  // one line for `faultline list`
   param_schema params;  // `every` and `timeout` are common to all probes and not listed here
   probe_factory create;
+  // Checks the parsed parameters (a URL, a selector, a command) without connecting anywhere;
+  // throws param_error naming the parameter. Optional.
+  std::function<void(const faultline::params&)> validate;
 };
 
 class probe_registry {

@@ -35,4 +35,10 @@ struct sample {
   std::optional<double> value;         // a probe's extracted value (metric, JSON pointer, stdout)
 };
 
+// A sample that ends now: latency runs from `intended`.
+inline sample finished(clock::time_point intended, clock::time_point started, outcome result,
+                       std::optional<double> value = std::nullopt) {
+  return {intended, started, clock::now() - intended, result, value};
+}
+
 }  // namespace faultline::probes

@@ -80,14 +80,7 @@ std::optional<qdisc_stats> restore_device(route_socket& sock, int ifindex, const
   std::optional<qdisc_stats> stats;
   if (netem) stats = netem->stats();
 
-  for (auto& step : build_replay(before, ifindex, root->handle())) {
-    try {
-      sock.request(step.message.get(), step.what + " on " + dev);
-    } catch (const netlink_error& e) {
-      if (!step.may_fail) throw;
-      logger()->debug("{} (left to the comparison): {}", step.what, e.what());
-    }
-  }
+  for (auto& step : build_replay(before, ifindex, root->handle())) sock.request(step.message.get(), step.what + " on " + dev);
   auto after = read_qdisc_tree(sock, ifindex);
   if (auto diff = tree_differences(before, after); !diff.empty()) {
     std::string lines;
@@ -253,7 +246,7 @@ std::string netem_unavailable_reason() {
     } catch (const netlink_error& e) {
       const auto answer = fmt::format("{}{}", std::strerror(e.error()),
                                       e.kernel_message().empty() ? "" : ", \"" + e.kernel_message() + "\"");
-      if (e.error() == ENOENT || e.error() == EOPNOTSUPP || e.error() == EINVAL) reason = missing_netem_message(answer);
+      if (e.error() == ENOENT || e.error() == EOPNOTSUPP) reason = missing_netem_message(answer);
       else if (e.error() == EPERM || e.error() == EACCES)
         reason = fmt::format("network: not allowed to change traffic control ({}); network faults need CAP_NET_ADMIN: run "
                              "faultline as root",

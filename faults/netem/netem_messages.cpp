@@ -60,6 +60,11 @@ void append_netem_attributes(nl_msg* msg, const network_spec& spec) {
   auto* opts = nlmsg_find_attr(nlmsg_hdr(msg), sizeof(tcmsg), TCA_OPTIONS);
   if (!opts) throw fault_error("network: libnl built a netem message without options");
   const auto opts_offset = reinterpret_cast<char*>(opts) - reinterpret_cast<char*>(nlmsg_hdr(msg));
+  // libnl 3.7 sets TCA_OPTIONS' span right but then adds the nested attributes to nlmsg_len a second
+  // time, which would send trailing garbage; the span is the truth.
+  nlmsg_hdr(msg)->nlmsg_len = static_cast<std::uint32_t>(opts_offset + NLA_ALIGN(opts->nla_len));
+  // libnl sizes the buffer to fit what it wrote (a distribution table fills it); make room.
+  check(nlmsg_expand(msg, nlmsg_get_max_size(msg) + 256), "the netem options");
 
   if (spec.delay.count() > 0) {
     std::int64_t ns = spec.delay.count();
@@ -135,7 +140,7 @@ message_ptr build_filter(const match_rule& rule, int ifindex, std::uint32_t prio
   check(rtnl_u32_set_cls_terminal(cls.get()), "a u32 filter");
 
   nl_msg* raw = nullptr;
-  check(rtnl_cls_build_add_request(cls.get(), NLM_F_EXCL, &raw), "a u32 filter");
+  check(rtnl_cls_build_add_request(cls.get(), NLM_F_CREATE | NLM_F_EXCL, &raw), "a u32 filter");
   return message_ptr(raw);
 }
 
@@ -203,7 +208,7 @@ message_ptr build_netem_qdisc(const network_spec& spec, int ifindex, std::uint32
     rtnl_netem_set_gap(qd, static_cast<int>(spec.gap));  // 0 becomes 1 in libnl, as tc does
   }
   nl_msg* raw = nullptr;
-  check(rtnl_qdisc_build_add_request(qd, flags, &raw), "the netem qdisc");
+  check(rtnl_qdisc_build_add_request(qd, NLM_F_CREATE | flags, &raw), "the netem qdisc");
   message_ptr msg(raw);
   append_netem_attributes(msg.get(), spec);
   return msg;
@@ -215,7 +220,7 @@ message_ptr build_prio_qdisc(int ifindex, std::uint32_t handle, int flags) {
   auto map = scoped_priomap;
   check(rtnl_qdisc_prio_set_priomap(q.get(), map.data(), static_cast<int>(map.size())), "the prio qdisc");
   nl_msg* raw = nullptr;
-  check(rtnl_qdisc_build_add_request(q.get(), flags, &raw), "the prio qdisc");
+  check(rtnl_qdisc_build_add_request(q.get(), NLM_F_CREATE | flags, &raw), "the prio qdisc");
   return message_ptr(raw);
 }
 

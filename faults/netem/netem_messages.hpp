@@ -34,10 +34,10 @@ inline constexpr std::uint32_t first_faultline_major = 0xfa17;  // then fa18, ..
 // Chooses handles whose majors are not in `taken`.
 netem_layout plan_layout(const network_spec& spec, const std::vector<std::uint32_t>& taken_majors);
 
-// RTM_NEWQDISC netem. `distribution` empty: uniform jitter.
+// RTM_NEWQDISC netem (NLM_F_CREATE | flags). `distribution` empty: uniform jitter.
 message_ptr build_netem_qdisc(const network_spec& spec, int ifindex, std::uint32_t parent, std::uint32_t handle,
                               std::span<const std::int16_t> distribution, int flags);
-// RTM_NEWQDISC prio with scoped_bands and scoped_priomap.
+// RTM_NEWQDISC prio (NLM_F_CREATE | flags) with scoped_bands and scoped_priomap.
 message_ptr build_prio_qdisc(int ifindex, std::uint32_t handle, int flags);
 // One RTM_NEWTFILTER u32 per scope rule, steering matches to `classid`. IPv4 at preference 1,
 // IPv6 at preference 2. Port matches require a 20-byte IPv4 header (no options) or an IPv6 header

@@ -72,12 +72,71 @@ std::vector<std::uint8_t> options_for_replay(const tc_object& o) {
     });
     return out;
   }
+  if (o.kind() == tc_kind::qdisc && o.type() == "htb")
+    return rewrite_nested(opts, {}, [](int type, std::vector<std::uint8_t>& payload) {
+      if (type == TCA_HTB_INIT && payload.size() >= sizeof(tc_htb_glob)) {
+        tc_htb_glob g;
+        std::memcpy(&g, payload.data(), sizeof g);
+        if (g.version == 0x30011) g.version = 3;  // sch_htb dumps HTB_VER (0x30011) but accepts only its major, 3
+        g.direct_pkts = 0;
+        std::memcpy(payload.data(), &g, sizeof g);
+      }
+    });
   return payload_of(opts);
 }
 
 std::uint16_t attr_type(const raw_message& m, int type) {
   auto* a = find(m, type);
   return a ? a->nla_type : static_cast<std::uint16_t>(type);
+}
+
+bool is_u32_hash_table(const tc_object& o) {
+  if (o.type() != "u32") return false;
+  auto* opts = find(o.message(), TCA_OPTIONS);
+  return opts && nla_find(static_cast<nlattr*>(nla_data(opts)), nla_len(opts), TCA_U32_DIVISOR) != nullptr;
+}
+
+// Filters are replayed one classifier instance (parent, chain, preference, protocol) at a time.
+// u32 needs care: each instance gets a root hash table from a per-qdisc counter (800:, 801:, ...)
+// that the knodes' handles name, so instances are created, empty, in the order of their root
+// tables; then the hash tables users made (newest last in a dump); then the filters themselves.
+template <typename Rebuild>
+void append_filter_replay(const qdisc_tree& tree, std::vector<replay_step>& out, Rebuild&& rebuild) {
+  struct instance {
+    const tc_object* header = nullptr;
+    std::vector<const tc_object*> tables;  // in dump order; the last is the root table
+    std::vector<const tc_object*> filters;
+  };
+  std::vector<std::pair<std::string, instance>> instances;
+  for (const auto& o : tree.objects()) {
+    if (o.kind() != tc_kind::filter) continue;
+    auto key = fmt::format("{}/{}/{}", o.parent(), o.chain().value_or(0), o.info());
+    auto it = std::find_if(instances.begin(), instances.end(), [&](auto& p) { return p.first == key; });
+    if (it == instances.end()) it = instances.insert(instances.end(), {key, instance{}});
+    if (o.handle() == 0) it->second.header = &o;
+    else if (is_u32_hash_table(o)) it->second.tables.push_back(&o);
+    else it->second.filters.push_back(&o);
+  }
+  auto root_table = [](const instance& i) { return i.tables.empty() ? 0u : i.tables.back()->handle(); };
+  auto parent_of = [](const instance& i) {
+    return i.header ? i.header->parent() : !i.filters.empty() ? i.filters.front()->parent() : i.tables.front()->parent();
+  };
+  std::vector<std::uint32_t> parents;  // in dump order
+  for (auto& [key, i] : instances)
+    if (std::find(parents.begin(), parents.end(), parent_of(i)) == parents.end()) parents.push_back(parent_of(i));
+  auto rank = [&](const instance& i) {
+    return std::pair(std::find(parents.begin(), parents.end(), parent_of(i)) - parents.begin(), root_table(i));
+  };
+  std::stable_sort(instances.begin(), instances.end(), [&](auto& a, auto& b) { return rank(a.second) < rank(b.second); });
+  for (auto& [key, i] : instances) {
+    if (i.header) out.push_back({rebuild(*i.header, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL), "restoring " + i.header->label()});
+    for (auto t = i.tables.rbegin(); t != i.tables.rend(); ++t) {
+      if (t == i.tables.rbegin()) continue;  // the root table, made with the instance
+      out.push_back({rebuild(**t, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL), "restoring " + (*t)->label()});
+    }
+    for (const auto* f : i.filters)
+      out.push_back({rebuild(*f, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL), "restoring " + f->label()});
+  }
 }
 
 }  // namespace
@@ -355,14 +414,7 @@ std::vector<replay_step> build_replay(const qdisc_tree& tree, int ifindex, std::
       out.push_back({rebuild(*o, RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL), "restoring " + o->label()});
     }
   }
-  for (const auto& o : tree.objects()) {
-    if (o.kind() != tc_kind::filter || o.handle() == 0) continue;  // a filter's header comes with its first filter
-    bool hash_table = false;
-    if (o.type() == "u32")
-      if (auto* opts = find(o.message(), TCA_OPTIONS))
-        hash_table = nla_find(static_cast<nlattr*>(nla_data(opts)), nla_len(opts), TCA_U32_DIVISOR) != nullptr;
-    out.push_back({rebuild(o, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL), "restoring " + o.label(), hash_table});
-  }
+  append_filter_replay(tree, out, rebuild);
   return out;
 }
 

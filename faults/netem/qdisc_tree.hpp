@@ -88,11 +88,11 @@ std::vector<std::string> tree_differences(const qdisc_tree& expected, const qdis
 std::string unrestorable_reason(const qdisc_tree& tree);
 
 // The requests that rebuild `tree` on a device whose root is some other qdisc, in order: the root
-// replaced (or deleted, for a default root), then classes and qdiscs parents first, then filters.
+// replaced (or deleted, for a default root), then classes and qdiscs parents first, then filters
+// (u32 instances in the order of their root hash tables, so knode handles come out the same).
 struct replay_step {
   message_ptr message;
   std::string what;
-  bool may_fail = false;  // u32 hash tables the kernel creates itself; the final comparison decides
 };
 std::vector<replay_step> build_replay(const qdisc_tree& tree, int ifindex, std::uint32_t current_root_handle);
 

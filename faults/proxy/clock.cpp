@@ -1,0 +1,126 @@
+#include "faults/proxy/clock.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+
+namespace faultline::proxy {
+namespace asio = boost::asio;
+
+namespace {
+
+class timer_alarm final : public alarm {
+public:
+  explicit timer_alarm(asio::any_io_executor executor) : timer_(std::move(executor)) {}
+
+  void set(time_point at, std::function<void()> fire) override {
+    ++generation_;
+    timer_.expires_at(at);  // cancels a pending wait; its handler sees operation_aborted
+    timer_.async_wait([this, generation = generation_, fire = std::move(fire)](boost::system::error_code ec) {
+      if (ec || generation != generation_) return;  // `this` is only touched while the timer lives
+      fire();
+    });
+  }
+
+  void cancel() override {
+    ++generation_;
+    timer_.cancel();
+  }
+
+private:
+  asio::steady_timer timer_;
+  std::uint64_t generation_ = 0;
+};
+
+class steady_clock_source final : public clock {
+public:
+  time_point now() const override { return std::chrono::steady_clock::now(); }
+  std::unique_ptr<alarm> make_alarm(asio::any_io_executor executor) override {
+    return std::make_unique<timer_alarm>(std::move(executor));
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<clock> steady_clock() {
+  static const auto source = std::make_shared<steady_clock_source>();
+  return source;
+}
+
+class manual_clock::manual_alarm final : public alarm {
+public:
+  manual_alarm(manual_clock& owner, asio::any_io_executor executor) : owner_(owner), executor_(std::move(executor)) {
+    std::lock_guard lock(owner_.mutex_);
+    owner_.alarms_.push_back(this);
+  }
+  ~manual_alarm() override {
+    std::lock_guard lock(owner_.mutex_);
+    std::erase(owner_.alarms_, this);
+    *alive_ = false;
+  }
+
+  void set(time_point at, std::function<void()> fire) override {
+    {
+      std::lock_guard lock(owner_.mutex_);
+      at_ = at;
+      fire_ = std::move(fire);
+      ++generation_;
+    }
+    owner_.fire_due();
+  }
+
+  void cancel() override {
+    std::lock_guard lock(owner_.mutex_);
+    fire_ = nullptr;
+    ++generation_;
+  }
+
+private:
+  friend class manual_clock;
+  manual_clock& owner_;
+  asio::any_io_executor executor_;
+  time_point at_{};
+  std::function<void()> fire_;
+  std::uint64_t generation_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// Starts well after the epoch so that "now - some duration" is always a valid time point.
+manual_clock::manual_clock() : now_(time_point{} + std::chrono::hours(24)) {}
+
+time_point manual_clock::now() const {
+  std::lock_guard lock(mutex_);
+  return now_;
+}
+
+void manual_clock::advance(duration by) {
+  {
+    std::lock_guard lock(mutex_);
+    now_ += by;
+  }
+  fire_due();
+}
+
+std::unique_ptr<alarm> manual_clock::make_alarm(asio::any_io_executor executor) {
+  return std::make_unique<manual_alarm>(*this, std::move(executor));
+}
+
+void manual_clock::fire_due() {
+  std::lock_guard lock(mutex_);
+  for (auto* a : alarms_) {
+    if (!a->fire_ || a->at_ > now_) continue;
+    auto fire = std::move(a->fire_);
+    a->fire_ = nullptr;
+    // Posted, never run inline: set() and advance() may be called from inside the data path.
+    asio::post(a->executor_, [this, a, alive = a->alive_, generation = a->generation_, fire = std::move(fire)] {
+      {
+        std::lock_guard relock(mutex_);
+        if (!*alive || a->generation_ != generation) return;  // destroyed or set again since
+      }
+      fire();
+    });
+  }
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,55 @@
+#pragma once
+// Time for the proxy's data path, injectable so toxics can be tested without sleeping: the
+// process's steady clock with Asio timers, and a manual clock that tests advance by hand.
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace faultline::proxy {
+
+using time_point = std::chrono::steady_clock::time_point;
+using duration = std::chrono::steady_clock::duration;
+
+// One pending wake-up. set() replaces the previous one; `fire` runs on the alarm's executor,
+// never inside set() or cancel(). Destroying the alarm cancels it.
+class alarm {
+public:
+  virtual ~alarm() = default;
+  virtual void set(time_point at, std::function<void()> fire) = 0;
+  virtual void cancel() = 0;
+};
+
+class clock {
+public:
+  virtual ~clock() = default;
+  virtual time_point now() const = 0;
+  virtual std::unique_ptr<alarm> make_alarm(boost::asio::any_io_executor executor) = 0;
+};
+
+// std::chrono::steady_clock and asio::steady_timer.
+std::shared_ptr<clock> steady_clock();
+
+// Time that moves only when advance() is called. Alarms that come due are posted to their
+// executors, so a test advances the clock and then polls its io_context.
+class manual_clock final : public clock {
+public:
+  manual_clock();
+  time_point now() const override;
+  void advance(duration by);
+  std::unique_ptr<alarm> make_alarm(boost::asio::any_io_executor executor) override;
+
+private:
+  class manual_alarm;
+  void fire_due();
+
+  mutable std::mutex mutex_;
+  time_point now_;
+  std::vector<manual_alarm*> alarms_;
+};
+
+}  // namespace faultline::proxy

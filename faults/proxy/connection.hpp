@@ -1,0 +1,99 @@
+#pragma once
+// One proxied connection: the client and server streams, the session chosen by the proxy's
+// protocol, and two links (upstream: client -> server, downstream: server -> client), each run
+// by a reader and a writer coroutine. Everything of one connection runs on its stream's
+// executor (one thread), so control changes arrive as posted calls and need no locks.
+// A FIN in one direction is passed on as a FIN and the other direction goes on (half-close).
+
+#include "faults/proxy/byte_stream.hpp"
+#include "faults/proxy/clock.hpp"
+#include "faults/proxy/link.hpp"
+#include "faults/proxy/protocol.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <random>
+#include <vector>
+
+namespace faultline::proxy {
+
+class connection final : public std::enable_shared_from_this<connection>, private link::owner, private session_io {
+public:
+  struct settings {
+    std::shared_ptr<clock> time;
+    std::size_t buffer_limit = 8u << 20;  // bytes in flight per direction before reading pauses
+    std::size_t read_size = 64u << 10;
+    std::uint64_t seed = 0;
+    direction_counters* upstream_counters = nullptr;
+    direction_counters* downstream_counters = nullptr;
+  };
+
+  connection(std::unique_ptr<byte_stream> client, std::unique_ptr<byte_stream> server, std::unique_ptr<session> s,
+             settings options);
+  ~connection();
+
+  // All of the following must run on executor().
+  void start(const std::vector<toxic_entry>& toxics, std::shared_ptr<const message_toxic_list> message_toxics,
+             std::function<void()> on_finished);
+  void add_toxic(const toxic_entry& t);
+  void update_toxic(const toxic_entry& t);
+  void remove_toxic(std::uint64_t id, direction d);
+  void set_message_toxics(std::shared_ptr<const message_toxic_list> list);
+  void close();  // FIN to both sides
+  void reset();  // RST to both sides
+
+  bool done() const { return done_; }
+  boost::asio::any_io_executor executor() const { return executor_; }
+  const link& link_of(direction d) const { return d == direction::upstream ? *upstream_ : *downstream_; }
+
+private:
+  struct timer {
+    time_point at;
+    std::uint64_t order;
+    std::function<void(session_io&)> fn;
+    bool operator>(const timer& o) const { return at != o.at ? at > o.at : order > o.order; }
+  };
+
+  static boost::asio::awaitable<void> read_loop(std::shared_ptr<connection> self, direction d);
+  static boost::asio::awaitable<void> write_loop(std::shared_ptr<connection> self, direction d);
+  link& link_for(direction d) { return d == direction::upstream ? *upstream_ : *downstream_; }
+  void on_alarm();
+  void finish(bool abortive);
+
+  // link::owner
+  void close_connection() override { close(); }
+  void reset_connection() override { reset(); }
+  void link_finished(direction d) override;
+  void link_failed(direction d, boost::system::error_code ec) override;
+  void reschedule() override;
+
+  // session_io
+  time_point now() const override { return settings_.time->now(); }
+  void forward(direction d, chunk c) override;
+  void end(direction d) override;
+  void call_at(time_point at, std::function<void(session_io&)> fn) override;
+  const message_toxic_list& message_toxics() const override { return *message_toxics_; }
+  std::mt19937_64& random() override { return random_; }
+
+  boost::asio::any_io_executor executor_;
+  settings settings_;
+  std::unique_ptr<byte_stream> client_;
+  std::unique_ptr<byte_stream> server_;
+  std::unique_ptr<session> session_;
+  std::mt19937_64 random_;
+  std::unique_ptr<link> upstream_;
+  std::unique_ptr<link> downstream_;
+  std::unique_ptr<alarm> alarm_;
+  std::optional<time_point> armed_;
+  std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
+  std::uint64_t timer_order_ = 0;
+  std::shared_ptr<const message_toxic_list> message_toxics_;
+  std::function<void()> on_finished_;
+  bool done_ = false;
+};
+
+}  // namespace faultline::proxy

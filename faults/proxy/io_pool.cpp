@@ -1,0 +1,39 @@
+#include "faults/proxy/io_pool.hpp"
+
+#include "faults/proxy/log.hpp"
+
+namespace faultline::proxy {
+
+io_pool::io_pool(std::size_t threads) {
+  if (threads == 0) threads = 1;
+  for (std::size_t i = 0; i < threads; ++i) {
+    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
+  }
+  for (auto& c : contexts_) {
+    threads_.emplace_back([ctx = c.get()] {
+      for (;;) {
+        try {
+          ctx->run();
+          return;
+        } catch (const std::exception& e) {  // a handler threw; keep serving the other connections
+          proxy_log()->error("proxy thread: {}", e.what());
+        }
+      }
+    });
+  }
+}
+
+io_pool::~io_pool() { stop(); }
+
+boost::asio::io_context& io_pool::next() { return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()]; }
+
+void io_pool::stop() {
+  guards_.clear();
+  for (auto& c : contexts_) c->stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace faultline::proxy

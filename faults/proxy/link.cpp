@@ -1,0 +1,314 @@
+#include "faults/proxy/link.hpp"
+
+#include <boost/asio/buffer.hpp>
+
+#include <algorithm>
+
+namespace faultline::proxy {
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto relaxed = std::memory_order_relaxed;
+constexpr std::size_t max_write_batch = 256 * 1024;
+}  // namespace
+
+struct link::stage {
+  struct scheduled {
+    time_point at;
+    chunk item;
+  };
+
+  std::uint64_t id = 0;
+  std::shared_ptr<const toxic> behaviour;
+  std::shared_ptr<toxic_counters> counters;
+  std::unique_ptr<toxic_state> state;
+  bool active = false;  // toxicity chose to apply the toxic on this link
+  bool lost = false;    // the toxic dropped bytes here: the stream has a hole
+  std::deque<scheduled> out;
+  std::optional<time_point> close_due;
+  std::optional<time_point> reset_due;
+};
+
+// The stage_io a toxic sees; counts effects only for active stages.
+class link::port final : public stage_io {
+public:
+  port(link& l, stage& s) : link_(l), stage_(s) {}
+
+  time_point now() const override { return link_.clock_.now(); }
+
+  void pass(chunk c, time_point at) override {
+    at = std::max(at, c.stamp);
+    if (stage_.active) {
+      auto& k = *stage_.counters;
+      if (c.what == chunk::kind::data) {
+        k.chunks_out_total.fetch_add(1, relaxed);
+        if (at > c.stamp) {
+          k.chunks_delayed_total.fetch_add(1, relaxed);
+          k.bytes_delayed_total.fetch_add(c.size(), relaxed);
+          if (at != time_point::max())
+            k.delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(at - c.stamp).count()), relaxed);
+        }
+      } else if (c.what == chunk::kind::eof && at > c.stamp) {
+        k.closes_delayed_total.fetch_add(1, relaxed);
+      }
+    }
+    link_.queued_ += c.size();
+    stage_.out.push_back({at, std::move(c)});
+  }
+
+  void drop(const chunk& c) override {
+    stage_.lost = true;
+    if (stage_.active) stage_.counters->bytes_dropped_total.fetch_add(c.size(), relaxed);
+  }
+
+  void close_at(time_point at) override { stage_.close_due = stage_.close_due ? std::min(*stage_.close_due, at) : at; }
+  void reset_at(time_point at) override { stage_.reset_due = stage_.reset_due ? std::min(*stage_.reset_due, at) : at; }
+  std::mt19937_64& random() override { return link_.random_; }
+
+private:
+  link& link_;
+  stage& stage_;
+};
+
+link::link(direction d, byte_stream& destination, clock& time, std::mt19937_64& random, owner& o,
+           std::size_t buffer_limit, direction_counters* counters)
+    : direction_(d),
+      destination_(destination),
+      clock_(time),
+      random_(random),
+      owner_(o),
+      limit_(buffer_limit),
+      counters_(counters),
+      writer_wake_(destination.get_executor()),
+      space_wake_(destination.get_executor()) {}
+
+link::~link() = default;
+
+bool link::roll(double toxicity) {
+  if (toxicity >= 1.0) return true;
+  if (toxicity <= 0.0) return false;  // no random draw either: toxicity 0 has no effect at all
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random_) < toxicity;
+}
+
+void link::add(const toxic_entry& t) {
+  if (stopped_) return;
+  auto s = std::make_unique<stage>();
+  s->id = t.id;
+  s->behaviour = t.behaviour;
+  s->counters = t.counters;
+  s->state = t.behaviour->new_state();
+  s->active = roll(t.toxicity);
+  t.counters->links_total.fetch_add(1, relaxed);
+  if (s->active) t.counters->links_affected_total.fetch_add(1, relaxed);
+  auto& ref = *s;
+  stages_.push_back(std::move(s));
+  if (ref.active) {
+    port p(*this, ref);
+    ref.behaviour->on_start(ref.state.get(), p);
+  }
+  pump();
+}
+
+void link::flush(stage& s, std::size_t next) {
+  const auto now = clock_.now();
+  auto pending = std::move(s.out);
+  s.out.clear();
+  for (auto& item : pending) {
+    queued_ -= item.item.size();
+    item.item.stamp = now;
+    deliver(next, std::move(item.item));
+  }
+  // A close that is due goes after the flushed bytes; a future one dies with the settings that
+  // set it. A stage that dropped bytes and stops acting must not leave a hole in a live stream.
+  const bool close_due = s.close_due && *s.close_due <= now;
+  s.close_due.reset();
+  s.reset_due.reset();
+  if (close_due) {
+    if (s.active) s.counters->connections_closed_total.fetch_add(1, relaxed);
+    deliver(next, chunk::close_request(now));
+  }
+}
+
+void link::update(const toxic_entry& t) {
+  if (stopped_) return;
+  auto it = std::find_if(stages_.begin(), stages_.end(), [&](const auto& s) { return s->id == t.id; });
+  if (it == stages_.end()) return;
+  auto& s = **it;
+  const auto index = static_cast<std::size_t>(it - stages_.begin());
+  flush(s, index + 1);
+  const bool was_active = s.active;
+  s.behaviour = t.behaviour;
+  s.counters = t.counters;
+  s.active = roll(t.toxicity);
+  if (s.active && !was_active) t.counters->links_affected_total.fetch_add(1, relaxed);
+  if (!s.active && s.lost) {
+    s.lost = false;
+    deliver(index + 1, chunk::close_request(clock_.now()));
+  }
+  if (s.active) {
+    port p(*this, s);
+    s.behaviour->on_start(s.state.get(), p);
+  }
+  pump();
+}
+
+void link::remove(std::uint64_t id) {
+  if (stopped_) return;
+  auto it = std::find_if(stages_.begin(), stages_.end(), [&](const auto& s) { return s->id == id; });
+  if (it == stages_.end()) return;
+  auto owned = std::move(*it);
+  const auto index = static_cast<std::size_t>(it - stages_.begin());
+  stages_.erase(it);  // `index` now names the stage after it (or the writer)
+  auto& s = *owned;
+  if (s.active) {
+    port p(*this, s);
+    s.behaviour->on_stop(s.state.get(), p);
+  }
+  const bool hole = s.lost && !(s.close_due && *s.close_due <= clock_.now());
+  flush(s, index);
+  if (hole) deliver(index, chunk::close_request(clock_.now()));
+  pump();
+  release_space();
+}
+
+void link::accept(chunk c) {
+  if (stopped_) return;
+  deliver(0, std::move(c));
+  pump();
+}
+
+void link::deliver(std::size_t index, chunk c) {
+  if (index >= stages_.size()) {
+    to_writer(std::move(c));
+    return;
+  }
+  auto& s = *stages_[index];
+  port p(*this, s);
+  if (c.what == chunk::kind::close || !s.active) {
+    const auto at = c.stamp;
+    p.pass(std::move(c), at);
+    return;
+  }
+  if (c.what == chunk::kind::data) {
+    s.counters->chunks_in_total.fetch_add(1, relaxed);
+    s.counters->bytes_in_total.fetch_add(c.size(), relaxed);
+    s.behaviour->on_data(std::move(c), s.state.get(), p);
+  } else {
+    s.behaviour->on_eof(std::move(c), s.state.get(), p);
+  }
+}
+
+void link::to_writer(chunk c) {
+  queued_ += c.size();
+  writer_queue_.push_back(std::move(c));
+  if (writer_waiting_) writer_wake_.notify();
+}
+
+void link::pump() {
+  const auto now = clock_.now();
+  for (std::size_t i = 0; i < stages_.size() && !stopped_; ++i) {
+    auto& s = *stages_[i];
+    if (s.reset_due && *s.reset_due <= now) {
+      s.reset_due.reset();
+      if (s.active) s.counters->connections_reset_total.fetch_add(1, relaxed);
+      owner_.reset_connection();
+      return;
+    }
+    while (!s.out.empty() && s.out.front().at <= now) {
+      auto item = std::move(s.out.front());
+      s.out.pop_front();
+      queued_ -= item.item.size();
+      item.item.stamp = item.at;  // measured from when it was due, so late wake-ups do not add up
+      deliver(i + 1, std::move(item.item));
+    }
+    if (s.close_due && *s.close_due <= now && s.out.empty()) {
+      s.close_due.reset();
+      if (s.active) s.counters->connections_closed_total.fetch_add(1, relaxed);
+      deliver(i + 1, chunk::close_request(now));
+    }
+  }
+  owner_.reschedule();
+}
+
+std::optional<time_point> link::next_due() const {
+  std::optional<time_point> next;
+  auto consider = [&](time_point t) {
+    if (t != time_point::max() && (!next || t < *next)) next = t;
+  };
+  for (const auto& s : stages_) {
+    if (!s->out.empty()) consider(s->out.front().at);
+    else if (s->close_due) consider(*s->close_due);
+    if (s->reset_due) consider(*s->reset_due);
+  }
+  return next;
+}
+
+void link::release_space() {
+  if (reader_waiting_ && !over_limit()) space_wake_.notify();
+}
+
+asio::awaitable<void> link::wait_for_space() {
+  while (over_limit() && !stopped_) {
+    reader_waiting_ = true;
+    co_await space_wake_.wait();
+    reader_waiting_ = false;
+  }
+}
+
+void link::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  writer_wake_.notify();
+  space_wake_.notify();
+}
+
+asio::awaitable<void> link::write_loop() {
+  std::vector<chunk> batch;
+  std::vector<asio::const_buffer> buffers;
+  for (;;) {
+    while (writer_queue_.empty() && !stopped_) {
+      writer_waiting_ = true;
+      co_await writer_wake_.wait();
+      writer_waiting_ = false;
+    }
+    if (stopped_) co_return;
+
+    // Consecutive data chunks go out in one gathered write.
+    batch.clear();
+    buffers.clear();
+    std::size_t bytes = 0;
+    while (!writer_queue_.empty() && writer_queue_.front().what == chunk::kind::data && bytes < max_write_batch) {
+      bytes += writer_queue_.front().size();
+      batch.push_back(std::move(writer_queue_.front()));
+      writer_queue_.pop_front();
+    }
+    if (!batch.empty()) {
+      for (const auto& c : batch) buffers.emplace_back(c.bytes.data(), c.bytes.size());
+      auto [ec, written] = co_await destination_.write(buffers);
+      queued_ -= bytes;
+      if (counters_) counters_->bytes_sent_total.fetch_add(written, relaxed);
+      release_space();
+      if (stopped_) co_return;
+      if (ec) {
+        owner_.link_failed(direction_, ec);
+        co_return;
+      }
+      continue;
+    }
+
+    auto item = std::move(writer_queue_.front());
+    writer_queue_.pop_front();
+    if (item.what == chunk::kind::eof) {
+      if (!finished_) {
+        finished_ = true;
+        destination_.shutdown_send();
+        owner_.link_finished(direction_);
+      }
+    } else {
+      owner_.close_connection();
+      co_return;
+    }
+  }
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,108 @@
+#pragma once
+// One direction of a proxied connection: the chain of toxic stages between what the session
+// forwards and the writer to the far side. The link does what toxics must not each do: roll
+// toxicity once per toxic and link, release chunks first in, first out at their times, count
+// bytes in flight for back-pressure, and, when a toxic is removed or updated, hand every chunk
+// it still scheduled to the next stage at once, so no byte is lost or reordered.
+
+#include "faults/proxy/byte_stream.hpp"
+#include "faults/proxy/chunk.hpp"
+#include "faults/proxy/clock.hpp"
+#include "faults/proxy/async_event.hpp"
+#include "faults/proxy/toxic.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace faultline::proxy {
+
+// A byte-level toxic as links see it.
+struct toxic_entry {
+  std::uint64_t id = 0;  // unique within the proxy set; names can be reused, ids not
+  direction stream = direction::downstream;
+  double toxicity = 1.0;
+  std::shared_ptr<const toxic> behaviour;
+  std::shared_ptr<toxic_counters> counters;
+};
+
+// Bytes through one direction of a proxy, summed over its connections.
+struct direction_counters {
+  std::atomic<std::uint64_t> bytes_received_total{0};  // read from the sending side
+  std::atomic<std::uint64_t> bytes_sent_total{0};      // written to the receiving side
+};
+
+class link {
+public:
+  // What a link asks of its connection.
+  class owner {
+  public:
+    virtual void close_connection() = 0;  // a toxic closed it, after what came before
+    virtual void reset_connection() = 0;  // a toxic reset it
+    virtual void link_finished(direction d) = 0;  // the end of stream was delivered
+    virtual void link_failed(direction d, boost::system::error_code ec) = 0;
+    virtual void reschedule() = 0;  // a release time may have changed
+
+  protected:
+    ~owner() = default;
+  };
+
+  link(direction d, byte_stream& destination, clock& time, std::mt19937_64& random, owner& o,
+       std::size_t buffer_limit, direction_counters* counters);
+  ~link();
+  link(const link&) = delete;
+  link& operator=(const link&) = delete;
+
+  void add(const toxic_entry& t);     // appended to the end of the chain
+  void update(const toxic_entry& t);  // new settings and toxicity; per-link state is kept
+  void remove(std::uint64_t id);
+
+  void accept(chunk c);  // enters the chain at its first stage
+  void pump();           // releases whatever is due
+  std::optional<time_point> next_due() const;
+
+  bool over_limit() const { return queued_ >= limit_; }
+  boost::asio::awaitable<void> wait_for_space();  // the reader's back-pressure
+  boost::asio::awaitable<void> write_loop();      // the writer; ends after stop()
+  void stop();
+
+  std::size_t queued_bytes() const { return queued_; }
+  std::size_t stage_count() const { return stages_.size(); }
+  bool finished() const { return finished_; }
+
+private:
+  struct stage;
+  class port;
+
+  void deliver(std::size_t index, chunk c);  // into stage `index`, or the writer past the end
+  void to_writer(chunk c);
+  void flush(stage& s, std::size_t next);    // everything `s` holds moves to stage `next`
+  bool roll(double toxicity);
+  void release_space();
+
+  direction direction_;
+  byte_stream& destination_;
+  clock& clock_;
+  std::mt19937_64& random_;
+  owner& owner_;
+  std::size_t limit_;
+  direction_counters* counters_;
+  std::vector<std::unique_ptr<stage>> stages_;
+  std::deque<chunk> writer_queue_;
+  std::size_t queued_ = 0;  // bytes in stages and the writer queue
+  async_event writer_wake_;
+  async_event space_wake_;
+  bool reader_waiting_ = false;
+  bool writer_waiting_ = false;
+  bool stopped_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace faultline::proxy

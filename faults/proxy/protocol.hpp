@@ -1,0 +1,98 @@
+#pragma once
+// The extension point for protocol-aware faults. Every connection of a proxy has one session,
+// chosen by the proxy's `protocol` (tcp, postgres, redis). The session sits between the sockets
+// and the byte-level toxic chains:
+//
+//   client --read--> session.on_data(upstream)   --forward--> [upstream toxics]   --> server
+//   server --read--> session.on_data(downstream) --forward--> [downstream toxics] --> client
+//
+// A protocol session parses messages, and may hold them (call_at), answer them itself (forward
+// in the opposite direction), drop them, or end the connection. Byte toxics still apply to what
+// it forwards, so latency on a proxy delays injected replies too. Message-level toxics are
+// toxic_configs whose protocol() names the proxy's protocol; the proxy does not run them on
+// links but hands the current list to every session (session_io::message_toxics()), which
+// applies them per message, toxicity included. `tcp` forwards bytes untouched.
+
+#include "faults/proxy/chunk.hpp"
+#include "faults/proxy/clock.hpp"
+#include "faults/proxy/toxic.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faultline::proxy {
+
+// A message-level toxic as sessions see it.
+struct message_toxic {
+  std::string name;
+  direction stream = direction::downstream;
+  double toxicity = 1.0;
+  std::shared_ptr<const toxic_config> config;  // the protocol's own type; dynamic_cast to it
+  std::shared_ptr<toxic_counters> counters;    // count what the toxic did here
+};
+using message_toxic_list = std::vector<message_toxic>;
+
+// What a session may do with its connection. Valid only during the call it was passed to.
+class session_io {
+public:
+  virtual time_point now() const = 0;
+  // Bytes into the toxic chain of direction d: upstream goes to the server, downstream to the
+  // client. A reply to the client is forward(downstream, ...).
+  virtual void forward(direction d, chunk c) = 0;
+  virtual void end(direction d) = 0;  // end of stream (half-close) in direction d
+  virtual void close() = 0;           // both sides, FIN
+  virtual void reset() = 0;           // both sides, RST
+  // Runs fn on the connection's thread at `at` (by the proxy's clock), unless the connection
+  // ended first. fn gets the session_io again.
+  virtual void call_at(time_point at, std::function<void(session_io&)> fn) = 0;
+  virtual const message_toxic_list& message_toxics() const = 0;
+  virtual std::mt19937_64& random() = 0;
+
+protected:
+  ~session_io() = default;
+};
+
+// One connection's message pipeline.
+class session {
+public:
+  virtual ~session() = default;
+  // Bytes read in direction d (upstream: from the client).
+  virtual void on_data(direction d, chunk c, session_io& io) = 0;
+  // The side sending in direction d closed its half. Default: pass the end on.
+  virtual void on_eof(direction d, session_io& io) { io.end(d); }
+};
+
+class protocol {
+public:
+  virtual ~protocol() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::unique_ptr<session> open_session() const = 0;
+};
+
+class protocol_registry {
+public:
+  // Throws std::logic_error when the name is taken.
+  void add(std::shared_ptr<const protocol> p);
+  std::shared_ptr<const protocol> find(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+private:
+  std::map<std::string, std::shared_ptr<const protocol>, std::less<>> protocols_;
+};
+
+// tcp, and (when their modules register here) the protocol-aware ones.
+void register_builtin_protocols(protocol_registry& registry);
+
+// Passes bytes on untouched; the session of `protocol: tcp`.
+class tcp_protocol final : public protocol {
+public:
+  std::string_view name() const override { return "tcp"; }
+  std::unique_ptr<session> open_session() const override;
+};
+
+}  // namespace faultline::proxy

@@ -1,0 +1,404 @@
+#include "faults/proxy/proxy.hpp"
+
+#include "faults/proxy/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <future>
+
+namespace faultline::proxy {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto relaxed = std::memory_order_relaxed;
+
+// Go's error texts are lower case ("bind: address already in use"); Toxiproxy clients show them.
+std::string go_style(const error_code& ec) {
+  auto text = ec.message();
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+std::string to_address(const tcp::endpoint& ep) {
+  if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+std::optional<std::uint16_t> parse_port(const std::string& text) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+// Resolves a listen address, preferring IPv4 as Go does for "localhost".
+tcp::endpoint resolve_listen(const std::string& listen) {
+  auto hp = split_host_port(listen, "listen");
+  auto port = parse_port(hp.port);
+  if (!port) throw proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp: address {}: invalid port", listen));
+  if (hp.host.empty()) hp.host = "127.0.0.1";  // Go would listen everywhere; we stay on loopback
+  error_code ec;
+  auto address = asio::ip::make_address(hp.host, ec);
+  if (!ec) return {address, *port};
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(hp.host, hp.port, ec);
+  if (ec || results.empty())
+    throw proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp: lookup {}: no such host", hp.host));
+  for (const auto& r : results)
+    if (r.endpoint().address().is_v4()) return {r.endpoint().address(), *port};
+  return {results.begin()->endpoint().address(), *port};
+}
+
+}  // namespace
+
+host_port split_host_port(const std::string& address, const char* role) {
+  auto fail = [&](const char* why) {
+    return proxy_error(proxy_error::kind::listen_failed, fmt::format("{} tcp: address {}: {}", role, address, why));
+  };
+  if (!address.empty() && address.front() == '[') {
+    auto close = address.find(']');
+    if (close == std::string::npos) throw fail("missing ']' in address");
+    if (close + 1 >= address.size() || address[close + 1] != ':') throw fail("missing port in address");
+    return {address.substr(1, close - 1), address.substr(close + 2)};
+  }
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) throw fail("missing port in address");
+  if (address.find(':') != colon) throw fail("too many colons in address");
+  return {address.substr(0, colon), address.substr(colon + 1)};
+}
+
+struct proxy::listener {
+  explicit listener(asio::io_context& ctx) : executor(ctx.get_executor()), acceptor(ctx) {}
+  asio::io_context::executor_type executor;
+  tcp::acceptor acceptor;
+  bool closed = false;  // touched only on `executor`
+};
+
+toxic_info proxy::record::info() const {
+  return {name, std::string(config->type()), stream, toxicity, config, counters};
+}
+
+toxic_entry proxy::record::entry() const {
+  return {id, stream, toxicity, std::dynamic_pointer_cast<const toxic>(config), counters};
+}
+
+proxy::proxy(proxy_config config, std::shared_ptr<const protocol> protocol, runtime rt)
+    : config_(std::move(config)),
+      protocol_(std::move(protocol)),
+      runtime_(std::move(rt)),
+      message_toxics_(std::make_shared<message_toxic_list>()) {}
+
+proxy::~proxy() = default;
+
+proxy_info proxy::info() const {
+  std::lock_guard lock(mutex_);
+  proxy_info out{config_.name, config_.listen, config_.upstream, listener_ != nullptr, config_.protocol, {}};
+  for (auto d : {direction::upstream, direction::downstream})
+    for (const auto& r : toxics_)
+      if (r.stream == d) out.toxics.push_back(r.info());
+  return out;
+}
+
+proxy_stats proxy::stats() const {
+  proxy_stats s;
+  s.connections_accepted_total = counters_.connections_accepted_total.load(relaxed);
+  s.connections_active = counters_.connections_active.load(relaxed);
+  s.connections_closed_total = counters_.connections_closed_total.load(relaxed);
+  s.upstream_connect_failures_total = counters_.upstream_connect_failures_total.load(relaxed);
+  s.upstream = {counters_.upstream.bytes_received_total.load(relaxed), counters_.upstream.bytes_sent_total.load(relaxed)};
+  s.downstream = {counters_.downstream.bytes_received_total.load(relaxed), counters_.downstream.bytes_sent_total.load(relaxed)};
+  return s;
+}
+
+bool proxy::enabled() const {
+  std::lock_guard lock(mutex_);
+  return listener_ != nullptr;
+}
+
+std::string proxy::listen() const {
+  std::lock_guard lock(mutex_);
+  return config_.listen;
+}
+
+std::string proxy::upstream() const {
+  std::lock_guard lock(mutex_);
+  return config_.upstream;
+}
+
+void proxy::retarget(const std::string& listen, const std::string& upstream) {
+  std::lock_guard lock(mutex_);
+  config_.listen = listen;
+  config_.upstream = upstream;
+}
+
+void proxy::enable() {
+  std::lock_guard lock(mutex_);
+  if (listener_) return;
+  auto endpoint = resolve_listen(config_.listen);
+  if (!endpoint.address().is_loopback() && !config_.allow_non_loopback && !runtime_.allow_non_loopback)
+    throw proxy_error(proxy_error::kind::invalid,
+                      fmt::format("proxy '{}' would listen on {}, which is not loopback; listen on 127.0.0.1 or allow "
+                                  "non-loopback addresses explicitly (faultline proxy --allow-non-loopback)",
+                                  config_.name, to_address(endpoint)));
+  auto l = std::make_shared<listener>(runtime_.pool->next());
+  error_code ec;
+  auto fail = [&](const char* step) {
+    return proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp {}: {}: {}", to_address(endpoint), step, go_style(ec)));
+  };
+  l->acceptor.open(endpoint.protocol(), ec);
+  if (ec) throw fail("socket");
+  l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  l->acceptor.bind(endpoint, ec);
+  if (ec) throw fail("bind");
+  l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw fail("listen");
+  auto bound = l->acceptor.local_endpoint(ec);
+  if (!ec) config_.listen = to_address(bound);  // as Toxiproxy: the real port once bound
+  listener_ = l;
+  asio::co_spawn(l->executor, accept_loop(shared_from_this(), l), log_exception("proxy " + config_.name + " listener"));
+  proxy_log()->info("proxy {} listening on {} for {}", config_.name, config_.listen, config_.upstream);
+}
+
+void proxy::disable() {
+  std::shared_ptr<listener> l;
+  std::vector<std::shared_ptr<connection>> open;
+  {
+    std::lock_guard lock(mutex_);
+    l = std::move(listener_);
+    listener_.reset();
+    for (auto& [raw, c] : connections_) open.push_back(c);
+  }
+  if (l) {
+    auto shut = [l] {
+      l->closed = true;
+      error_code ignored;
+      l->acceptor.close(ignored);
+    };
+    if (l->executor.running_in_this_thread()) {
+      shut();
+    } else {
+      // Wait for the listener's thread, so that a connect after this returns is refused.
+      auto done = std::make_shared<std::promise<void>>();
+      auto finished = done->get_future();
+      asio::post(l->executor, [shut, done] {
+        shut();
+        done->set_value();
+      });
+      if (finished.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+        proxy_log()->warn("proxy {}: listener thread did not answer within 5s; closing anyway", config_.name);
+    }
+  }
+  for (auto& c : open) asio::post(c->executor(), [c] { c->close(); });
+}
+
+asio::awaitable<void> proxy::accept_loop(std::shared_ptr<proxy> self, std::shared_ptr<listener> l) {
+  asio::steady_timer pause(l->executor);
+  for (;;) {
+    auto& ctx = self->runtime_.pool->next();
+    auto [ec, socket] = co_await l->acceptor.async_accept(ctx, asio::as_tuple(asio::use_awaitable));
+    if (l->closed || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors or memory: keep the listener, try again shortly.
+      proxy_log()->warn("proxy {}: accept failed: {}", self->config_.name, ec.message());
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    self->counters_.connections_accepted_total.fetch_add(1, relaxed);
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, open_connection(self, l, std::move(socket)), log_exception("proxy " + self->config_.name + " connection"));
+  }
+}
+
+// GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frame allocator here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l, tcp::socket client) {
+  auto ex = client.get_executor();
+  tcp::socket server(ex);
+  std::string upstream = self->upstream();
+  error_code ec;
+  try {
+    auto hp = split_host_port(upstream, "dial");
+    auto port = parse_port(hp.port);
+    if (!port) throw proxy_error(proxy_error::kind::invalid, fmt::format("dial tcp: address {}: invalid port", upstream));
+    auto address = asio::ip::make_address(hp.host.empty() ? "127.0.0.1" : hp.host, ec);
+    if (!ec) {
+      std::tie(ec) = co_await server.async_connect({address, *port}, asio::as_tuple(asio::use_awaitable));
+    } else {
+      tcp::resolver resolver(ex);
+      auto [rec, results] = co_await resolver.async_resolve(hp.host, hp.port, asio::as_tuple(asio::use_awaitable));
+      ec = rec;
+      if (!ec) std::tie(ec, std::ignore) = co_await asio::async_connect(server, results, asio::as_tuple(asio::use_awaitable));
+    }
+  } catch (const proxy_error& e) {
+    proxy_log()->warn("proxy {}: {}", self->config_.name, e.what());
+    ec = asio::error::invalid_argument;
+  }
+  if (ec) {
+    self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
+    proxy_log()->warn("proxy {}: cannot connect to upstream {}: {}", self->config_.name, upstream, ec.message());
+    error_code ignored;
+    client.close(ignored);  // as Toxiproxy: the client sees its connection closed
+    co_return;
+  }
+
+  connection::settings settings;
+  settings.time = self->runtime_.time;
+  settings.buffer_limit = self->runtime_.buffer_limit;
+  settings.seed = self->seed_.fetch_add(0x9e3779b97f4a7c15ULL, relaxed);
+  settings.upstream_counters = &self->counters_.upstream;
+  settings.downstream_counters = &self->counters_.downstream;
+  auto conn = std::make_shared<connection>(std::make_unique<tcp_stream>(std::move(client)),
+                                           std::make_unique<tcp_stream>(std::move(server)), self->protocol_->open_session(),
+                                           std::move(settings));
+
+  // Registered and started under the lock: any toxic change after this is posted to it.
+  std::lock_guard lock(self->mutex_);
+  if (self->listener_ != l) {
+    conn->close();  // disabled or restarted while we were dialing
+    co_return;
+  }
+  std::vector<toxic_entry> entries;
+  for (const auto& r : self->toxics_)
+    if (!r.message_level()) entries.push_back(r.entry());
+  self->connections_.emplace(conn.get(), conn);
+  self->counters_.connections_active.fetch_add(1, relaxed);
+  std::weak_ptr<proxy> weak = self;
+  conn->start(entries, self->message_toxics_, [weak, raw = conn.get(), ex] {
+    // Deferred: the connection may finish inside a call made under the lock.
+    asio::post(ex, [weak, raw] {
+      auto p = weak.lock();
+      if (!p) return;
+      std::lock_guard relock(p->mutex_);
+      if (p->connections_.erase(raw)) {
+        p->counters_.connections_active.fetch_sub(1, relaxed);
+        p->counters_.connections_closed_total.fetch_add(1, relaxed);
+      }
+    });
+  });
+}
+#pragma GCC diagnostic pop
+
+template <typename F>
+void proxy::each_connection(F f) {
+  for (auto& [raw, c] : connections_) asio::post(c->executor(), [c, f] { f(*c); });
+}
+
+void proxy::publish_message_toxics() {
+  auto list = std::make_shared<message_toxic_list>();
+  for (const auto& r : toxics_)
+    if (r.message_level()) list->push_back({r.name, r.stream, r.toxicity, r.config, r.counters});
+  message_toxics_ = list;
+  each_connection([list](connection& c) { c.set_message_toxics(list); });
+}
+
+std::vector<proxy::record>::iterator proxy::find(std::string_view name) {
+  return std::find_if(toxics_.begin(), toxics_.end(), [&](const record& r) { return r.name == name; });
+}
+
+void proxy::check_toxic(const toxic_spec& spec) const {
+  std::lock_guard lock(mutex_);
+  check_toxic_locked(spec);
+}
+
+void proxy::check_toxic_locked(const toxic_spec& spec) const {
+  if (!spec.config) throw proxy_error(proxy_error::kind::invalid, "a toxic needs a type");
+  if (!(spec.toxicity >= 0.0 && spec.toxicity <= 1.0))
+    throw proxy_error(proxy_error::kind::invalid, fmt::format("toxicity must be between 0 and 1, got {}", spec.toxicity));
+  auto wanted = spec.config->protocol();
+  if (!wanted.empty() && wanted != config_.protocol)
+    throw proxy_error(proxy_error::kind::invalid,
+                      fmt::format("toxic type '{}' needs a proxy with protocol {}, but proxy '{}' has protocol {}",
+                                  spec.config->type(), wanted, config_.name, config_.protocol));
+  if (wanted.empty() && !std::dynamic_pointer_cast<const toxic>(spec.config))
+    throw proxy_error(proxy_error::kind::invalid, fmt::format("toxic type '{}' has no byte-level behaviour", spec.config->type()));
+  auto name = spec.name.empty() ? fmt::format("{}_{}", spec.config->type(), to_string(spec.stream)) : spec.name;
+  if (std::any_of(toxics_.begin(), toxics_.end(), [&](const record& r) { return r.name == name; }))
+    throw proxy_error(proxy_error::kind::toxic_exists, "toxic already exists");
+}
+
+toxic_info proxy::add_toxic(toxic_spec spec, std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  check_toxic_locked(spec);
+  record r;
+  r.id = id;
+  r.name = spec.name.empty() ? fmt::format("{}_{}", spec.config->type(), to_string(spec.stream)) : spec.name;
+  r.stream = spec.stream;
+  r.toxicity = spec.toxicity;
+  r.config = std::move(spec.config);
+  r.counters = std::make_shared<toxic_counters>();
+  toxics_.push_back(r);
+  if (r.message_level()) {
+    publish_message_toxics();
+  } else {
+    auto entry = r.entry();
+    each_connection([entry](connection& c) { c.add_toxic(entry); });
+  }
+  return r.info();
+}
+
+toxic_info proxy::update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config) {
+  std::lock_guard lock(mutex_);
+  auto it = find(name);
+  if (it == toxics_.end()) throw proxy_error(proxy_error::kind::toxic_not_found, "toxic not found");
+  if (toxicity && !(*toxicity >= 0.0 && *toxicity <= 1.0))
+    throw proxy_error(proxy_error::kind::invalid, fmt::format("toxicity must be between 0 and 1, got {}", *toxicity));
+  if (config && config->type() != it->config->type())
+    throw proxy_error(proxy_error::kind::invalid,
+                      fmt::format("toxic '{}' is of type {}; its type cannot change to {}", it->name, it->config->type(), config->type()));
+  if (toxicity) it->toxicity = *toxicity;
+  if (config) it->config = std::move(config);
+  if (it->message_level()) {
+    publish_message_toxics();
+  } else {
+    auto entry = it->entry();
+    each_connection([entry](connection& c) { c.update_toxic(entry); });
+  }
+  return it->info();
+}
+
+void proxy::remove_toxic(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto it = find(name);
+  if (it == toxics_.end()) throw proxy_error(proxy_error::kind::toxic_not_found, "toxic not found");
+  auto r = *it;
+  toxics_.erase(it);
+  if (r.message_level()) {
+    publish_message_toxics();
+  } else {
+    each_connection([id = r.id, d = r.stream](connection& c) { c.remove_toxic(id, d); });
+  }
+}
+
+void proxy::remove_all_toxics() {
+  std::lock_guard lock(mutex_);
+  bool message_level = false;
+  for (const auto& r : toxics_) {
+    if (r.message_level()) {
+      message_level = true;
+      continue;
+    }
+    each_connection([id = r.id, d = r.stream](connection& c) { c.remove_toxic(id, d); });
+  }
+  toxics_.clear();
+  if (message_level) publish_message_toxics();
+}
+
+std::vector<toxic_info> proxy::toxics() const { return info().toxics; }
+
+}  // namespace faultline::proxy

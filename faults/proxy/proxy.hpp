@@ -1,0 +1,103 @@
+#pragma once
+// One proxy: a listener on `listen`, a connection to `upstream` per accepted client, and the
+// proxy's toxics, which it applies to new connections and posts to live ones. Internal to
+// proxy_set, which serialises calls per proxy and maps names to proxies.
+
+#include "faults/proxy/connection.hpp"
+#include "faults/proxy/io_pool.hpp"
+#include "faults/proxy/link.hpp"
+#include "faults/proxy/proxy_set.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace faultline::proxy {
+
+struct proxy_counters {
+  std::atomic<std::uint64_t> connections_accepted_total{0};
+  std::atomic<std::uint64_t> connections_active{0};
+  std::atomic<std::uint64_t> connections_closed_total{0};
+  std::atomic<std::uint64_t> upstream_connect_failures_total{0};
+  direction_counters upstream;
+  direction_counters downstream;
+};
+
+// "host:port" or "[v6]:port" split; throws proxy_error(listen_failed) with Go's wording.
+struct host_port {
+  std::string host;
+  std::string port;
+};
+host_port split_host_port(const std::string& address, const char* role);
+
+class proxy final : public std::enable_shared_from_this<proxy> {
+public:
+  struct runtime {
+    io_pool* pool = nullptr;
+    std::shared_ptr<clock> time;
+    std::size_t buffer_limit = 8u << 20;
+    bool allow_non_loopback = false;
+  };
+
+  proxy(proxy_config config, std::shared_ptr<const protocol> protocol, runtime rt);
+  ~proxy();
+
+  const std::string& name() const { return config_.name; }
+  proxy_info info() const;
+  proxy_stats stats() const;
+
+  void enable();   // binds and listens; throws proxy_error(listen_failed or invalid)
+  void disable();  // closes the listener, then every connection
+  bool enabled() const;
+  std::string listen() const;
+  std::string upstream() const;
+  void retarget(const std::string& listen, const std::string& upstream);  // while disabled
+
+  toxic_info add_toxic(toxic_spec spec, std::uint64_t id);
+  toxic_info update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config);
+  void remove_toxic(std::string_view name);
+  void remove_all_toxics();
+  std::vector<toxic_info> toxics() const;
+  void check_toxic(const toxic_spec& spec) const;  // throws what add_toxic would
+
+private:
+  struct listener;
+  struct record {
+    std::uint64_t id = 0;
+    std::string name;
+    direction stream = direction::downstream;
+    double toxicity = 1.0;
+    std::shared_ptr<const toxic_config> config;
+    std::shared_ptr<toxic_counters> counters;
+    toxic_info info() const;
+    toxic_entry entry() const;  // for byte-level toxics
+    bool message_level() const { return !config->protocol().empty(); }
+  };
+
+  static boost::asio::awaitable<void> accept_loop(std::shared_ptr<proxy> self, std::shared_ptr<listener> l);
+  static boost::asio::awaitable<void> open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l,
+                                                      boost::asio::ip::tcp::socket client);
+  template <typename F>
+  void each_connection(F f);  // posts f(connection&) to every live connection; mutex_ held
+  void publish_message_toxics();  // mutex_ held
+  std::vector<record>::iterator find(std::string_view name);
+  void check_toxic_locked(const toxic_spec& spec) const;
+
+  proxy_config config_;
+  std::shared_ptr<const protocol> protocol_;
+  runtime runtime_;
+  proxy_counters counters_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<listener> listener_;
+  std::vector<record> toxics_;
+  std::shared_ptr<const message_toxic_list> message_toxics_;
+  std::unordered_map<connection*, std::shared_ptr<connection>> connections_;
+  std::atomic<std::uint64_t> seed_{0x5eed};
+};
+
+}  // namespace faultline::proxy

@@ -1,0 +1,59 @@
+#include "faults/proxy/slicer.hpp"
+
+#include "faults/proxy/toxic_units.hpp"
+
+#include <algorithm>
+
+namespace faultline::proxy {
+namespace {
+
+struct schedule final : toxic_state {
+  time_point next{};  // the next piece may leave at this time
+};
+
+}  // namespace
+
+nlohmann::ordered_json slicer_toxic::attributes() const {
+  return {{"average_size", average_size_}, {"size_variation", size_variation_}, {"delay", as_micros(delay_)}};
+}
+
+std::unique_ptr<toxic_state> slicer_toxic::new_state() const { return std::make_unique<schedule>(); }
+
+std::vector<std::size_t> slicer_toxic::cut(std::size_t size, std::mt19937_64& random) const {
+  std::vector<std::size_t> out{0};
+  if (size > 0) cut(0, size, random, out);
+  return out;
+}
+
+// Halves the range, moving the middle by up to +/- size_variation, until a piece is within the
+// variation of the average size.
+void slicer_toxic::cut(std::size_t start, std::size_t end, std::mt19937_64& random, std::vector<std::size_t>& out) const {
+  const auto length = end - start;
+  if (length <= average_size_ + size_variation_) {
+    out.push_back(end);
+    return;
+  }
+  auto offset = static_cast<std::ptrdiff_t>(length / 2);
+  if (size_variation_ > 0) {
+    auto v = static_cast<std::ptrdiff_t>(size_variation_);
+    offset += std::uniform_int_distribution<std::ptrdiff_t>(-v, v - 1)(random);
+  }
+  offset = std::clamp<std::ptrdiff_t>(offset, 1, static_cast<std::ptrdiff_t>(length) - 1);
+  const auto mid = start + static_cast<std::size_t>(offset);
+  cut(start, mid, random, out);
+  cut(mid, end, random, out);
+}
+
+void slicer_toxic::on_data(chunk c, toxic_state* state, stage_io& io) const {
+  auto& s = static_cast<schedule&>(*state);
+  auto t = std::max(s.next, c.stamp);
+  const auto bounds = cut(c.size(), io.random());
+  for (std::size_t i = 1; i < bounds.size(); ++i) {
+    chunk piece{chunk::kind::data, {c.bytes.begin() + bounds[i - 1], c.bytes.begin() + bounds[i]}, c.stamp};
+    io.pass(std::move(piece), t);
+    t += delay_;
+  }
+  s.next = t;
+}
+
+}  // namespace faultline::proxy
