@@ -62,8 +62,8 @@ double ms(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 
 
 }  // namespace
 
-userspace_engine::userspace_engine(std::shared_ptr<const network_spec> spec, std::string step)
-    : spec_(std::move(spec)), step_(std::move(step)) {}
+userspace_engine::userspace_engine(std::shared_ptr<const network_spec> spec, std::string step, userspace_options options)
+    : spec_(std::move(spec)), step_(std::move(step)), options_(options) {}
 
 userspace_engine::~userspace_engine() {
   if (!applied_ || removed_) return;
@@ -152,6 +152,7 @@ void userspace_engine::apply_now() {
     settings.whole_packet = spec_->corrupt || spec_->duplicate;
     settings.limit = spec_->limit;
     settings.copy_mark = copy_mark;
+    settings.realtime_priority = options_.realtime_priority;
     impairment_model model(*spec_, network::load_distribution_table(spec_->distribution), std::random_device{}());
     loop_ = std::make_unique<packet_loop>(std::move(model), settings);
     const auto queue = loop_->start(candidates_);

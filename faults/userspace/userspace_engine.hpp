@@ -18,9 +18,14 @@ namespace faultline::faults::userspace {
 // The mark on duplicates faultline sends itself, so its own rules let them pass.
 inline constexpr std::uint32_t copy_mark = 0xfa17fa17;
 
+// How the engine runs, apart from what the fault asks for (the benchmark compares these).
+struct userspace_options {
+  int realtime_priority = 10;  // SCHED_FIFO priority of the packet loop; 0: normal scheduling
+};
+
 class userspace_engine : public network::network_engine {
 public:
-  userspace_engine(std::shared_ptr<const network::network_spec> spec, std::string step);
+  userspace_engine(std::shared_ptr<const network::network_spec> spec, std::string step, userspace_options options = {});
   ~userspace_engine() override;  // removes the fault if still applied (best effort)
 
   std::string name() const override { return "userspace"; }
@@ -43,6 +48,7 @@ private:
 
   std::shared_ptr<const network::network_spec> spec_;
   std::string step_;
+  userspace_options options_;
   mutable std::optional<firewall_plan> plan_;
   mutable std::vector<std::uint16_t> candidates_;
   mutable std::optional<rate_shaper> shaper_;
