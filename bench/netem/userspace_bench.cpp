@@ -5,7 +5,7 @@
 //     10 ms delay; error = measured one-way latency - 10 ms. The same stream without the engine
 //     gives the measurement floor.
 // Prints Markdown tables for docs/benchmarks.md. Needs root, iproute2 and iperf3.
-// Usage: netem_userspace_bench [--quick]
+// Usage: netem_userspace_bench [--quick] [--delay-only] [--runs N]
 #include "faults/userspace/netns.hpp"
 #include "faults/userspace/userspace_engine.hpp"
 #include "probes/histogram.hpp"
@@ -171,10 +171,88 @@ std::string load_average() {
   return a + " " + b + " " + c;
 }
 
+// TCP throughput through the engine in its modes, against the direct path.
+void throughput_table(const test::netns_lab& lab, bool quick) {
+  const int seconds = quick ? 3 : 10;
+  std::cout << "| path (client -> server namespace, veth) | delay | TCP throughput (iperf3, " << seconds << " s) | held peak |\n";
+  std::cout << "|---|---|---|---|\n";
+  std::cout << fmt::format("| direct (no engine) | 0 ms | {:.2f} Gbit/s | - |\n", iperf_gbits(lab, seconds));
+  struct variant {
+    const char* name;
+    std::chrono::milliseconds delay;
+    bool whole_packet;
+  };
+  for (const auto& v : {variant{"userspace engine", 0ms, false}, variant{"userspace engine", 10ms, false},
+                        variant{"userspace engine, whole-packet copies", 0ms, true},
+                        variant{"userspace engine, whole-packet copies", 10ms, true}}) {
+    auto spec = spec_for(lab);
+    spec->delay = v.delay;
+    if (v.delay.count() == 0) spec->loss = faults::network::chance{0, 0};  // through the queue, nothing decided
+    if (v.whole_packet) spec->corrupt = faults::network::chance{0, 0};     // the copy mode corrupt/duplicate need
+    us::userspace_engine engine(spec, "bench");
+    engine.apply_now();
+    const double gbits = iperf_gbits(lab, seconds);
+    const auto stats = engine.packet_statistics();
+    engine.remove_now();
+    std::cout << fmt::format("| {} | {} ms | {:.2f} Gbit/s | {} (over limit {}, overruns {}) |\n", v.name, v.delay.count(), gbits,
+                             stats.counters.held_peak, stats.counters.packets_over_limit_total,
+                             stats.counters.receive_overruns_total);
+  }
+}
+
+// One rate: the direct path, then a 10 ms delay through the engine at real-time and at normal priority.
+void delay_rows(const test::netns_lab& lab, double rate, std::chrono::milliseconds duration) {
+  auto base = measure_one_way(lab, rate, duration);
+  auto through_engine = [&](int priority, us::packet_stats& stats) {
+    auto spec = spec_for(lab);
+    spec->delay = 10ms;
+    us::userspace_engine engine(spec, "bench", us::userspace_options{priority});
+    engine.apply_now();
+    auto run = measure_one_way(lab, rate, duration);
+    stats = engine.packet_statistics();
+    engine.remove_now();
+    return run;
+  };
+  us::packet_stats stats, normal_stats;
+  auto delayed = through_engine(10, stats);
+  auto delayed_normal = through_engine(0, normal_stats);
+  auto row = [&](const char* path, const delay_run& r, std::chrono::nanoseconds subtract, const std::string& lateness) {
+    const auto& h = r.latency;
+    auto e = [&](double p) { return fmt::format("{:.3f} ms", ms(h.percentile(p) - subtract)); };
+    std::cout << fmt::format("| {:.0f}/s | {}/{} | {} | {} | {} | {} | {} | {:.3f} ms | {} |\n", rate, r.received, r.sent, path, e(50),
+                             e(90), e(99), e(99.9), ms(h.max() - subtract), lateness);
+  };
+  row("direct: one-way latency", base, 0ns, "-");
+  row("10 ms delay: latency - 10 ms", delayed, 10ms, fmt::format("{:.3f} ms", ms(stats.lateness.percentile(99))));
+  row("same, packet loop at normal priority", delayed_normal, 10ms,
+      fmt::format("{:.3f} ms", ms(normal_stats.lateness.percentile(99))));
+}
+
+// Delay error at three packet rates, `runs` times each.
+void delay_table(const test::netns_lab& lab, bool quick, int runs) {
+  std::cout << "\n| rate | packets | path | p50 | p90 | p99 | p99.9 | max | engine lateness p99 |\n";
+  std::cout << "|---|---|---|---|---|---|---|---|---|\n";
+  const auto duration = quick ? 2000ms : 6000ms;
+  for (int round = 0; round < runs; ++round) {
+    for (double rate : {1000.0, 10000.0, 50000.0}) delay_rows(lab, rate, duration);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false, delay_only = false;
+  int runs = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") quick = true;
+    else if (arg == "--delay-only") delay_only = true;
+    else if (arg == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::cerr << "usage: netem_userspace_bench [--quick] [--delay-only] [--runs N]\n";
+      return 2;
+    }
+  }
   spdlog::set_level(spdlog::level::warn);
   if (auto why = test::netns_unavailable_reason(); !why.empty()) {
     std::cerr << "netem_userspace_bench: " << why << "\n";
@@ -191,65 +269,9 @@ int main(int argc, char** argv) {
   try {
     test::netns_lab lab("bench");
     std::cout << fmt::format("load average at start: {}; {} CPUs\n\n", load_average(), std::thread::hardware_concurrency());
-
-    // 1. Throughput.
-    const int seconds = quick ? 3 : 10;
-    std::cout << "| path (client -> server namespace, veth) | delay | TCP throughput (iperf3, " << seconds << " s) | held peak |\n";
-    std::cout << "|---|---|---|---|\n";
-    std::cout << fmt::format("| direct (no engine) | 0 ms | {:.2f} Gbit/s | - |\n", iperf_gbits(lab, seconds));
-    struct variant {
-      const char* name;
-      std::chrono::milliseconds delay;
-      bool whole_packet;
-    };
-    for (const auto& v : {variant{"userspace engine", 0ms, false}, variant{"userspace engine", 10ms, false},
-                          variant{"userspace engine, whole-packet copies", 0ms, true},
-                          variant{"userspace engine, whole-packet copies", 10ms, true}}) {
-      auto spec = spec_for(lab);
-      spec->delay = v.delay;
-      if (v.delay.count() == 0) spec->loss = faults::network::chance{0, 0};  // through the queue, nothing decided
-      if (v.whole_packet) spec->corrupt = faults::network::chance{0, 0};     // the copy mode corrupt/duplicate need
-      us::userspace_engine engine(spec, "bench");
-      engine.apply_now();
-      const double gbits = iperf_gbits(lab, seconds);
-      const auto stats = engine.packet_statistics();
-      engine.remove_now();
-      std::cout << fmt::format("| {} | {} ms | {:.2f} Gbit/s | {} (over limit {}, overruns {}) |\n", v.name, v.delay.count(), gbits,
-                               stats.counters.held_peak, stats.counters.packets_over_limit_total,
-                               stats.counters.receive_overruns_total);
-    }
-
-    // 2. Delay error at three packet rates.
+    if (!delay_only) throughput_table(lab, quick);
     measure_at_realtime_priority();
-    std::cout << "\n| rate | packets | path | p50 | p90 | p99 | p99.9 | max | engine lateness p99 |\n";
-    std::cout << "|---|---|---|---|---|---|---|---|---|\n";
-    const auto duration = quick ? 2000ms : 6000ms;
-    for (double rate : {1000.0, 10000.0, 50000.0}) {
-      auto base = measure_one_way(lab, rate, duration);
-      auto through_engine = [&](int priority, us::packet_stats& stats) {
-        auto spec = spec_for(lab);
-        spec->delay = 10ms;
-        us::userspace_engine engine(spec, "bench", us::userspace_options{priority});
-        engine.apply_now();
-        auto run = measure_one_way(lab, rate, duration);
-        stats = engine.packet_statistics();
-        engine.remove_now();
-        return run;
-      };
-      us::packet_stats stats, normal_stats;
-      auto delayed = through_engine(10, stats);
-      auto delayed_normal = through_engine(0, normal_stats);
-      auto row = [&](const char* path, const delay_run& r, std::chrono::nanoseconds subtract, const std::string& lateness) {
-        const auto& h = r.latency;
-        auto e = [&](double p) { return fmt::format("{:.3f} ms", ms(h.percentile(p) - subtract)); };
-        std::cout << fmt::format("| {:.0f}/s | {}/{} | {} | {} | {} | {} | {} | {:.3f} ms | {} |\n", rate, r.received, r.sent, path, e(50),
-                                 e(90), e(99), e(99.9), ms(h.max() - subtract), lateness);
-      };
-      row("direct: one-way latency", base, 0ns, "-");
-      row("10 ms delay: latency - 10 ms", delayed, 10ms, fmt::format("{:.3f} ms", ms(stats.lateness.percentile(99))));
-      row("same, packet loop at normal priority", delayed_normal, 10ms,
-          fmt::format("{:.3f} ms", ms(normal_stats.lateness.percentile(99))));
-    }
+    delay_table(lab, quick, runs);
     std::cout << fmt::format("\nload average at end: {}\n", load_average());
   } catch (const std::exception& e) {
     std::cerr << "netem_userspace_bench: " << e.what() << "\n";
