@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <mutex>
 #include <random>
 
@@ -293,6 +294,12 @@ std::string userspace_unavailable_reason() {
 }
 
 void undo_userspace(const nlohmann::json& record) {
+  // A namespace deleted since the crash took the rules, the chain and the device with it.
+  const auto netns = record.is_object() ? record.value("netns", std::string()) : std::string();
+  if (!netns.empty() && !std::filesystem::exists("/run/netns/" + netns)) {
+    logger()->info("network namespace {} is gone, and with it everything the fault changed; nothing to undo", netns);
+    return;
+  }
   std::vector<std::string> failures;
   try {
     if (record.contains("firewall") && !record["firewall"].is_null()) remove_firewall(firewall_plan::from_json(record["firewall"]));

@@ -1,6 +1,7 @@
 #include "faults/userspace/firewall_rules.hpp"
 
 #include "faults/userspace/rate_shaper.hpp"
+#include "faults/userspace/userspace_engine.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -115,4 +116,11 @@ TEST_CASE("rate shaping: a burst of 1 ms (at least two frames) and room for `lim
   CHECK(slow.burst == 2 * 1518);
   CHECK(slow.scoped);
   CHECK(slow.root_handle == 0xfa170000u);
+}
+
+TEST_CASE("recovery after the namespace was deleted has nothing to undo", "[faults]") {
+  auto plan = plan_firewall(spec_on("vb"), "FAULTLINE-6-1", "s", 64023, std::nullopt, {AF_INET});
+  plan.netns = "fl-deleted-namespace-that-never-was";
+  nlohmann::json record{{"engine", "userspace"}, {"device", "vb"}, {"netns", plan.netns}, {"firewall", plan.to_json()}};
+  CHECK_NOTHROW(undo_userspace(record));
 }
