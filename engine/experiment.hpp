@@ -49,7 +49,9 @@ struct probe_spec {
 
 struct steady_state_spec {
   nanoseconds hold_for{std::chrono::seconds(5)};
+  std::optional<nanoseconds> timeout;  // how long to wait for it before the faults; default for + 30s
   std::vector<rule> require;
+  nanoseconds wait_limit() const { return timeout.value_or(hold_for + std::chrono::seconds(30)); }
 };
 
 // How a fault step ends.

@@ -3,6 +3,7 @@
 #include "engine/load_stages.hpp"
 #include "engine/units.hpp"
 #include "faults/fault.hpp"
+#include "probes/load_generator.hpp"
 #include "probes/probe.hpp"
 
 #include <fmt/format.h>
@@ -195,8 +196,24 @@ private:
     l.type = "http";
     l.parameters = in_.read_params(http, "load.http", schema, "the http load");
     l.where = in_.mark(http, "load.http");
+    const auto problems_before = in_.problems().size();
     read_load_shape(http, l);
+    if (in_.problems().size() == problems_before) {
+      try {
+        (void)probes::http_load_config::from(l.parameters, l.shape);
+      } catch (const param_error& e) {
+        report_param_error(http, "load.http", e);
+      }
+    }
     x.load = std::move(l);
+  }
+
+  // A component rejected a combination of values: point at the parameter it named.
+  void report_param_error(const YAML::Node& map, const std::string& path, const param_error& e) {
+    auto node = yaml_reader::child(map, e.param().substr(0, e.param().find('.')));
+    if (auto dot = e.param().find('.'); dot != std::string::npos && node.IsDefined())
+      if (auto inner = yaml_reader::child(node, e.param().substr(dot + 1)); inner.IsDefined()) node = inner;
+    in_.error(node.IsDefined() ? node : map, path_key(path, e.param()), e.what());
   }
 
   // Exactly one of rate (open), users (closed) or stages describes the shape.
@@ -274,8 +291,16 @@ private:
       probe_spec p;
       p.name = name;
       p.type = type_key;
+      const auto problems_before = in_.problems().size();
       p.parameters = in_.read_params(settings, spath, schema, fmt::format("the {} probe '{}'", type_key, name));
       p.where = in_.mark(it->first, path);
+      if (type->validate && in_.problems().size() == problems_before) {
+        try {
+          type->validate(p.parameters);
+        } catch (const param_error& e) {
+          report_param_error(settings, spath, e);
+        }
+      }
       x.probes.push_back(std::move(p));
     }
   }
@@ -323,11 +348,18 @@ private:
 
   void read_steady_state(const YAML::Node& node, experiment& x) {
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!in_.expect_map(node, "steady_state", {"for", "require"}, "steady_state")) return;
+    if (!in_.expect_map(node, "steady_state", {"for", "timeout", "require"}, "steady_state")) return;
     if (auto f = yaml_reader::child(node, "for"); f.IsDefined())
       if (auto d = in_.duration(f, "steady_state.for")) {
         if (d->count() == 0) in_.error(f, "steady_state.for", "the steady-state window must be longer than 0s");
         else x.steady_state.hold_for = *d;
+      }
+    if (auto t = yaml_reader::child(node, "timeout"); t.IsDefined())
+      if (auto d = in_.duration(t, "steady_state.timeout")) {
+        if (*d < x.steady_state.hold_for)
+          in_.error(t, "steady_state.timeout", fmt::format("the timeout ({}) must be at least 'for' ({})",
+                                                           format_duration(*d), format_duration(x.steady_state.hold_for)));
+        else x.steady_state.timeout = *d;
       }
     x.steady_state.require = read_rules(yaml_reader::child(node, "require"), "steady_state.require", x);
   }
@@ -436,8 +468,7 @@ private:
       try {
         type->validate(s.parameters);
       } catch (const param_error& e) {
-        auto n = yaml_reader::child(node, e.param().substr(0, e.param().find('.')));
-        in_.error(n.IsDefined() ? n : node, path_key(path, e.param()), e.what());
+        report_param_error(node, path, e);
       }
     }
     x.timeline.steps.push_back(std::move(s));

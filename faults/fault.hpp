@@ -71,6 +71,8 @@ public:
 
   virtual boost::asio::awaitable<void> inject() = 0;
   virtual boost::asio::awaitable<void> revert() = 0;
+  // What the fault did. Called after revert() (and after a failed inject), so a fault keeps its
+  // counters (and reads kernel statistics before it removes them) to report them then.
   virtual evidence collect_evidence() const = 0;
 
   // What a crash recovery needs to undo this fault once the process is gone. Written to the state

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -29,27 +30,36 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// A response body that is counted and thrown away: the load generator needs no bodies.
-struct discard_body {
-  using value_type = std::uint64_t;
-  static std::uint64_t size(value_type v) { return v; }
-  class reader {
-  public:
-    template <bool is_request, class Fields>
-    reader(http::header<is_request, Fields>&, value_type& bytes) : bytes_(bytes) {}
-    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
-    template <class Buffers>
-    std::size_t put(const Buffers& buffers, beast::error_code& ec) {
-      const auto n = asio::buffer_size(buffers);
-      bytes_ += n;
-      ec = {};
-      return n;
-    }
-    void finish(beast::error_code& ec) { ec = {}; }
+// A response parser for the load generator: keeps the status, counts the body and ignores the
+// header fields, so nothing is allocated per response (Beast still tracks keep-alive and framing).
+class discarding_parser final : public http::basic_parser<false> {
+public:
+  unsigned status = 0;
+  std::uint64_t body_bytes = 0;
 
-  private:
-    value_type& bytes_;
-  };
+private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code& ec) override {
+    ec = http::error::bad_method;
+  }
+  void on_response_impl(int code, beast::string_view, int, beast::error_code& ec) override {
+    status = static_cast<unsigned>(code);
+    ec = {};
+  }
+  void on_field_impl(http::field, beast::string_view, beast::string_view, beast::error_code& ec) override { ec = {}; }
+  void on_header_impl(beast::error_code& ec) override { ec = {}; }
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, beast::error_code& ec) override { ec = {}; }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
+    body_bytes += body.size();
+    ec = {};
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code& ec) override { ec = {}; }
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code& ec) override {
+    body_bytes += body.size();
+    ec = {};
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code& ec) override { ec = {}; }
 };
 
 outcome classify_error(const beast::error_code& ec) {
@@ -160,12 +170,26 @@ outcome classify_status(unsigned status, std::optional<unsigned> expected) {
 http_connection::http_connection(asio::any_io_executor executor, http_url url)
     : url_(std::move(url)), stream_(std::move(executor)) {}
 
+void http_connection::abort() {
+  beast::error_code ignored;
+  stream_.socket().cancel(ignored);
+  aborted_ = true;
+  close();
+}
+
 void http_connection::close() {
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.socket().close(ignored);
   buffer_.clear();
   open_ = false;
+}
+
+void http_connection::expire(clock::time_point deadline) {
+  if (deadline == clock::time_point::max())
+    stream_.expires_never();
+  else
+    stream_.expires_at(deadline);
 }
 
 asio::awaitable<std::optional<outcome>> http_connection::connect(clock::time_point deadline) {
@@ -182,25 +206,27 @@ asio::awaitable<std::optional<outcome>> http_connection::connect(clock::time_poi
       endpoints_ = std::move(results);
     }
   }
-  stream_.expires_at(deadline);
+  expire(deadline);
   auto [ec, endpoint] = co_await stream_.async_connect(endpoints_, use_tuple);
   if (ec) {
     close();
-    co_return classify_error(ec);
+    co_return aborted_ ? outcome::timeout : classify_error(ec);
   }
   beast::error_code ignored;
   stream_.socket().set_option(tcp::no_delay(true), ignored);
   open_ = true;
+  ++connects_;
   co_return std::nullopt;
 }
 
 asio::awaitable<http_reply> http_connection::exchange(std::string_view request, clock::time_point deadline,
                                                       bool keep_body, std::size_t body_limit) {
   const bool reused = open_;
+  aborted_ = false;
   bool sent_nothing = false;
   auto reply = co_await exchange_once(request, deadline, keep_body, body_limit, sent_nothing);
   // A keep-alive connection the server closed while idle: try once more on a fresh one.
-  if (reused && reply.failure == outcome::reset && sent_nothing && clock::now() < deadline)
+  if (reused && reply.failure == outcome::reset && sent_nothing && clock::now() < deadline && !aborted_)
     reply = co_await exchange_once(request, deadline, keep_body, body_limit, sent_nothing);
   co_return reply;
 }
@@ -215,12 +241,12 @@ asio::awaitable<http_reply> http_connection::exchange_once(std::string_view requ
       co_return reply;
     }
   }
-  stream_.expires_at(deadline);
+  expire(deadline);
   auto [wec, written] = co_await asio::async_write(stream_, asio::buffer(request.data(), request.size()), use_tuple);
   if (wec) {
     close();
     nothing_back = true;
-    reply.failure = classify_error(wec);
+    reply.failure = aborted_ ? outcome::timeout : classify_error(wec);
     co_return reply;
   }
   bool keep_alive = false;
@@ -238,20 +264,20 @@ asio::awaitable<http_reply> http_connection::exchange_once(std::string_view requ
       keep_alive = parser.keep_alive();
     }
   } else {
-    http::response_parser<discard_body> parser;
+    discarding_parser parser;
     parser.body_limit(boost::none);
     std::tie(rec, std::ignore) = co_await http::async_read(stream_, buffer_, parser, use_tuple);
     got_some = parser.got_some();
     if (!rec) {
-      reply.status = parser.get().result_int();
-      reply.body_bytes = parser.get().body();
+      reply.status = parser.status;
+      reply.body_bytes = parser.body_bytes;
       keep_alive = parser.keep_alive();
     }
   }
   if (rec) {
     close();
     nothing_back = !got_some;
-    reply.failure = classify_error(rec);
+    reply.failure = aborted_ ? outcome::timeout : classify_error(rec);
     co_return reply;
   }
   if (!keep_alive) close();

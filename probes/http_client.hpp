@@ -53,17 +53,23 @@ public:
 
   // Sends `request` (from serialize_http_request) and reads the response until `deadline`.
   // Connects first when needed; a reused keep-alive connection that the server had closed is
-  // retried once on a fresh one. `keep_body` false discards the body (counting its bytes).
-  // Never throws for network failures; they come back as outcomes.
+  // retried once on a fresh one. `keep_body` false discards the body (counting its bytes) and
+  // parses without allocating. Never throws for network failures; they come back as outcomes.
+  // A deadline of clock::time_point::max() arms no timer: the caller enforces its own deadline
+  // with abort() (the load generator sweeps its connections instead of a timer per operation).
   boost::asio::awaitable<http_reply> exchange(std::string_view request, clock::time_point deadline,
                                               bool keep_body, std::size_t body_limit = 16u << 20);
 
   void close();
+  // Ends the exchange in progress (it returns a timeout) and closes the connection.
+  void abort();
   bool is_open() const { return open_; }
+  std::uint64_t connects() const { return connects_; }  // successful connects so far
   const http_url& url() const { return url_; }
 
 private:
   boost::asio::awaitable<std::optional<outcome>> connect(clock::time_point deadline);
+  void expire(clock::time_point deadline);
   boost::asio::awaitable<http_reply> exchange_once(std::string_view request, clock::time_point deadline,
                                                    bool keep_body, std::size_t body_limit, bool& sent_nothing);
 
@@ -72,6 +78,8 @@ private:
   boost::beast::flat_buffer buffer_;
   boost::asio::ip::tcp::resolver::results_type endpoints_;
   bool open_ = false;
+  bool aborted_ = false;
+  std::uint64_t connects_ = 0;
 };
 
 }  // namespace faultline::probes

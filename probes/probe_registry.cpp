@@ -48,6 +48,7 @@ const param_schema& http_load_params() {
       {"think_time", param_kind::duration, "closed model: pause between a user's requests", std::chrono::nanoseconds(0), false},
       {"stages", param_kind::text_list, "load shape, e.g. [\"100/s for 10s\", \"ramp to 1000/s over 30s\"]"},
       {"connections", param_kind::integer, "connection pool size (0: sized automatically)", std::int64_t(0), false, 0, 100000},
+      {"max_requests", param_kind::integer, "stop after this many requests (0: no limit)", std::int64_t(0), false, 0},
       {"expect.status", param_kind::integer, "status counted as ok (default: any 2xx or 3xx)", {}, false, 100, 599},
   };
   return schema;

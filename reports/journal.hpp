@@ -22,6 +22,8 @@ struct experiment_info {
   std::string description;
   std::vector<std::string> tags;
   std::string resolved_yaml;  // the experiment after ${VAR} substitution
+
+  friend bool operator==(const experiment_info&, const experiment_info&) = default;
 };
 
 struct environment_info {
@@ -30,6 +32,8 @@ struct environment_info {
   std::string os;                 // PRETTY_NAME from /etc/os-release
   std::string faultline_version;
   std::map<std::string, std::string> engines;  // step name -> engine that ran it (netem, userspace, proxy)
+
+  friend bool operator==(const environment_info&, const environment_info&) = default;
 };
 
 // baseline, fault, recovery, after; plus steady_before (the pre-fault steady-state check).
@@ -37,12 +41,16 @@ struct phase_span {
   std::string name;
   double start = 0;
   double end = 0;
+
+  friend bool operator==(const phase_span&, const phase_span&) = default;
 };
 
 struct evidence_record {
   bool observed = false;
   std::string summary;
   nlohmann::json details = nlohmann::json::object();
+
+  friend bool operator==(const evidence_record&, const evidence_record&) = default;
 };
 
 struct fault_record {
@@ -57,6 +65,8 @@ struct fault_record {
   evidence_record evidence;
   std::string error;   // why inject or revert failed, if it did
   std::string output;  // an action's captured output (tail)
+
+  friend bool operator==(const fault_record&, const fault_record&) = default;
 };
 
 // One analysis window of one series.
@@ -69,12 +79,16 @@ struct window_point {
   // Latency in seconds; none when count == 0.
   std::optional<double> min, mean, p50, p75, p90, p95, p99, p999, max;
   std::optional<double> value;                    // last extracted value in the window
+
+  friend bool operator==(const window_point&, const window_point&) = default;
 };
 
 struct series_record {
   std::string name;  // "load" or a probe name
   std::string kind;  // "load" or the probe type
   std::vector<window_point> windows;
+
+  friend bool operator==(const series_record&, const series_record&) = default;
 };
 
 struct phase_stat {
@@ -89,12 +103,16 @@ struct phase_stat {
   // Against the baseline phase of the same series: ratio of p95 and difference of error rate.
   std::optional<double> p95_ratio;
   std::optional<double> error_rate_delta;
+
+  friend bool operator==(const phase_stat&, const phase_stat&) = default;
 };
 
 struct breaker_transition {
   double at = 0;
   std::string from;  // closed, open, half_open
   std::string to;
+
+  friend bool operator==(const breaker_transition&, const breaker_transition&) = default;
 };
 
 struct breaker_record {
@@ -104,6 +122,8 @@ struct breaker_record {
   std::optional<double> time_to_close;  // from the last revert
   std::int64_t flaps = 0;
   std::string cross_check;  // when both sources exist: how the inferred view agreed with the probe
+
+  friend bool operator==(const breaker_record&, const breaker_record&) = default;
 };
 
 struct expectation_record {
@@ -115,6 +135,8 @@ struct expectation_record {
   bool met = false;
   double grade = 0;   // 0..1, how far it was met
   double weight = 0;  // its weight in the score
+
+  friend bool operator==(const expectation_record&, const expectation_record&) = default;
 };
 
 struct analysis_record {
@@ -126,12 +148,16 @@ struct analysis_record {
   std::string sla_tier;  // highest tier achieved in the fault phase: none, bronze, silver, gold, platinum
   double score = 0;      // 0..100
   std::vector<expectation_record> expectations;
+
+  friend bool operator==(const analysis_record&, const analysis_record&) = default;
 };
 
 struct verdict_record {
   std::string result;  // passed, failed, aborted, not_steady, error
   int exit_code = 0;
   std::string reason;  // one line: what decided the verdict
+
+  friend bool operator==(const verdict_record&, const verdict_record&) = default;
 };
 
 struct journal {
@@ -148,6 +174,8 @@ struct journal {
   nlohmann::json timeline;  // the full Timeline, as probes serialises it (lossless)
   analysis_record analysis;
   verdict_record verdict;
+
+  friend bool operator==(const journal&, const journal&) = default;
 };
 
 // A journal that cannot be read: wrong schema version, missing fields. The message says which.

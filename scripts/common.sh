@@ -16,6 +16,7 @@ FAULTLINE_PACKAGES=(
   libhiredis-dev libpq-dev catch2
   redis-server postgresql postgresql-contrib
   iproute2 iptables nftables procps curl
+  libxml2-utils
   qemu-system-x86 busybox-static cpio kmod
 )
 

@@ -3,12 +3,15 @@
 
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
-# free_port : a TCP port nobody listens on right now (the caller retries if it loses a race).
+# free_port : a TCP port no socket uses right now, below the kernel's ephemeral range so that
+# outgoing connections do not take it meanwhile (the caller retries if it loses a race).
 free_port() {
-  local p
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 11000 ] || low=32768
   while :; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+    p=$(( 10000 + (RANDOM * 32768 + RANDOM) % (low - 10000) ))
+    [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
   done
 }
 

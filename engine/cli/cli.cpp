@@ -1,5 +1,6 @@
 #include "engine/cli/cli.hpp"
 
+#include "engine/runner/session.hpp"
 #include "faultline_version.hpp"
 
 #include <fmt/format.h>
@@ -35,7 +36,11 @@ int main(int argc, char** argv) {
   add_validate_command(app, ctx);
   add_run_command(app, ctx);
   add_list_command(app, ctx);
+  add_load_command(app, ctx);
+  add_proxy_command(app, ctx);
   add_recover_command(app, ctx);
+  add_report_command(app, ctx);
+  add_diff_command(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -44,6 +49,9 @@ int main(int argc, char** argv) {
     return code == 0 ? exit_ok : exit_invalid;
   } catch (const engine::config_error& e) {
     std::cerr << e.what() << "\n";
+    return exit_invalid;
+  } catch (const engine::preflight_error& e) {
+    std::cerr << "faultline: " << e.what() << "\n";
     return exit_invalid;
   } catch (const faults::capability_error& e) {
     std::cerr << "faultline: " << e.what() << "\n";

@@ -34,6 +34,10 @@ engine::variables parse_vars(const std::vector<std::string>& vars);
 void add_validate_command(CLI::App& app, context& ctx);
 void add_run_command(CLI::App& app, context& ctx);
 void add_list_command(CLI::App& app, context& ctx);
+void add_load_command(CLI::App& app, context& ctx);
+void add_proxy_command(CLI::App& app, context& ctx);
 void add_recover_command(CLI::App& app, context& ctx);
+void add_report_command(CLI::App& app, context& ctx);
+void add_diff_command(CLI::App& app, context& ctx);
 
 }  // namespace faultline::cli

@@ -1,22 +1,67 @@
 #include "engine/cli/cli.hpp"
 #include "engine/plan.hpp"
+#include "engine/runner/session.hpp"
+#include "engine/state_file.hpp"
+#include "engine/units.hpp"
+#include "reports/diff.hpp"
+#include "reports/journal.hpp"
+#include "reports/output.hpp"
+#include "reports/suite.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <iostream>
 
 namespace faultline::cli {
+namespace {
 
-// `faultline run FILE|DIR... [--dry-run]`: runs experiments; --dry-run prints each plan.
+struct run_options {
+  std::vector<std::string> inputs;
+  std::vector<std::string> vars;
+  bool dry_run = false;
+  bool interactive = false;
+  std::string report_dir = "faultline-reports";
+  std::string junit;
+  std::string baseline;
+  std::string state_path;
+};
+
+std::string seconds_text(const std::optional<double>& s) {
+  if (!s) return "-";
+  return engine::format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(*s * 1e9 / 1e6) * 1000000));
+}
+
+void print_summary(const std::vector<reports::journal>& runs, const std::vector<std::filesystem::path>& pages) {
+  std::cout << fmt::format("\n{:<24} {:<10} {:>6} {:<9} {:>7} {:>7} {:>9} {:>9}  {}\n", "experiment", "verdict", "score",
+                           "tier", "MTTD", "MTTR", "opened", "closed", "report");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& j = runs[i];
+    const auto& b = j.analysis.breaker;
+    std::cout << fmt::format("{:<24} {:<10} {:>6.1f} {:<9} {:>7} {:>7} {:>9} {:>9}  {}\n", j.experiment.name,
+                             j.verdict.result, j.analysis.score, j.analysis.sla_tier, seconds_text(j.analysis.mttd),
+                             seconds_text(j.analysis.mttr), b ? seconds_text(b->time_to_open) : "-",
+                             b ? seconds_text(b->time_to_close) : "-", i < pages.size() ? pages[i].string() : "");
+  }
+  for (const auto& j : runs)
+    if (j.verdict.result != "passed") std::cout << fmt::format("  {}: {}\n", j.experiment.name, j.verdict.reason);
+}
+
+}  // namespace
+
+// `faultline run FILE|DIR...`: runs experiments in order; --dry-run prints each plan instead.
 void add_run_command(CLI::App& app, context& ctx) {
   auto* cmd = app.add_subcommand("run", "Run experiments and suites (or print their plan with --dry-run)");
-  struct options {
-    std::vector<std::string> inputs;
-    std::vector<std::string> vars;
-    bool dry_run = false;
-  };
-  auto opts = std::make_shared<options>();
+  auto opts = std::make_shared<run_options>();
   cmd->add_option("inputs", opts->inputs, "experiment files, suites or directories")->required();
   cmd->add_option("--var", opts->vars, "set a ${name} variable: name=value");
   cmd->add_flag("--dry-run", opts->dry_run, "print the plan on a time axis; start and change nothing");
+  cmd->add_flag("--interactive", opts->interactive, "game-day mode: [e] ends manual faults, [a] aborts");
+  cmd->add_option("--report-dir", opts->report_dir, "where journals and reports go (default: faultline-reports)");
+  cmd->add_option("--junit", opts->junit, "also write one JUnit XML file for all experiments here");
+  cmd->add_option("--baseline", opts->baseline, "compare with this earlier journal; a regression exits 1");
+  cmd->add_option("--state-file", opts->state_path, "state file for crash recovery (default: " +
+                                                        engine::state_file::default_path().string() + ")");
   cmd->callback([&ctx, opts] {
     auto vars = parse_vars(opts->vars);
     std::vector<std::filesystem::path> inputs(opts->inputs.begin(), opts->inputs.end());
@@ -32,13 +77,64 @@ void add_run_command(CLI::App& app, context& ctx) {
       }
     }
     if (!problems.empty()) throw engine::config_error(std::move(problems));
-    if (!opts->dry_run) {
-      std::cerr << "faultline run: only --dry-run is available in this build\n";
-      ctx.exit = exit_invalid;
+    if (opts->dry_run) {
+      for (const auto& x : experiments) std::cout << engine::render_plan(x, ctx.faults) << "\n";
+      ctx.exit = exit_ok;
       return;
     }
-    for (const auto& x : experiments) std::cout << engine::render_plan(x, ctx.faults) << "\n";
-    ctx.exit = exit_ok;
+    std::optional<reports::journal> baseline;
+    if (!opts->baseline.empty()) {
+      if (experiments.size() != 1)
+        throw engine::config_error({{{opts->baseline, 0, 0, ""}, "--baseline compares one experiment; give exactly one"}});
+      try {
+        baseline = reports::read_journal(opts->baseline);
+      } catch (const reports::journal_error& e) {
+        throw engine::config_error({{{opts->baseline, 0, 0, ""}, e.what()}});
+      }
+    }
+
+    engine::run_options options;
+    options.state_path = opts->state_path.empty() ? engine::state_file::default_path() : std::filesystem::path(opts->state_path);
+    options.interactive = opts->interactive;
+    options.tty = ::isatty(STDOUT_FILENO) != 0;
+    std::vector<reports::journal> runs;
+    const std::filesystem::path dir(opts->report_dir);
+    std::filesystem::create_directories(dir);
+    std::vector<std::filesystem::path> journals;
+    for (std::size_t i = 0; i < experiments.size(); ++i) {
+      const auto& x = experiments[i];
+      std::cout << fmt::format("\n=== {} ({}/{}): {}\n", x.name, i + 1, experiments.size(), x.file.string());
+      engine::session run(x, ctx.faults, ctx.probes, options);
+      runs.push_back(run.run());
+      const auto& j = runs.back();
+      std::cout << fmt::format("=== {}: {} (exit {}): {}\n", x.name, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
+      auto names = reports::suite_page_names(runs);
+      auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
+      reports::write_journal(j, journal_path.string());
+      journals.push_back(journal_path);
+      if (j.verdict.result == "aborted" && j.verdict.reason.find("SIG") != std::string::npos) break;  // a signal ends the suite
+    }
+
+    reports::suite_outputs outputs;
+    outputs.name = experiments.size() == 1 ? experiments[0].name : "suite";
+    outputs.html_dir = dir;
+    outputs.markdown = dir / "summary.md";
+    outputs.junit = opts->junit.empty() ? dir / "junit.xml" : std::filesystem::path(opts->junit);
+    outputs.journals = journals;
+    reports::write_suite_reports(runs, outputs);
+    std::vector<std::filesystem::path> pages;
+    for (const auto& name : reports::suite_page_names(runs)) pages.push_back(dir / name);
+    print_summary(runs, pages);
+    if (runs.size() > 1) std::cout << fmt::format("suite index: {}\n", (dir / "index.html").string());
+    std::cout << fmt::format("journals, HTML, Markdown and JUnit reports in {}\n", dir.string());
+
+    auto summary = reports::summarize_suite(outputs.name, runs);
+    ctx.exit = summary.exit_code();
+    if (baseline) {
+      auto diff = reports::compare_runs(*baseline, runs.front());
+      std::cout << "\n" << reports::render_diff_text(diff);
+      if (diff.regressed() && ctx.exit == exit_ok) ctx.exit = exit_expectation_missed;
+    }
   });
 }
 

@@ -18,6 +18,7 @@
 #include "probes/timeline.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -255,7 +256,7 @@ struct session::impl {
   asio::awaitable<bool> steady_before() {
     if (x.steady_state.require.empty()) co_return true;
     const auto needed = checks->windows_for(x.steady_state.hold_for);
-    const auto limit = std::max(3 * x.steady_state.hold_for, x.steady_state.hold_for + std::chrono::seconds(30));
+    const auto limit = x.steady_state.wait_limit();
     status->set_phase("steady state", limit);
     log(fmt::format("checking the steady state: {} of consecutive windows where every rule holds",
                     format_duration(x.steady_state.hold_for)));
@@ -465,7 +466,10 @@ struct session::impl {
     }
     facts.window = j.window;
     if (timeline) {
-      const auto end = timeline->end().value_or(now_offset());
+      // Windows up to the end of the last phase: what comes after is only the samplers stopping.
+      double last = 0;
+      for (const auto& p : facts.phases) last = std::max(last, p.end);
+      const auto end = std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(last));
       const auto windows = (end + x.settings.window - nanoseconds(1)) / x.settings.window;
       std::map<std::string, std::string> kinds{{"load", "load"}};
       for (const auto& p : x.probes) kinds[p.name] = p.type;

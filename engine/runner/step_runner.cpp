@@ -145,8 +145,6 @@ asio::awaitable<void> step_runner::wait_for_end() {
 asio::awaitable<void> step_runner::revert_now(const std::string& why) {
   if (!active_ || reverting_) co_return;
   reverting_ = true;
-  // Evidence is read while the fault is still in place: counters vanish with it.
-  capture_evidence();
   std::string failure;
   try {
     co_await fault_->revert();
@@ -162,6 +160,7 @@ asio::awaitable<void> step_runner::revert_now(const std::string& why) {
     env_.log(fmt::format("REVERT FAILED for {} [{}]: {}; the state file keeps it for 'faultline recover'", step_.type,
                          step_.name, failure));
   }
+  capture_evidence();
   active_ = false;
 }
 

@@ -111,7 +111,8 @@ nlohmann::json layout_to_json(const netem_layout& l) {
 
 }  // namespace
 
-netem_engine::netem_engine(std::shared_ptr<const network_spec> spec) : spec_(std::move(spec)) {}
+netem_engine::netem_engine(std::shared_ptr<const network_spec> spec)
+    : spec_(std::move(spec)), distribution_(load_distribution_table(spec_->distribution)) {}
 
 std::string netem_engine::device_label() const { return spec_->device + netns_phrase(spec_->netns); }
 
@@ -150,8 +151,7 @@ void netem_engine::apply_now() {
   if (applied_) throw fault_error("network: this fault is already applied");
   record();
   if (const auto* r = before_->root()) root_before_ = r->stats();
-  auto distribution = load_distribution_table(spec_->distribution);
-  auto steps = build_install(*spec_, ifindex_, layout_, distribution);
+  auto steps = build_install(*spec_, ifindex_, layout_, distribution_);
   bool root_replaced = false;
   try {
     for (auto& step : steps) {
@@ -211,7 +211,11 @@ evidence netem_engine::collect_evidence() const {
 }
 
 nlohmann::json netem_engine::undo_record() const {
-  record();
+  try {
+    record();
+  } catch (const std::exception&) {
+    return nullptr;  // nothing was changed; apply() reports the same problem when it runs
+  }
   nlohmann::json j{{"engine", "netem"},
                    {"device", spec_->device},
                    {"netns", spec_->netns},

@@ -7,14 +7,17 @@
 #include "faults/netem/qdisc_tree.hpp"
 #include "faults/netem/route_socket.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace faultline::faults::network {
 
 class netem_engine : public network_engine {
 public:
+  // Loads the delay distribution table now, so a missing one fails before the run starts.
   explicit netem_engine(std::shared_ptr<const network_spec> spec);
 
   std::string name() const override { return "netem"; }
@@ -32,6 +35,7 @@ private:
   std::string device_label() const;
 
   std::shared_ptr<const network_spec> spec_;
+  std::vector<std::int16_t> distribution_;  // empty: uniform
   mutable std::optional<route_socket> sock_;
   mutable int ifindex_ = 0;
   mutable std::optional<qdisc_tree> before_;

@@ -14,6 +14,11 @@ tcp_stream::tcp_stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
 
+asio::awaitable<error_code> tcp_stream::wait_readable() {
+  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+  co_return ec;
+}
+
 asio::awaitable<io_result> tcp_stream::read_some(asio::mutable_buffer buffer) {
   auto [ec, n] = co_await socket_.async_read_some(buffer, asio::as_tuple(asio::use_awaitable));
   co_return io_result{ec, n};

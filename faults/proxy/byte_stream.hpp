@@ -20,6 +20,9 @@ class byte_stream {
 public:
   virtual ~byte_stream() = default;
   virtual boost::asio::any_io_executor get_executor() = 0;
+  // Completes when a read would not block (data, end of stream or an error is waiting), so an
+  // idle connection holds no read buffer.
+  virtual boost::asio::awaitable<boost::system::error_code> wait_readable() = 0;
   virtual boost::asio::awaitable<io_result> read_some(boost::asio::mutable_buffer buffer) = 0;
   // Writes all of `buffers` unless an error stops it.
   virtual boost::asio::awaitable<io_result> write(std::span<const boost::asio::const_buffer> buffers) = 0;
@@ -32,6 +35,7 @@ class tcp_stream final : public byte_stream {
 public:
   explicit tcp_stream(boost::asio::ip::tcp::socket socket);
   boost::asio::any_io_executor get_executor() override { return socket_.get_executor(); }
+  boost::asio::awaitable<boost::system::error_code> wait_readable() override;
   boost::asio::awaitable<io_result> read_some(boost::asio::mutable_buffer buffer) override;
   boost::asio::awaitable<io_result> write(std::span<const boost::asio::const_buffer> buffers) override;
   void shutdown_send() override;

@@ -41,6 +41,11 @@ struct uninitialized_allocator : std::allocator<T> {
 
 using byte_buffer = std::vector<char, uninitialized_allocator<char>>;
 
+// Read buffers are recycled per thread (every connection lives on one thread), so bulk transfers
+// do not allocate per read and idle connections hold none.
+byte_buffer take_buffer(std::size_t size);
+void recycle_buffer(byte_buffer&& buffer);
+
 struct chunk {
   enum class kind : std::uint8_t {
     data,   // bytes

@@ -5,6 +5,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
 
+#include <tuple>
+#include <utility>
+
 namespace faultline::proxy {
 namespace asio = boost::asio;
 
@@ -58,11 +61,18 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
   auto& l = self->link_for(d);
   auto* counters = d == direction::upstream ? self->settings_.upstream_counters : self->settings_.downstream_counters;
   const auto read_size = self->settings_.read_size;
-  byte_buffer buffer(read_size);
+  byte_buffer buffer;       // held only while data keeps coming
+  bool more_likely = false;  // the last read filled the buffer
   for (;;) {
     co_await l.wait_for_space();
     if (self->done_) co_return;
-    auto [ec, n] = co_await source.read_some(asio::buffer(buffer.data(), buffer.size()));
+    boost::system::error_code ec;
+    if (!more_likely) ec = co_await source.wait_readable();
+    std::size_t n = 0;
+    if (!ec) {
+      if (buffer.empty()) buffer = take_buffer(read_size);
+      std::tie(ec, n) = co_await source.read_some(asio::buffer(buffer.data(), buffer.size()));
+    }
     if (self->done_) co_return;
     if (ec) {
       if (ec == asio::error::eof) {
@@ -75,14 +85,16 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
       co_return;
     }
     if (counters) counters->bytes_received_total.fetch_add(n, std::memory_order_relaxed);
+    more_likely = n == buffer.size();
     chunk c;
     c.stamp = self->now();
-    if (n >= read_size / 4) {  // big reads hand over the buffer, small ones are copied out
+    if (n >= read_size / 4) {  // big reads hand the buffer over, small ones are copied out
       buffer.resize(n);
       c.bytes = std::move(buffer);
-      buffer = byte_buffer(read_size);
+      buffer = byte_buffer();
     } else {
       c.bytes.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+      if (!more_likely) recycle_buffer(std::exchange(buffer, byte_buffer()));
     }
     try {
       self->session_->on_data(d, std::move(c), *self);

@@ -286,6 +286,7 @@ asio::awaitable<void> link::write_loop() {
       for (const auto& c : batch) buffers.emplace_back(c.bytes.data(), c.bytes.size());
       auto [ec, written] = co_await destination_.write(buffers);
       queued_ -= bytes;
+      for (auto& c : batch) recycle_buffer(std::move(c.bytes));
       if (counters_) counters_->bytes_sent_total.fetch_add(written, relaxed);
       release_space();
       if (stopped_) co_return;

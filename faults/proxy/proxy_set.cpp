@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 namespace faultline::proxy {
 
 nlohmann::json proxy_stats::to_json() const {
@@ -171,6 +174,14 @@ void proxy_set::stop() {
     closing.swap(proxies_);
   }
   for (auto& [name, p] : closing) p->disable();
+  // Give the connections a moment to close with a FIN rather than vanish with the threads.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  auto open = [&] {
+    for (auto& [name, p] : closing)
+      if (p->stats().connections_active > 0) return true;
+    return false;
+  };
+  while (open() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   pool_->stop();
 }
 

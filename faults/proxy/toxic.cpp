@@ -2,6 +2,26 @@
 
 namespace faultline::proxy {
 
+namespace {
+constexpr std::size_t spare_buffers = 32;
+thread_local std::vector<byte_buffer> spare;
+}  // namespace
+
+byte_buffer take_buffer(std::size_t size) {
+  if (!spare.empty() && spare.back().capacity() >= size) {
+    auto b = std::move(spare.back());
+    spare.pop_back();
+    b.resize(size);
+    return b;
+  }
+  return byte_buffer(size);
+}
+
+void recycle_buffer(byte_buffer&& buffer) {
+  if (buffer.capacity() < (16u << 10) || spare.size() >= spare_buffers) return;  // small ones are not worth keeping
+  spare.push_back(std::move(buffer));
+}
+
 const char* to_string(direction d) { return d == direction::upstream ? "upstream" : "downstream"; }
 
 std::optional<direction> parse_direction(std::string_view text) {

@@ -1,5 +1,7 @@
 #pragma once
-// The proxy's toxics as fault types for experiments: names, parameters and factories.
+// The proxy's toxics as fault types for experiments: names, typed parameters, a validate for
+// combinations that cannot work, and factories whose faults add the toxic to the target proxy
+// through fault_context::proxies on inject(), remove it on revert(), and report what it did.
 
 #include "faults/fault.hpp"
 

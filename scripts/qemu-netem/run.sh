@@ -5,7 +5,7 @@
 # (busybox, the sch_netem/sch_prio/cls_u32/veth modules, iproute2, netem_tool and their libraries),
 # boots it under qemu with TCG, and lets `netem_tool check` judge the guest's console.
 #
-#   run.sh --work-dir DIR --tool PATH/netem_tool
+#   run.sh --work-dir DIR --tool PATH/netem_tool --faultline PATH/faultline
 #
 # Exit: 0 all checks passed, 1 a check failed or the lane broke, 77 qemu cannot run here (skip).
 set -euo pipefail
@@ -13,14 +13,17 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=""
 tool=""
+faultline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --work-dir) work=$2; shift 2 ;;
     --tool) tool=$2; shift 2 ;;
-    *) echo "usage: $0 --work-dir DIR --tool PATH/netem_tool" >&2; exit 2 ;;
+    --faultline) faultline=$2; shift 2 ;;
+    *) echo "usage: $0 --work-dir DIR --tool PATH/netem_tool --faultline PATH/faultline" >&2; exit 2 ;;
   esac
 done
-[ -n "$work" ] && [ -x "$tool" ] || { echo "usage: $0 --work-dir DIR --tool PATH/netem_tool" >&2; exit 2; }
+[ -n "$work" ] && [ -x "$tool" ] && [ -x "$faultline" ] \
+  || { echo "usage: $0 --work-dir DIR --tool PATH/netem_tool --faultline PATH/faultline" >&2; exit 2; }
 
 started=$SECONDS
 phase() { echo "qemu-netem: [$((SECONDS - started))s] $*"; }
@@ -68,7 +71,7 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,modules,etc,run,tmp,proc,sys,dev}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$here/guest-init.sh" "$root/init"
-cp "$here/lane.yaml" "$root/lane.yaml"
+cp "$here/lane.yaml" "$root/"
 
 # modules, dependencies first (modinfo reads them from the .ko files, no depmod needed)
 declare -A placed=()
@@ -96,6 +99,7 @@ copy_binary() {
   done
 }
 copy_binary "$tool" /usr/bin/netem_tool
+copy_binary "$faultline" /usr/bin/faultline
 copy_binary "$(command -v ip)" /usr/sbin/ip
 copy_binary "$(command -v tc)" /usr/sbin/tc
 for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do

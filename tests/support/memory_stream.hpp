@@ -43,6 +43,11 @@ class memory_pipe {
     end(std::shared_ptr<state> s, boost::asio::any_io_executor ex) : s_(std::move(s)), ex_(std::move(ex)) {}
     boost::asio::any_io_executor get_executor() override { return ex_; }
 
+    boost::asio::awaitable<boost::system::error_code> wait_readable() override {
+      while (!s_->proxy_closed && !s_->test_reset && s_->to_proxy.empty() && !s_->test_fin) co_await s_->readable.wait();
+      co_return boost::system::error_code{};
+    }
+
     boost::asio::awaitable<faultline::proxy::io_result> read_some(boost::asio::mutable_buffer buffer) override {
       if (s_->failing()) co_return faultline::proxy::io_result{s_->fail_with, 0};
       for (;;) {

@@ -1,16 +1,17 @@
-// netem_tool: drives the `network` fault the way the runner will (experiment file -> loader ->
-// fault type -> inject/revert, undo record written first), plus the UDP echo and RTT measurements
+// netem_tool: drives the `network` fault the way the runner does (experiment file -> loader ->
+// fault type -> inject/revert, the undo record in the run state file first), plus the UDP echo and RTT measurements
 // and the console check of the real-kernel lane (scripts/qemu-netem). Runs on the host and inside
 // the qemu guest.
 //
+//   netem_tool [--netns NAME] COMMAND ...   (COMMAND runs inside /run/netns/NAME)
 //   netem_tool probe
 //   netem_tool inject EXPERIMENT STEP --state FILE [--hold]
-//   netem_tool recover --state FILE
 //   netem_tool udp-echo PORT...
 //   netem_tool udp-rtt HOST PORT COUNT INTERVAL_MS
 //   netem_tool check CONSOLE_LOG
 
 #include "engine/loader.hpp"
+#include "engine/state_file.hpp"
 #include "faults/fault.hpp"
 #include "faults/netem/netem_engine.hpp"
 #include "probes/probe.hpp"
@@ -21,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -62,11 +65,20 @@ void run(boost::asio::awaitable<void> work) {
   if (failure) std::rethrow_exception(failure);
 }
 
-void write_state(const std::string& file, const nlohmann::json& state) {
-  std::ofstream out(file + ".tmp");
-  out << state.dump(2) << "\n";
-  out.close();
-  std::rename((file + ".tmp").c_str(), file.c_str());
+// The run state file, exactly as the runner keeps it, so the real `faultline recover` undoes
+// what this tool leaves behind when it is killed.
+void record_undo(engine::state_file& state, const engine::step& step, const std::string& experiment, const nlohmann::json& record) {
+  engine::undo_entry e;
+  e.run_id = "netem-tool-" + std::to_string(::getpid());
+  e.pid = ::getpid();
+  e.pid_start_time = engine::process_start_time(e.pid);
+  e.experiment = experiment;
+  e.step = step.name;
+  e.type = step.type;
+  e.record = record;
+  e.written_at = "1970-01-01T00:00:00Z";
+  state.remove(e.run_id, e.step);
+  state.add(e);
 }
 
 int inject(const std::string& experiment_file, const std::string& step_name, const std::string& state_file, bool hold) {
@@ -86,11 +98,10 @@ int inject(const std::string& experiment_file, const std::string& step_name, con
   ctx.target = step->target;
   ctx.step_name = step->name;
   auto fault = type->create(step->parameters, ctx);
-  nlohmann::json state{{"type", step->type}, {"step", step->name}, {"record", fault->undo_record()}};
-  write_state(state_file, state);  // before anything changes, as the runner does
+  engine::state_file state(state_file);
+  if (auto undo = fault->undo_record(); !undo.is_null()) record_undo(state, *step, x.name, undo);  // before any change
   run(fault->inject());
-  state["record"] = fault->undo_record();
-  write_state(state_file, state);
+  record_undo(state, *step, x.name, fault->undo_record());
   std::cout << "APPLIED engine=" << fault->engine() << " " << fault->collect_evidence().details.dump() << std::endl;
   if (!hold) return 0;
 
@@ -102,25 +113,9 @@ int inject(const std::string& experiment_file, const std::string& step_name, con
     std::cout << "REVERT-FAILED " << e.what() << std::endl;
     return 1;
   }
-  std::remove(state_file.c_str());
+  state.remove("netem-tool-" + std::to_string(::getpid()), step->name);
   auto ev = fault->collect_evidence();
   std::cout << "REVERTED observed=" << ev.observed << " " << ev.summary << " " << ev.details.dump() << std::endl;
-  return 0;
-}
-
-int recover(const std::string& state_file) {
-  std::ifstream in(state_file);
-  if (!in) {
-    std::cout << "RECOVER nothing to do (no state file)" << std::endl;
-    return 0;
-  }
-  auto state = nlohmann::json::parse(in);
-  registries r;
-  const auto* type = r.faults.find(state.at("type").get<std::string>());
-  if (!type || !type->undo) throw std::runtime_error("state file names a fault type without undo");
-  type->undo(state.at("record"));
-  std::remove(state_file.c_str());
-  std::cout << "RECOVERED " << state.at("step").get<std::string>() << std::endl;
   return 0;
 }
 
@@ -302,7 +297,7 @@ int check(const std::string& log_file) {
   c.expect_equal("all_params", "tree_before", "tree_after");
   c.expect(c.field("htb_tree", "during_differs") == "1", "htb tree: the fault replaced it while applied");
   c.expect_equal("htb_tree", "tree_before", "tree_after");
-  c.expect(c.field("recover", "during_differs") == "1", "killed run: the fault was left behind by SIGKILL");
+  c.expect(c.field("recover", "during_differs") == "1", "killed run: the fault was left behind by SIGKILL");  // then `faultline recover`
   c.expect_equal("recover", "tree_before", "tree_after");
   c.expect(c.field("changed_root", "revert_refused") == "1", "changed root: revert refuses with a clear message");
   c.expect(c.field("changed_root", "foreign_kept") == "1", "changed root: the other qdisc is left alone");
@@ -315,6 +310,15 @@ int check(const std::string& log_file) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "--netns") {  // cheaper than `ip netns exec` under emulation
+    int fd = open(("/run/netns/" + args[1]).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+      std::cout << "ERROR cannot enter netns " << args[1] << ": " << strerror(errno) << std::endl;
+      return 1;
+    }
+    close(fd);
+    args.erase(args.begin(), args.begin() + 2);
+  }
   try {
     if (args.size() == 1 && args[0] == "probe") {
       auto why = faults::network::netem_unavailable_reason();
@@ -323,7 +327,6 @@ int main(int argc, char** argv) {
     }
     if (args.size() >= 5 && args[0] == "inject" && args[3] == "--state")
       return inject(args[1], args[2], args[4], args.size() > 5 && args[5] == "--hold");
-    if (args.size() == 3 && args[0] == "recover" && args[1] == "--state") return recover(args[2]);
     if (args.size() >= 2 && args[0] == "udp-echo") {
       std::vector<int> ports;
       for (std::size_t i = 1; i < args.size(); ++i) ports.push_back(std::stoi(args[i]));
@@ -338,7 +341,7 @@ int main(int argc, char** argv) {
     std::cout << "ERROR " << e.what() << std::endl;
     return 1;
   }
-  std::cerr << "usage: netem_tool probe | inject EXPERIMENT STEP --state FILE [--hold] | recover --state FILE | udp-echo PORT... | "
+  std::cerr << "usage: netem_tool [--netns NAME] probe | inject EXPERIMENT STEP --state FILE [--hold] | udp-echo PORT... | "
                "udp-rtt HOST PORT COUNT INTERVAL_MS | check CONSOLE_LOG\n";
   return 2;
 }

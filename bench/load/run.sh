@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# bench/load: `faultline load` against wrk, both driving the same nginx on loopback in the same run.
+#   1. maximum throughput: closed loops with the same threads and connections (wrk -tT -cC vs
+#      faultline load --users C --threads T), ROUNDS alternating rounds each, medians reported;
+#   2. the generator's own CPU at a fixed open-model rate (default 10k/s), from getrusage.
+# Usage: bench/load/run.sh [--duration 10s] [--rounds 3] [--connections 32] [--threads 1]
+#                          [--rate 10k/s] [--faultline PATH]
+# Needs the Debian packages wrk and nginx-light (installed when missing and run as root).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$ROOT/scripts/common.sh"
+source "$ROOT/scripts/servers.sh"
+
+duration=10s rounds=3 connections=32 threads=1 rate=10k/s
+faultline=${FAULTLINE_BIN:-$FAULTLINE_BUILD/engine/faultline}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --faultline) faultline=$2; shift 2 ;;
+    *) die "unknown option '$1' (see the header of $0)" ;;
+  esac
+done
+[ -x "$faultline" ] || die "no faultline binary at $faultline; build it first (scripts/setup.sh) or pass --faultline PATH"
+ensure_packages wrk nginx-light
+
+# nginx on a free loopback port, one worker, a fixed small response, from a temporary directory.
+dir=$(mktemp -d /tmp/faultline-bench-nginx.XXXXXX)
+nginx_pid=""
+cleanup() {
+  [ -n "$nginx_pid" ] && stop_pid "$nginx_pid" QUIT
+  rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+mkdir -p "$dir/logs"
+start_nginx() {
+port=$(free_port)
+cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 60s;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    location / { default_type text/plain; return 200 "ok\n"; }
+  }
+}
+CONF
+nginx -p "$dir" -c "$dir/nginx.conf" 2>>"$dir/logs/start.log" &
+nginx_pid=$!
+wait_for_port "$port" "$nginx_pid"
+}
+for attempt in 1 2 3 4 5; do
+  start_nginx && break
+  nginx_pid=""
+  [ "$attempt" -eq 5 ] && { cat "$dir/logs/start.log" >&2; die "nginx did not start on a free loopback port"; }
+done
+url="http://127.0.0.1:$port/"
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+json_field() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" | head -n1; }
+
+step "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
+note "nginx $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk --version 2>&1 | head -n1 | awk '{print $2}'), url $url"
+
+step "maximum throughput: $rounds rounds of $duration, $threads thread(s), $connections connections"
+# Each tool's own CPU time per request (user + system, from bash's time) says how efficient it
+# is even when a busy machine, not the tool, limits the throughput.
+wrk_results=() fl_results=() wrk_cpu=() fl_cpu=()
+TIMEFORMAT='%U %S'
+for r in $(seq 1 "$rounds"); do
+  { time wrk -t"$threads" -c"$connections" -d"$duration" "$url" >"$dir/wrk.out"; } 2>"$dir/wrk.time"
+  w=$(awk '/Requests\/sec/ {print $2}' "$dir/wrk.out")
+  wn=$(awk '/requests in/ {print $1}' "$dir/wrk.out")
+  { time "$faultline" load "$url" --users "$connections" --threads "$threads" --duration "$duration" --json \
+      >"$dir/fl.out" 2>/dev/null; } 2>"$dir/fl.time"
+  f=$(json_field ok_per_s <"$dir/fl.out")
+  fn=$(json_field completed <"$dir/fl.out")
+  wc=$(awk -v n="$wn" '{printf "%.2f", 1e6 * ($1 + $2) / n}' "$dir/wrk.time")
+  fc=$(awk -v n="$fn" '{printf "%.2f", 1e6 * ($1 + $2) / n}' "$dir/fl.time")
+  note "round $r: wrk $w/s ($wc us cpu/request), faultline $f/s ($fc us cpu/request)"
+  wrk_results+=("$w") fl_results+=("$f") wrk_cpu+=("$wc") fl_cpu+=("$fc")
+done
+wrk_median=$(printf '%s\n' "${wrk_results[@]}" | median)
+fl_median=$(printf '%s\n' "${fl_results[@]}" | median)
+wrk_cpu_median=$(printf '%s\n' "${wrk_cpu[@]}" | median)
+fl_cpu_median=$(printf '%s\n' "${fl_cpu[@]}" | median)
+ratio=$(awk -v f="$fl_median" -v w="$wrk_median" 'BEGIN {printf "%.1f", 100 * f / w}')
+efficiency=$(awk -v f="$fl_cpu_median" -v w="$wrk_cpu_median" 'BEGIN {printf "%.1f", 100 * w / f}')
+note "median: wrk $wrk_median/s, faultline $fl_median/s: faultline reaches $ratio% of wrk's throughput"
+note "median cpu per request: wrk $wrk_cpu_median us, faultline $fl_cpu_median us: faultline does $efficiency% of wrk's requests per cpu second"
+
+step "generator CPU at a fixed rate of $rate for $duration (open model, connections on demand)"
+out=$("$faultline" load "$url" --rate "$rate" --duration "$duration" --threads "$threads" --json 2>/dev/null)
+user=$(echo "$out" | tr -d '\n' | sed 's/.*"cpu_s": *{\([^}]*\)}.*/\1/' | json_field user)
+sys=$(echo "$out" | tr -d '\n' | sed 's/.*"cpu_s": *{\([^}]*\)}.*/\1/' | json_field system)
+elapsed=$(echo "$out" | json_field elapsed_s)
+throughput=$(echo "$out" | json_field throughput_per_s)
+p99=$(echo "$out" | tr -d '\n' | sed 's/.*"latency_ms": *{\([^}]*\)}.*/\1/' | json_field p99)
+late=$(echo "$out" | json_field late)
+cores=$(awk -v u="$user" -v s="$sys" -v e="$elapsed" 'BEGIN {printf "%.3f", (u + s) / e}')
+note "achieved $throughput/s, p99 ${p99} ms, late $late; cpu ${user}s user + ${sys}s system over ${elapsed}s = $cores cores"
+
+printf '\nRESULT wrk_max_per_s=%s faultline_max_per_s=%s ratio_percent=%s cpu_efficiency_percent=%s cpu_cores_at_rate=%s rate=%s\n' \
+  "$wrk_median" "$fl_median" "$ratio" "$efficiency" "$cores" "$rate"

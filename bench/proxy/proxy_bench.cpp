@@ -1,0 +1,432 @@
+// Benchmarks of the TCP fault proxy (no toxics) against a direct loopback connection and,
+// optionally, another proxy command:
+//   throughput  one connection streams --bytes to a sink; MB/s, median of --runs
+//   latency     64-byte request/response at --rate req/s for --seconds over 50 connections, open
+//               model (latency from the intended send time); p50/p99/p99.9 and the added p99
+//   idle        --idle connections held open through --daemons faultline daemons; their RSS
+// The proxy runs as a separate process (`faultline proxy`), as a peer proxy would.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+void rethrow(std::exception_ptr e);
+
+// ---- processes -------------------------------------------------------------------------------
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) throw std::runtime_error("cannot start " + argv[0]);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+void stop(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 500; ++i) {
+    int status;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(pid, SIGKILL);
+  int status;
+  ::waitpid(pid, &status, 0);
+}
+
+// Waits until `log` contains `marker`; returns the word after it.
+std::string wait_for_word(const std::filesystem::path& log, const std::string& marker) {
+  for (int i = 0; i < 1000; ++i) {
+    auto text = slurp(log);
+    if (auto at = text.find(marker); at != std::string::npos) {
+      auto start = at + marker.size();
+      auto end = text.find_first_of(" \n", start);
+      if (end != std::string::npos) return text.substr(start, end - start);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  throw std::runtime_error("no '" + marker + "' in " + log.string() + ":\n" + slurp(log));
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::string http_get(const std::string& address, const std::string& target) {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  tcp::socket socket(ioc);
+  auto colon = address.rfind(':');
+  asio::connect(socket, resolver.resolve(address.substr(0, colon), address.substr(colon + 1)));
+  http::request<http::string_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, address);
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return res.body();
+}
+
+// A `faultline proxy` daemon with one proxy named "bench" to `upstream`.
+struct proxy_daemon {
+  pid_t pid = 0;
+  std::string api;
+  std::string listen;
+  proxy_daemon(const std::string& binary, const std::filesystem::path& dir, const std::string& upstream, int index) {
+    auto config = dir / ("proxies-" + std::to_string(index) + ".json");
+    std::ofstream(config) << R"([{"name":"bench","listen":"127.0.0.1:0","upstream":")" << upstream << R"("}])";
+    auto log = dir / ("daemon-" + std::to_string(index) + ".log");
+    pid = spawn({binary, "proxy", "--api", "127.0.0.1:0", "--config", config.string()}, log);
+    api = wait_for_word(log, "control API on http://");
+    listen = nlohmann::json::parse(http_get(api, "/proxies/bench"))["listen"];
+  }
+  ~proxy_daemon() { stop(pid); }
+};
+
+// A peer proxy command with {listen_port} and {upstream_port} placeholders, run by /bin/sh.
+struct peer {
+  pid_t pid = 0;
+  std::string listen;
+  peer(std::string command, const std::filesystem::path& dir, std::uint16_t upstream_port) {
+    asio::io_context ioc;
+    tcp::acceptor probe(ioc, {asio::ip::address_v4::loopback(), 0});
+    auto port = probe.local_endpoint().port();
+    probe.close();
+    auto fill = [&](const std::string& key, const std::string& value) {
+      for (auto at = command.find(key); at != std::string::npos; at = command.find(key)) command.replace(at, key.size(), value);
+    };
+    fill("{listen_port}", std::to_string(port));
+    fill("{upstream_port}", std::to_string(upstream_port));
+    pid = spawn({"/bin/sh", "-c", "exec " + command}, dir / "peer.log");
+    listen = "127.0.0.1:" + std::to_string(port);
+    for (int i = 0; i < 500; ++i) {  // until it accepts
+      tcp::socket s(ioc);
+      boost::system::error_code ec;
+      s.connect({asio::ip::address_v4::loopback(), port}, ec);
+      if (!ec) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    throw std::runtime_error("peer did not listen: " + command);
+  }
+  ~peer() { stop(pid); }
+};
+
+// ---- upstream servers (in this process) --------------------------------------------------------
+
+class upstream_server {
+public:
+  enum class mode { sink, echo };
+  explicit upstream_server(mode m) : mode_(m), acceptor_(ioc_, {asio::ip::address_v4::loopback(), 0}) {
+    asio::co_spawn(ioc_, accept(), rethrow);
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~upstream_server() {
+    ioc_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
+
+private:
+  asio::awaitable<void> accept() {
+    for (;;) {
+      auto [ec, s] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      s.set_option(tcp::no_delay(true));
+      asio::co_spawn(ioc_, serve(std::move(s)), rethrow);
+    }
+  }
+  asio::awaitable<void> serve(tcp::socket s) {
+    std::vector<char> buf(256 * 1024);
+    for (;;) {
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      if (mode_ == mode::echo) {
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(buf.data(), n), asio::as_tuple(asio::use_awaitable));
+        if (wec) co_return;
+      }
+    }
+    if (mode_ == mode::sink) co_await asio::async_write(s, asio::buffer("done", 4), asio::as_tuple(asio::use_awaitable));
+    boost::system::error_code ignored;
+    s.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  mode mode_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+tcp::endpoint endpoint_of(const std::string& address) {
+  auto colon = address.rfind(':');
+  return {asio::ip::make_address(address.substr(0, colon)), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+}
+
+// Completion handler for co_spawn: an exception ends io_context::run() and the benchmark.
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+// ---- measurements ------------------------------------------------------------------------------
+
+double throughput_mb_s(const std::string& target, std::uint64_t bytes) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect(endpoint_of(target));
+  std::vector<char> block(256 * 1024, 'x');
+  auto start = clock_type::now();
+  for (std::uint64_t sent = 0; sent < bytes; sent += block.size()) asio::write(s, asio::buffer(block));
+  s.shutdown(tcp::socket::shutdown_send);
+  char reply[4];
+  asio::read(s, asio::buffer(reply));
+  std::chrono::duration<double> took = clock_type::now() - start;
+  return static_cast<double>(bytes) / 1e6 / took.count();
+}
+
+struct latency_result {
+  double p50_us, p99_us, p999_us;
+  std::size_t samples;
+};
+
+latency_result request_response(const std::string& target, double rate, double seconds) {
+  constexpr int connections = 50;
+  asio::io_context ioc(1);
+  std::vector<double> latencies;
+  latencies.reserve(static_cast<std::size_t>(rate * seconds) + 16);
+  const auto interval = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(connections / rate));
+  const auto start = clock_type::now() + 200ms;
+  const auto per_connection = static_cast<int>(rate * seconds / connections);
+  for (int c = 0; c < connections; ++c) {
+    asio::co_spawn(ioc, [&, c]() -> asio::awaitable<void> {
+      tcp::socket s(ioc);
+      s.connect(endpoint_of(target));
+      s.set_option(tcp::no_delay(true));
+      asio::steady_timer timer(ioc);
+      char msg[64] = {};
+      char reply[64];
+      const auto offset = interval * c / connections;  // connections spread over the interval
+      for (int k = 0; k < per_connection; ++k) {
+        const auto intended = start + offset + interval * k;
+        timer.expires_at(intended);
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
+        auto [rec, rn] = co_await asio::async_read(s, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
+        if (wec || rec) co_return;
+        latencies.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - intended).count());
+      }
+    }, rethrow);
+  }
+  ioc.run();
+  std::sort(latencies.begin(), latencies.end());
+  auto at = [&](double q) { return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * latencies.size()))]; };
+  return {at(0.50), at(0.99), at(0.999), latencies.size()};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct options {
+  std::string binary = FAULTLINE_BINARY;
+  std::string peer;
+  std::string peer_name = "peer";
+  std::uint64_t bytes = 2ULL << 30;
+  int runs = 3;
+  double rate = 5000;
+  double seconds = 10;
+  int idle = 0;
+  int daemons = 1;
+  std::vector<std::string> only;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (a == "--faultline") o.binary = next();
+    else if (a == "--peer") o.peer = next();
+    else if (a == "--peer-name") o.peer_name = next();
+    else if (a == "--bytes") o.bytes = std::stoull(next());
+    else if (a == "--runs") o.runs = std::stoi(next());
+    else if (a == "--rate") o.rate = std::stod(next());
+    else if (a == "--seconds") o.seconds = std::stod(next());
+    else if (a == "--idle") o.idle = std::stoi(next());
+    else if (a == "--daemons") o.daemons = std::stoi(next());
+    else if (a == "--only") o.only.push_back(next());
+    else throw std::invalid_argument("unknown option " + a + " (see the top of bench/proxy/proxy_bench.cpp)");
+  }
+  return o;
+}
+
+bool wanted(const options& o, const char* what) { return o.only.empty() || std::find(o.only.begin(), o.only.end(), what) != o.only.end(); }
+
+// Runs the idle-connection measurement in a child of this program: it holds the upstream sockets,
+// so that this process only holds the client side (20,000 descriptors per process at most).
+int hold_upstream() {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
+  std::vector<tcp::socket> held;
+  std::printf("upstream on 127.0.0.1:%u \n", acceptor.local_endpoint().port());
+  std::fflush(stdout);
+  for (;;) {
+    tcp::socket s(ioc);
+    boost::system::error_code ec;
+    acceptor.accept(s, ec);
+    if (ec) {
+      std::this_thread::sleep_for(10ms);
+      continue;
+    }
+    held.push_back(std::move(s));
+  }
+}
+
+void idle(const options& o, const std::filesystem::path& dir, char* self) {
+  auto upstream_pid = spawn({self, "--hold-upstream"}, dir / "upstream.log");
+  auto upstream = "127.0.0.1:" + wait_for_word(dir / "upstream.log", "upstream on 127.0.0.1:");
+  {
+    std::vector<std::unique_ptr<proxy_daemon>> daemons;
+    for (int i = 0; i < o.daemons; ++i) daemons.push_back(std::make_unique<proxy_daemon>(o.binary, dir, upstream, i));
+    long base = 0;
+    for (auto& d : daemons) base += rss_kib(d->pid);
+    asio::io_context ioc;
+    std::vector<tcp::socket> clients;
+    clients.reserve(o.idle);
+    for (int i = 0; i < o.idle; ++i) {
+      clients.emplace_back(ioc);
+      clients.back().connect(endpoint_of(daemons[i % daemons.size()]->listen));
+    }
+    // Wait until every daemon has connected all of its clients upstream.
+    for (auto& d : daemons) {
+      for (int i = 0; i < 3000; ++i) {
+        auto m = http_get(d->api, "/metrics");
+        auto at = m.find("faultline_proxy_connections_active{proxy=\"bench\"} ");
+        if (at != std::string::npos && std::stoi(m.substr(at + 50)) >= o.idle / o.daemons) break;
+        std::this_thread::sleep_for(10ms);
+      }
+    }
+    std::this_thread::sleep_for(1s);
+    long total = 0;
+    for (auto& d : daemons) total += rss_kib(d->pid);
+    std::printf("| idle connections | %d through %d daemon%s | RSS %.1f MB (%.1f MB before connecting) | %.1f KB per connection |\n",
+                o.idle, o.daemons, o.daemons == 1 ? "" : "s", total / 1024.0, base / 1024.0,
+                static_cast<double>(total - base) / o.idle);
+  }
+  stop(upstream_pid);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--hold-upstream") return hold_upstream();
+  options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "proxy_bench: " << e.what() << "\n";
+    return 2;
+  }
+  auto dir = std::filesystem::temp_directory_path() / ("faultline-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  try {
+    if (wanted(o, "throughput")) {
+      upstream_server sink(upstream_server::mode::sink);
+      std::map<std::string, std::string> targets{{"direct", sink.address()}};
+      proxy_daemon d(o.binary, dir, sink.address(), 0);
+      std::unique_ptr<peer> p;
+      if (!o.peer.empty()) p = std::make_unique<peer>(o.peer, dir, sink.port());
+      std::vector<std::pair<std::string, std::string>> order{{"direct", sink.address()}, {"faultline", d.listen}};
+      if (p) order.emplace_back(o.peer_name, p->listen);
+      std::map<std::string, std::vector<double>> runs;
+      for (int r = 0; r < o.runs; ++r)  // interleaved, so a busy moment hits every target alike
+        for (const auto& [name, target] : order) runs[name].push_back(throughput_mb_s(target, o.bytes));
+      auto direct = median(runs["direct"]);
+      for (const auto& [name, target] : order) {
+        auto m = median(runs[name]);
+        std::printf("| throughput | %s | %.0f MB/s (median of %d x %.1f GiB) | %.0f%% of direct |\n", name.c_str(), m, o.runs,
+                    static_cast<double>(o.bytes) / (1 << 30), 100.0 * m / direct);
+      }
+    }
+    if (wanted(o, "latency")) {
+      upstream_server echo(upstream_server::mode::echo);
+      proxy_daemon d(o.binary, dir, echo.address(), 1);
+      std::unique_ptr<peer> p;
+      if (!o.peer.empty()) p = std::make_unique<peer>(o.peer, dir, echo.port());
+      std::vector<std::pair<std::string, std::string>> order{{"direct", echo.address()}, {"faultline", d.listen}};
+      if (p) order.emplace_back(o.peer_name, p->listen);
+      std::map<std::string, latency_result> results;
+      for (const auto& [name, target] : order) results[name] = request_response(target, o.rate, o.seconds);
+      for (const auto& [name, target] : order) {
+        const auto& r = results[name];
+        std::printf("| latency | %s | p50 %.0f us, p99 %.0f us, p99.9 %.0f us (%zu requests at %.0f/s) | p99 %+.0f us vs direct |\n",
+                    name.c_str(), r.p50_us, r.p99_us, r.p999_us, r.samples, o.rate, r.p99_us - results["direct"].p99_us);
+      }
+    }
+    if (o.idle > 0 && wanted(o, "idle")) idle(o, dir, argv[0]);
+  } catch (const std::exception& e) {
+    std::cerr << "proxy_bench: " << e.what() << "\n";
+    std::filesystem::remove_all(dir);
+    return 1;
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,77 @@
+#include "faults/proxy/api_server.hpp"
+
+#include "faults/proxy/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+namespace faultline::proxy {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+api_server::api_server(asio::io_context& ioc, const tcp::endpoint& endpoint, control_api& api) : ioc_(ioc), acceptor_(ioc), api_(api) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+}
+
+void api_server::start() { asio::co_spawn(ioc_, accept_loop(this), log_exception("control API listener")); }
+
+void api_server::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> api_server::accept_loop(api_server* self) {
+  for (;;) {
+    auto [ec, socket] = co_await self->acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) co_return;
+    if (ec) {
+      proxy_log()->warn("control API: accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(self->ioc_, serve(self, std::move(socket)), log_exception("control API session"));
+  }
+}
+
+asio::awaitable<void> api_server::serve(api_server* self, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    stream.expires_after(std::chrono::seconds(30));
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(4u << 20);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (ec == http::error::end_of_stream) break;
+    if (ec) {
+      if (ec != asio::error::operation_aborted && ec != beast::error::timeout && ec != asio::error::connection_reset)
+        proxy_log()->debug("control API: bad request: {}", ec.message());
+      co_return;
+    }
+    auto req = parser.release();
+    api_request request{std::string(req.method_string()), std::string(req.target()), req.body(),
+                        std::string(req[http::field::user_agent]), std::string(req[http::field::authorization])};
+    auto result = self->api_.handle(request);
+    proxy_log()->info("{} {} -> {}", request.method, request.target, result.status);
+
+    http::response<http::string_body> res{static_cast<http::status>(result.status), req.version()};
+    if (!result.content_type.empty()) res.set(http::field::content_type, result.content_type);
+    for (const auto& [k, v] : result.headers) res.set(k, v);
+    res.body() = std::move(result.body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    if (wec || !res.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace faultline::proxy

@@ -1,0 +1,101 @@
+#pragma once
+// The HTTP load generator. Open model (a constant or ramping arrival rate): each request has an
+// intended send time from the load shape and its latency counts from then, so a stalled server
+// shows its real effect (as wrk2 does); requests that could not be sent on time are counted.
+// Closed model: N virtual users, each waiting for its response and a think time. HTTP/1.1
+// keep-alive over a pool sized on demand or fixed. Runs on one or more executors (one worker per
+// executor, the rate and users split between them), records into a Timeline series, stops by
+// itself at the end of the shape or after max_requests, and on stop().
+
+#include "probes/http_client.hpp"
+#include "probes/load_shape.hpp"
+#include "probes/params.hpp"
+#include "probes/timeline.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace faultline::probes {
+
+struct http_load_config {
+  http_url url;
+  std::string request;  // serialised once, sent as is
+  std::optional<unsigned> expect_status;
+  std::chrono::nanoseconds timeout = std::chrono::seconds(2);
+  load_shape shape;
+  std::int64_t connections = 0;    // 0: opened on demand, up to max_auto_connections per worker
+  std::uint64_t max_requests = 0;  // 0: no limit
+
+  static constexpr std::int64_t max_auto_connections = 1024;
+
+  // From `load: { http: {...} }` parameters (http_load_params()) and the shape the engine parsed
+  // from rate, users or stages. Throws param_error naming the parameter.
+  static http_load_config from(const params& p, load_shape shape);
+};
+
+// Sorted, stable counter names; gauges are marked.
+struct load_stats {
+  std::uint64_t connections_open = 0;          // gauge
+  std::uint64_t connections_opened_total = 0;
+  std::uint64_t requests_completed_total = 0;  // a response or a failure came back
+  std::uint64_t requests_dropped_total = 0;    // never sent: already older than the timeout when a
+                                               // connection came free (recorded as timeouts)
+  std::uint64_t requests_in_flight = 0;        // gauge
+  std::uint64_t requests_late_total = 0;       // sent later than intended by more than 1 ms
+  std::uint64_t requests_scheduled_total = 0;  // arrivals (open) or user requests (closed)
+  std::uint64_t requests_sent_total = 0;
+};
+
+class load_generator {
+public:
+  // One worker per executor. An executor must run one handler at a time: an io_context run by
+  // one thread (one per worker for more throughput), or a strand.
+  load_generator(std::vector<boost::asio::any_io_executor> executors, std::shared_ptr<const http_load_config> config,
+                 timeline::recorder series);
+  ~load_generator();
+  load_generator(const load_generator&) = delete;
+  load_generator& operator=(const load_generator&) = delete;
+
+  // Called once, on one of the executors, when every worker has finished.
+  void on_done(std::function<void()> f) { on_done_ = std::move(f); }
+  // Starts the shape at `at`. Once only.
+  void start(clock::time_point at = clock::now());
+  // No new requests; those already due are still sent or dropped, in-flight ones finish (both
+  // within the timeout). Thread-safe; done() turns true soon after.
+  void stop();
+  bool done() const { return running_workers_ == 0 && started_; }
+  load_stats stats() const;
+  const http_load_config& config() const { return *config_; }
+
+  // The time at which the shape ends (max when its last stage holds until stopped).
+  clock::time_point end_of_shape() const;
+
+private:
+  class worker;
+  std::shared_ptr<const http_load_config> config_;
+  timeline::recorder series_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::atomic<int> running_workers_{0};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> scheduled_{0};  // across workers, for max_requests
+  std::function<void()> on_done_;
+  clock::time_point start_{};
+
+  void worker_finished();
+};
+
+// The k-th arrival time (seconds from the stage start) of a stage whose rate goes linearly from
+// `from` to `to` over `length` seconds (length <= 0: constant `from` forever), for cumulative
+// arrival count `count` (fractional arrivals carry between stages). nullopt: not in this stage.
+std::optional<double> arrival_time(double from, double to, double length, double count);
+
+}  // namespace faultline::probes

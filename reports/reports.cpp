@@ -1,1 +1,0 @@
-// The reports library; its units arrive with the journal.

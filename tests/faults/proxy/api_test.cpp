@@ -1,0 +1,252 @@
+// API conformance: replays the requests of Toxiproxy's README and api_test.go against the
+// `faultline proxy` daemon and compares status codes and bodies byte for byte.
+#include "tests/faults/proxy/daemon.hpp"
+#include "tests/faults/proxy/loopback.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+using namespace faultline::test;
+
+namespace {
+
+struct exchange {
+  const char* method;
+  const char* target;
+  const char* body;
+  unsigned status;
+  const char* expected;  // exact body; "$LISTEN" stands for mysql_master's bound address
+};
+
+std::string fill(std::string text, const std::string& listen) {
+  for (auto at = text.find("$LISTEN"); at != std::string::npos; at = text.find("$LISTEN")) text.replace(at, 7, listen);
+  return text;
+}
+
+void replay(const std::string& api, const std::vector<exchange>& steps, const std::string& listen) {
+  for (const auto& s : steps) {
+    INFO(s.method << " " << s.target << " " << s.body);
+    auto r = http(api, s.method, s.target, fill(s.body, listen));
+    CHECK(r.status == s.status);
+    CHECK(r.body == fill(s.expected, listen));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the control API answers Toxiproxy's documented requests as Toxiproxy does", "[faults][proxy]") {
+  daemon_process d;
+  CHECK(http(d.api, "GET", "/proxies").body == "{}");
+
+  auto created = http(d.api, "POST", "/proxies", R"({"name":"mysql_master","listen":"localhost:0","upstream":"localhost:20001"})");
+  REQUIRE(created.status == 201);
+  CHECK(created.content_type == "application/json");
+  auto listen = nlohmann::json::parse(created.body)["listen"].get<std::string>();
+  CHECK(listen.rfind("127.0.0.1:", 0) == 0);  // localhost resolved, the real port reported
+  CHECK(created.body == fill(R"({"name":"mysql_master","listen":"$LISTEN","upstream":"localhost:20001","enabled":true,"toxics":[]})", listen));
+
+  replay(d.api,
+         {
+             // proxies
+             {"POST", "/proxies", R"({"name":"mysql_master","listen":"localhost:0","upstream":"localhost:20001"})", 409,
+              "{\"error\":\"proxy already exists\",\"status\":409}\n"},
+             {"POST", "/proxies", "{}", 400, "{\"error\":\"missing required field: name\",\"status\":400}\n"},
+             {"POST", "/proxies", R"({"name":"test"})", 400, "{\"error\":\"missing required field: upstream\",\"status\":400}\n"},
+             {"POST", "/proxies", R"({"name":"test","listen":"$LISTEN","upstream":"localhost:20001"})", 500,
+              "{\"error\":\"listen tcp $LISTEN: bind: address already in use\",\"status\":500}\n"},
+             {"GET", "/proxies/mysql_master", "", 200,
+              R"({"name":"mysql_master","listen":"$LISTEN","upstream":"localhost:20001","enabled":true,"toxics":[]})"},
+             {"GET", "/proxies/nope", "", 404, "{\"error\":\"proxy not found\",\"status\":404}\n"},
+             {"DELETE", "/proxies/nope", "", 404, "{\"error\":\"proxy not found\",\"status\":404}\n"},
+             // toxics
+             {"GET", "/proxies/mysql_master/toxics", "", 200, "[]"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":100,"jitter":10}})", 200,
+              R"({"attributes":{"latency":100,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":1})"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":100}})", 409,
+              "{\"error\":\"toxic already exists\",\"status\":409}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"name":"latency_downstream","type":"slow_close"})", 409,
+              "{\"error\":\"toxic already exists\",\"status\":409}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"name":"foobar","type":"slow_close","stream":"upstream"})", 200,
+              R"({"attributes":{"delay":0},"name":"foobar","type":"slow_close","stream":"upstream","toxicity":1})"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","stream":"walrustream"})", 400,
+              "{\"error\":\"stream was invalid, can be either upstream or downstream\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"nope"})", 400, "{\"error\":\"invalid toxic type\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","stream":"upstream","toxicity":0.2,"attributes":{"latency":100,"jitter":10}})",
+              200, R"({"attributes":{"latency":100,"jitter":10},"name":"latency_upstream","type":"latency","stream":"upstream","toxicity":0.2})"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"name":"n","type":"noop"})", 200,
+              R"({"attributes":{},"name":"n","type":"noop","stream":"downstream","toxicity":1})"},
+             {"GET", "/proxies/mysql_master/toxics", "", 200,
+              R"([{"attributes":{"delay":0},"name":"foobar","type":"slow_close","stream":"upstream","toxicity":1},)"
+              R"({"attributes":{"latency":100,"jitter":10},"name":"latency_upstream","type":"latency","stream":"upstream","toxicity":0.2},)"
+              R"({"attributes":{"latency":100,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":1},)"
+              R"({"attributes":{},"name":"n","type":"noop","stream":"downstream","toxicity":1}])"},
+             // update merges attributes and keeps what is not given
+             {"PATCH", "/proxies/mysql_master/toxics/latency_downstream", R"({"attributes":{"latency":1000},"toxicity":0.5})", 200,
+              R"({"attributes":{"latency":1000,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":0.5})"},
+             {"POST", "/proxies/mysql_master/toxics/latency_downstream", R"({"attributes":{"latency":500}})", 200,
+              R"({"attributes":{"latency":500,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":0.5})"},
+             {"GET", "/proxies/mysql_master/toxics/latency_downstream", "", 200,
+              R"({"attributes":{"latency":500,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":0.5})"},
+             {"GET", "/proxies/mysql_master/toxics/nope", "", 404, "{\"error\":\"toxic not found\",\"status\":404}\n"},
+             {"PATCH", "/proxies/mysql_master/toxics/nope", R"({"attributes":{}})", 404, "{\"error\":\"toxic not found\",\"status\":404}\n"},
+             {"GET", "/proxies/nope/toxics", "", 404, "{\"error\":\"proxy not found\",\"status\":404}\n"},
+             {"DELETE", "/proxies/mysql_master/toxics/latency_downstream", "", 204, ""},
+             {"DELETE", "/proxies/mysql_master/toxics/latency_downstream", "", 404, "{\"error\":\"toxic not found\",\"status\":404}\n"},
+             // what Toxiproxy leaves unchecked, faultline refuses
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","toxicity":1.5})", 400,
+              "{\"error\":\"bad request body: toxicity must be between 0 and 1, got 1.5\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":-5}})", 400,
+              "{\"error\":\"bad request body: attribute 'latency' must be a whole number of milliseconds (0 or more), got -5\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"slicer","attributes":{"average_size":10,"size_variation":10}})", 400,
+              "{\"error\":\"bad request body: attribute 'size_variation' (10) must be smaller than 'average_size' (10)\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", "", 400, "{\"error\":\"bad request body: EOF\",\"status\":400}\n"},
+             // disable, reset
+             {"POST", "/proxies/mysql_master", R"({"enabled":false})", 200,
+              R"({"name":"mysql_master","listen":"$LISTEN","upstream":"localhost:20001","enabled":false,"toxics":[)"
+              R"({"attributes":{"delay":0},"name":"foobar","type":"slow_close","stream":"upstream","toxicity":1},)"
+              R"({"attributes":{"latency":100,"jitter":10},"name":"latency_upstream","type":"latency","stream":"upstream","toxicity":0.2},)"
+              R"({"attributes":{},"name":"n","type":"noop","stream":"downstream","toxicity":1}]})"},
+             {"POST", "/reset", "", 204, ""},
+             {"GET", "/proxies/mysql_master", "", 200,
+              R"({"name":"mysql_master","listen":"$LISTEN","upstream":"localhost:20001","enabled":true,"toxics":[]})"},
+             // populate
+             {"POST", "/populate", R"([{"name":"one","listen":"127.0.0.1:0","upstream":"localhost:7171"},{"name":"","listen":"","enabled":true}])", 400,
+              R"({"error":"missing required field: name at proxy 2","status":400,"proxies":null})"},
+             {"POST", "/populate", "[]", 201, R"({"proxies":null})"},
+             {"POST", "/populate", R"([{"name":"mysql_master","listen":"$LISTEN","upstream":"localhost:20001"}])", 201,
+              R"({"proxies":[{"name":"mysql_master","listen":"$LISTEN","upstream":"localhost:20001","enabled":true,"toxics":[]}]})"},
+             // everything else
+             {"DELETE", "/proxies/mysql_master", "", 204, ""},
+             {"DELETE", "/proxies/mysql_master", "", 404, "{\"error\":\"proxy not found\",\"status\":404}\n"},
+             {"GET", "/version", "", 200, "{\"version\": \"" FAULTLINE_VERSION "\"}\n"},
+             {"GET", "/nowhere", "", 404, "404 page not found\n"},
+             {"PUT", "/proxies", "{}", 405, ""},
+         },
+         listen);
+}
+
+TEST_CASE("populate creates, keeps equal proxies and their toxics, and replaces changed ones", "[faults][proxy]") {
+  daemon_process d;
+  auto r = http(d.api, "POST", "/populate",
+                R"([{"name":"one","listen":"127.0.0.1:0","upstream":"localhost:7171"},)"
+                R"({"name":"two","listen":"127.0.0.1:0","upstream":"localhost:7474","enabled":false}])");
+  REQUIRE(r.status == 201);
+  auto j = nlohmann::json::parse(r.body);
+  REQUIRE(j["proxies"].size() == 2);
+  CHECK(j["proxies"][0]["name"] == "one");
+  CHECK(j["proxies"][1]["enabled"] == false);
+  CHECK(j["proxies"][1]["listen"] == "127.0.0.1:0");  // a disabled proxy keeps the address it was given
+  auto one = j["proxies"][0]["listen"].get<std::string>();
+  REQUIRE(http(d.api, "POST", "/proxies/one/toxics", R"({"type":"latency"})").status == 200);
+
+  // Same listen and upstream: left alone, toxics kept (Toxiproxy's TestPopulateExistingProxy).
+  r = http(d.api, "POST", "/populate", R"([{"name":"one","listen":")" + one + R"(","upstream":"localhost:7171"}])");
+  CHECK(r.status == 201);
+  CHECK(nlohmann::json::parse(r.body)["proxies"][0]["toxics"].size() == 1);
+  // Another upstream: replaced.
+  r = http(d.api, "POST", "/populate", R"([{"name":"one","listen":"127.0.0.1:0","upstream":"localhost:7272"}])");
+  CHECK(r.status == 201);
+  CHECK(nlohmann::json::parse(r.body)["proxies"][0]["toxics"].empty());
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies").body).size() == 2);
+}
+
+TEST_CASE("populate is all or nothing when a listener cannot be bound", "[faults][proxy]") {
+  daemon_process d;
+  auto busy = nlohmann::json::parse(http(d.api, "POST", "/proxies", R"({"name":"busy","upstream":"localhost:1"})").body)["listen"].get<std::string>();
+  auto r = http(d.api, "POST", "/populate",
+                R"([{"name":"fresh","upstream":"localhost:2"},{"name":"clash","listen":")" + busy + R"(","upstream":"localhost:3"}])");
+  CHECK(r.status == 500);
+  CHECK(r.body == R"({"error":"listen tcp )" + busy + R"(: bind: address already in use","status":500,"proxies":null})");
+  auto all = nlohmann::json::parse(http(d.api, "GET", "/proxies").body);
+  CHECK(all.size() == 1);
+  CHECK(all.contains("busy"));
+}
+
+TEST_CASE("toxics can be given when a proxy is created", "[faults][proxy]") {
+  daemon_process d;
+  auto r = http(d.api, "POST", "/proxies",
+                R"({"name":"p","upstream":"localhost:1","toxics":[{"type":"latency","attributes":{"latency":10}},{"type":"timeout","stream":"upstream"}]})");
+  REQUIRE(r.status == 201);
+  auto toxics = nlohmann::json::parse(r.body)["toxics"];
+  REQUIRE(toxics.size() == 2);
+  CHECK(toxics[0]["name"] == "timeout_upstream");
+  CHECK(toxics[1]["name"] == "latency_downstream");
+  r = http(d.api, "POST", "/proxies", R"({"name":"q","upstream":"localhost:1","toxics":[{"type":"nope"}]})");
+  CHECK(r.status == 400);
+  CHECK(http(d.api, "GET", "/proxies/q").status == 404);  // nothing was created
+}
+
+TEST_CASE("browsers are refused and metrics are served", "[faults][proxy]") {
+  daemon_process d;
+  auto r = http(d.api, "GET", "/proxies", "", {{"User-Agent", "Mozilla/5.0 (X11; Linux x86_64)"}});
+  CHECK(r.status == 403);
+  CHECK(r.body == "User agent not allowed\n");
+  http(d.api, "POST", "/proxies", R"({"name":"m","upstream":"localhost:1"})");
+  http(d.api, "POST", "/proxies/m/toxics", R"({"type":"latency"})");
+  r = http(d.api, "GET", "/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.content_type.rfind("text/plain; version=0.0.4", 0) == 0);
+  CHECK(r.body.find("# TYPE toxiproxy_proxy_received_bytes_total counter") != std::string::npos);
+  CHECK(r.body.find("faultline_proxy_connections_active{proxy=\"m\"} 0") != std::string::npos);
+  CHECK(r.body.find("faultline_proxy_toxic_effect_total{counter=\"links_total\",proxy=\"m\",stream=\"downstream\",toxic=\"latency_downstream\",type=\"latency\"} 0") !=
+        std::string::npos);
+}
+
+TEST_CASE("a bearer token guards the API", "[faults][proxy]") {
+  daemon_process d({"--token", "s3cret"});
+  auto r = http(d.api, "GET", "/proxies");
+  CHECK(r.status == 401);
+  CHECK(r.body.find("bearer token") != std::string::npos);
+  CHECK(http(d.api, "GET", "/proxies", "", {{"Authorization", "Bearer wrong"}}).status == 401);
+  CHECK(http(d.api, "GET", "/proxies", "", {{"Authorization", "Bearer s3cret"}}).status == 200);
+}
+
+TEST_CASE("the daemon proxies traffic, loads --config with toxics, and exits 0 on SIGTERM", "[faults][proxy]") {
+  loopback_server echo(loopback_server::mode::echo);
+  auto dir = std::filesystem::temp_directory_path() / ("faultline-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir / "proxies.json");
+    f << R"([{"name":"echo","listen":"127.0.0.1:0","upstream":")" << echo.address()
+      << R"(","toxics":[{"type":"latency","attributes":{"latency":50}}]}])";
+  }
+  daemon_process d({"--config", (dir / "proxies.json").string()});
+  auto p = nlohmann::json::parse(http(d.api, "GET", "/proxies/echo").body);
+  CHECK(p["toxics"].size() == 1);
+  boost::asio::io_context ioc;
+  auto s = connect_to(ioc, p["listen"].get<std::string>());
+  auto start = std::chrono::steady_clock::now();
+  boost::asio::write(s, boost::asio::buffer(std::string("hello")));
+  boost::system::error_code ec;
+  CHECK(read_exactly(s, 5, ec) == "hello");
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(50));
+  CHECK(d.stop() == 0);
+  auto [rest, rec] = read_to_end(s);  // the daemon closed the connection on its way out
+  CHECK(rec == boost::asio::error::eof);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the daemon refuses bad input with exit code 2 and a message naming the fix", "[faults][proxy]") {
+  auto dir = std::filesystem::temp_directory_path() / ("faultline-bad-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {faultline_binary(), "proxy"});
+    auto pid = spawn(args, dir / "out.log");
+    auto code = wait_for(pid, std::chrono::seconds(20));
+    return std::pair{code, slurp(dir / "out.log")};
+  };
+  auto [code, out] = run({"--api", "0.0.0.0:0"});
+  CHECK(code == 2);
+  CHECK(out.find("--allow-non-loopback") != std::string::npos);
+  {
+    std::ofstream f(dir / "bad.json");
+    f << R"([{"name":"a","listen":"127.0.0.1:0"}])";
+  }
+  std::tie(code, out) = run({"--api", "127.0.0.1:0", "--config", (dir / "bad.json").string()});
+  CHECK(code == 2);
+  CHECK(out.find("missing required field: upstream at proxy 1") != std::string::npos);
+  std::tie(code, out) = run({"--api", "nonsense"});
+  CHECK(code == 2);
+  std::filesystem::remove_all(dir);
+}

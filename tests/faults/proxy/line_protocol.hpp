@@ -1,0 +1,61 @@
+#pragma once
+// A toy protocol for testing the protocol extension point: "line" splits the client's bytes into
+// lines, and a message-level toxic "answer_line" answers a matching line itself instead of
+// passing it to the server.
+
+#include "faults/proxy/protocol.hpp"
+
+#include <string>
+
+namespace faultline::test {
+
+namespace fp = faultline::proxy;
+using fp::direction;
+
+// A message-level toxic of the test protocol "line": answers a matching line itself.
+struct answer_line final : fp::toxic_config {
+  std::string match;
+  std::string reply;
+  answer_line(std::string m, std::string r) : match(std::move(m)), reply(std::move(r)) {}
+  std::string_view type() const override { return "answer_line"; }
+  nlohmann::ordered_json attributes() const override { return {{"match", match}, {"reply", reply}}; }
+  std::string_view protocol() const override { return "line"; }
+};
+
+// Splits the client's bytes into lines; a line matched by an answer_line toxic is answered to
+// the client and never reaches the server. Everything else passes untouched.
+class line_session final : public fp::session {
+public:
+  void on_data(direction d, fp::chunk c, fp::session_io& io) override {
+    if (d == direction::downstream) {
+      io.forward(d, std::move(c));
+      return;
+    }
+    pending_.append(c.bytes.begin(), c.bytes.end());
+    for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n')) {
+      auto line = pending_.substr(0, nl + 1);
+      pending_.erase(0, nl + 1);
+      const answer_line* hit = nullptr;
+      for (const auto& t : io.message_toxics())
+        if (auto* a = dynamic_cast<const answer_line*>(t.config.get()); a && a->match + "\n" == line) {
+          hit = a;
+          t.counters->chunks_in_total.fetch_add(1);
+        }
+      auto out = hit ? hit->reply + "\n" : line;
+      fp::chunk piece{fp::chunk::kind::data, {out.begin(), out.end()}, io.now()};
+      io.forward(hit ? direction::downstream : direction::upstream, std::move(piece));
+    }
+  }
+
+private:
+  std::string pending_;
+};
+
+
+class line_protocol final : public fp::protocol {
+public:
+  std::string_view name() const override { return "line"; }
+  std::unique_ptr<fp::session> open_session() const override { return std::make_unique<line_session>(); }
+};
+
+}  // namespace faultline::test

@@ -1,0 +1,58 @@
+#include "reports/format.hpp"
+#include "reports/markdown.hpp"
+#include "reports/run_summary.hpp"
+#include "tests/reports/synthetic_journal.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace faultline;
+
+TEST_CASE("Markdown: verdict, score, tier, expectations and key numbers as the journal has them", "[reports]") {
+  auto j = test::synthetic_journal();
+  auto md = reports::render_markdown(j);
+  INFO(md);
+  CHECK_THAT(md, Catch::StartsWith("## ❌ checkout-db-slowness: Failed\n"));
+  CHECK_THAT(md, Catch::Contains("**Score 77.8/100** · **SLA tier bronze** · 8 of 9 expectations met · ran 57s"));
+  CHECK_THAT(md, Catch::Contains("> 1 of 9 expectations missed: sla (measured " + j.analysis.expectations[0].measured + ", target >= gold)"));
+  CHECK_THAT(md, Catch::Contains("| ❌ | `sla` SLA tier gold during the fault (availability >= 99.9%, p95 <= 200ms) | >= gold | " +
+                                 j.analysis.expectations[0].measured + " | 33% |"));
+  CHECK_THAT(md, Catch::Contains("| ✅ | `mttr` time to recover: last revert to the start of a stable run of steady windows | <= 10s | 4s | 100% |"));
+  CHECK_THAT(md, Catch::Contains("| MTTD | MTTR | Breaker opened | Breaker closed | Breaker flaps |"));
+  CHECK_THAT(md, Catch::Contains("| 1s | 4s | 2s after fault start | 3s after last revert | 1 |"));
+  CHECK_THAT(md, Catch::Contains("- `pg-latency` fault latency on postgres (t=15s–45s; jitter 100ms, latency 800ms): ✅ applied and observed"));
+  CHECK_THAT(md, Catch::Contains("- `warm-cache` action command (t=38s–39.4s;"));
+
+  // Worst p99 and error rate per phase, in the order the run went through them.
+  auto summary = reports::summarize(j);
+  REQUIRE(summary.phases.size() == 5);
+  CHECK(summary.phases[2].phase == "fault");
+  std::string previous;
+  for (const auto& p : summary.phases) {
+    double worst_p99 = 0, worst_errors = 0;
+    for (const auto& s : j.analysis.phase_stats)
+      if (s.phase == p.phase) {
+        worst_p99 = std::max(worst_p99, *s.p99);
+        worst_errors = std::max(worst_errors, s.error_rate);
+      }
+    CHECK(*p.worst_p99 == worst_p99);
+    CHECK(p.worst_error_rate == worst_errors);
+    auto row = "| " + p.phase + " | " + reports::format_seconds(worst_p99) + " (" + p.worst_p99_series + ") | " +
+               reports::format_percent(worst_errors) + " (" + p.worst_error_rate_series + ") |";
+    CHECK_THAT(md, Catch::Contains(row));
+    if (!previous.empty()) CHECK(md.find(previous) < md.find(row));
+    previous = row;
+  }
+}
+
+TEST_CASE("Markdown: a run that never recovered and had no breaker", "[reports]") {
+  auto j = test::synthetic_journal();
+  j.analysis.mttr.reset();
+  j.analysis.recovered = false;
+  j.analysis.breaker.reset();
+  j.verdict = {"aborted", 3, "abort_when: load.error_rate > 50% for 10s"};
+  j.analysis.expectations[0].description = "a | pipe\nand a newline";
+  auto md = reports::render_markdown(j);
+  CHECK_THAT(md, Catch::StartsWith("## ⚠️ checkout-db-slowness: Aborted\n"));
+  CHECK_THAT(md, Catch::Contains("| 1s | not recovered | — | — | — |"));
+  CHECK_THAT(md, Catch::Contains("a \\| pipe and a newline"));
+}
