@@ -1,9 +1,9 @@
 #include "faults/userspace/firewall_rules.hpp"
 
 #include "faults/userspace/netns.hpp"
+#include "faults/userspace/userspace_log.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,16 +17,6 @@
 
 namespace faultline::faults::userspace {
 namespace {
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    if (auto existing = spdlog::get("userspace")) return existing;
-    auto created = spdlog::default_logger()->clone("userspace");
-    spdlog::register_logger(created);
-    return created;
-  }();
-  return log;
-}
 
 const char* family_text(int family) { return family == AF_INET6 ? "ipv6" : "ipv4"; }
 const char* nft_family(int family) { return family == AF_INET6 ? "ip6" : "ip"; }

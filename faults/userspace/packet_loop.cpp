@@ -1,13 +1,13 @@
 #include "faults/userspace/packet_loop.hpp"
 
 #include "faults/userspace/netns.hpp"
+#include "faults/userspace/userspace_log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <linux/netfilter.h>
 #include <netinet/in.h>
@@ -27,16 +27,6 @@ namespace {
 
 namespace asio = boost::asio;
 using std::chrono::nanoseconds;
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    if (auto existing = spdlog::get("userspace")) return existing;
-    auto created = spdlog::default_logger()->clone("userspace");
-    spdlog::register_logger(created);
-    return created;
-  }();
-  return log;
-}
 
 void log_stray(std::exception_ptr e) {
   if (!e) return;

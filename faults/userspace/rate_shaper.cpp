@@ -1,6 +1,7 @@
 #include "faults/userspace/rate_shaper.hpp"
 
 #include "faults/netem/netem_messages.hpp"
+#include "faults/userspace/userspace_log.hpp"
 
 #include <fmt/format.h>
 #include <netlink/route/class.h>
@@ -8,7 +9,6 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/tbf.h>
-#include <spdlog/spdlog.h>
 
 #include <linux/pkt_sched.h>
 
@@ -22,16 +22,6 @@ namespace {
 using network::message_ptr;
 using network::qdisc_tree;
 using network::route_socket;
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    if (auto existing = spdlog::get("userspace")) return existing;
-    auto created = spdlog::default_logger()->clone("userspace");
-    spdlog::register_logger(created);
-    return created;
-  }();
-  return log;
-}
 
 constexpr std::uint32_t frame_overhead = 18;  // Ethernet header and a VLAN tag
 

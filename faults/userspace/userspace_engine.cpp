@@ -4,6 +4,7 @@
 #include "faults/netem/route_socket.hpp"
 #include "faults/userspace/netns.hpp"
 #include "faults/userspace/nfqueue_socket.hpp"
+#include "faults/userspace/userspace_log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -11,7 +12,6 @@
 #include <fmt/format.h>
 #include <netlink/cache.h>
 #include <netlink/route/route.h>
-#include <spdlog/spdlog.h>
 
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -25,16 +25,6 @@ namespace faultline::faults::userspace {
 namespace {
 
 using network::network_spec;
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    if (auto existing = spdlog::get("userspace")) return existing;
-    auto created = spdlog::default_logger()->clone("userspace");
-    spdlog::register_logger(created);
-    return created;
-  }();
-  return log;
-}
 
 bool carries_default_route(network::route_socket& sock, int ifindex) {
   nl_cache* cache = nullptr;
