@@ -298,7 +298,7 @@ void install_firewall(const firewall_plan& plan) {
                  plan.netns.empty() ? "" : " in netns " + plan.netns);
 }
 
-void remove_firewall(const firewall_plan& plan) {
+void remove_queue_rules(const firewall_plan& plan) {
   std::vector<std::string> left;
   for (const auto& f : plan.families) {
     const auto tool = iptables_tool(f.family, "-restore");
@@ -308,7 +308,6 @@ void remove_firewall(const firewall_plan& plan) {
       auto rest = remove_piecewise(plan, f);
       left.insert(left.end(), rest.begin(), rest.end());
     }
-    remove_created_tables(plan, f);
   }
   if (!left.empty()) {
     std::string lines;
@@ -317,6 +316,21 @@ void remove_firewall(const firewall_plan& plan) {
                                   plan.netns.empty() ? "" : " in netns " + plan.netns, lines));
   }
   logger()->info("removed chain {}{}", plan.chain, plan.netns.empty() ? "" : " in netns " + plan.netns);
+}
+
+void remove_created_tables(const firewall_plan& plan) {
+  for (const auto& f : plan.families) remove_created_tables(plan, f);
+}
+
+void remove_firewall(const firewall_plan& plan) {
+  std::optional<fault_error> failed;
+  try {
+    remove_queue_rules(plan);
+  } catch (const fault_error& e) {
+    failed = e;
+  }
+  remove_created_tables(plan);
+  if (failed) throw *failed;
 }
 
 bool firewall_present(const firewall_plan& plan) {

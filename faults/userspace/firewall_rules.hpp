@@ -70,6 +70,13 @@ void install_firewall(const firewall_plan& plan);
 // are already gone (after a crash, or a half install). Throws fault_error listing what is left.
 void remove_firewall(const firewall_plan& plan);
 
+// remove_firewall in two halves, for a queue that still holds packets. Removing the jumps and the
+// chain stops new packets; deleting a base chain unregisters a netfilter hook, and the kernel then
+// drops every packet queued in the namespace (nf_queue_nf_hook_drop). So: remove_queue_rules,
+// give the held packets their verdicts, then remove_created_tables.
+void remove_queue_rules(const firewall_plan& plan);  // throws fault_error listing what is left
+void remove_created_tables(const firewall_plan& plan);
+
 // True when the plan's chain exists in any family (for messages and tests).
 bool firewall_present(const firewall_plan& plan);
 

@@ -179,11 +179,13 @@ void userspace_engine::remove_now() {
   std::vector<std::string> failures;
   if (loop_) {
     try {
-      remove_firewall(*plan_);
+      remove_queue_rules(*plan_);
     } catch (const std::exception& e) {
       failures.push_back(e.what());
     }
     loop_->stop();  // every held packet is accepted now; then the queue is unbound
+    // Only now: deleting a base chain makes the kernel drop whatever is still queued.
+    remove_created_tables(*plan_);
   }
   if (shaper_) {
     try {

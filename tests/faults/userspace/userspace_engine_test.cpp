@@ -221,6 +221,37 @@ TEST_CASE("userspace: duplicate sends every packet twice; corrupt makes the rece
   }
 }
 
+TEST_CASE("userspace: packets held when the fault ends are passed on at once, not dropped", "[faults][netns]") {
+  SKIP_WITHOUT_NETNS();
+  netns_lab lab("us-held");
+  test::echo_server server(lab.server_ns(), {}, 7006);
+  const auto rules_before = test::ruleset(lab.server_ns());
+  // 5 s of delay: every packet is still held when the fault ends 0.3 s after the last was sent.
+  for (bool by_revert : {true, false}) {
+    server.reset_udp();
+    auto spec = spec_for(lab);
+    spec->delay = 5s;
+    auto engine = std::make_unique<userspace::userspace_engine>(spec, "held");
+    engine->apply_now();
+    const auto sent = std::chrono::steady_clock::now();
+    test::send_udp(lab.client_ns(), netns_lab::server_ip, 7006, 100, 1000);
+    std::this_thread::sleep_for(300ms);
+    CHECK(server.udp_received() == 0);
+    const auto held = counter(engine->collect_evidence(), "packets_delayed_total");
+    if (by_revert) engine->remove_now();
+    const auto e = engine->collect_evidence();
+    engine.reset();  // on exit the destructor ends the fault the same way
+    wait_for_udp(server, 100, 2s);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    INFO((by_revert ? "revert" : "destructor") << ": " << server.udp_received() << " received after " << seconds << " s; " << e.summary);
+    CHECK(held == 100);
+    CHECK(server.udp_received() == 100);
+    CHECK(seconds < 4);  // released by the end of the fault, not at their due time
+    if (by_revert) CHECK(counter(e, "packets_released_total") == 100);
+    CHECK(test::ruleset(lab.server_ns()) == rules_before);
+  }
+}
+
 TEST_CASE("userspace: jittered packets overtake each other unless keep_order", "[faults][netns]") {
   SKIP_WITHOUT_NETNS();
   netns_lab lab("us-order");
