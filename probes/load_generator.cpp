@@ -134,7 +134,7 @@ private:
     http_connection http;
     std::optional<clock::time_point> job;
     clock::time_point deadline = clock::time_point::max();  // of the request in flight
-    bool opening = false;  // a new pool connection whose first exchange has not ended
+    bool opening = false;  // a new pool connection that has not taken a request yet
   };
   using slot_ref = std::list<connection_slot>::iterator;
 
@@ -212,9 +212,10 @@ private:
       return;
     }
     pending_.push_back(intended);
-    // The pool grows by one connection at a time while requests wait: a burst of due requests
-    // (or a short pause of this thread) does not open a connection for each of them.
-    if (opening_ == 0 && static_cast<std::int64_t>(slots_.size()) < max_connections_) {
+    // The pool grows while requests wait: one new connection for each waiting request that no new
+    // connection is already on its way to take. Slow responses (a latency fault) need many
+    // connections at once; a connection that comes free meanwhile takes a request too.
+    if (opening_ < static_cast<int>(pending_.size()) && static_cast<std::int64_t>(slots_.size()) < max_connections_) {
       slots_.emplace_back(executor_, config().url);
       slots_.back().opening = true;
       ++opening_;
@@ -245,6 +246,11 @@ private:
 
   asio::awaitable<void> connection_loop(slot_ref slot) {
     for (;;) {
+      // From its first turn on, a new connection is an ordinary one (busy or idle).
+      if (slot->opening) {
+        slot->opening = false;
+        --opening_;
+      }
       clock::time_point intended;
       if (slot->job) {
         intended = *slot->job;
@@ -289,10 +295,6 @@ private:
     slot.deadline = intended + config().timeout;
     auto reply = co_await http.exchange(config().request, clock::time_point::max(), false);
     slot.deadline = clock::time_point::max();
-    if (slot.opening) {
-      slot.opening = false;
-      --opening_;
-    }
     --in_flight_;
     ++completed_;
     connections_opened_ += http.connects() - connects;
@@ -349,7 +351,7 @@ private:
   std::list<connection_slot> slots_;
   bool arrivals_over_ = false;
   int tasks_ = 0;
-  int opening_ = 0;  // new pool connections still on their first exchange
+  int opening_ = 0;  // new pool connections that have not taken a request yet
 
   std::atomic<std::uint64_t> connections_open_{0};
   std::atomic<std::uint64_t> connections_opened_{0};

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   add_recover_command(app, ctx);
   add_report_command(app, ctx);
   add_diff_command(app, ctx);
+  add_storm_command(app, ctx);
 
   try {
     app.parse(argc, argv);
