@@ -1,3 +1,4 @@
+#include "faults/actions/command_action.hpp"
 #include "faults/fault.hpp"
 #include "faults/netem/netem_engine.hpp"
 #include "faults/netem/network_fault.hpp"
@@ -14,6 +15,7 @@ void register_builtin_faults(fault_registry& registry) {
   registry.add(network::network_fault_type({network::netem_engine_kind(), userspace::userspace_engine_kind()}));
   for (auto& type : process::process_fault_types()) registry.add(std::move(type));
   for (auto& type : storm::storm_fault_types()) registry.add(std::move(type));
+  for (auto& type : actions::action_types()) registry.add(std::move(type));
 }
 
 }  // namespace faultline::faults

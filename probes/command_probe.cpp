@@ -27,6 +27,16 @@ namespace {
 
 constexpr std::size_t output_limit = 64 * 1024;
 
+// Appends `data`, keeping the first (probe) or the last (runbook) output_limit bytes.
+void keep_output(std::string& output, std::string_view data, command_mode mode) {
+  if (mode == command_mode::probe) {
+    output.append(data.substr(0, output_limit - std::min(output.size(), output_limit)));
+    return;
+  }
+  output.append(data);
+  if (output.size() > 2 * output_limit) output.erase(0, output.size() - output_limit);
+}
+
 struct fd_closer {
   int fd = -1;
   ~fd_closer() {
@@ -68,7 +78,7 @@ std::optional<double> first_number(std::string_view text) {
 }
 
 asio::awaitable<command_result> run_command(asio::any_io_executor executor, const std::string& command,
-                                            clock::time_point deadline) {
+                                            clock::time_point deadline, command_mode mode) {
   command_result out;
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -80,7 +90,10 @@ asio::awaitable<command_result> run_command(asio::any_io_executor executor, cons
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  if (mode == command_mode::runbook)
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  else
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -133,7 +146,7 @@ asio::awaitable<command_result> run_command(asio::any_io_executor executor, cons
       if (done.index() == 0) {
         auto [ec, n] = std::get<0>(done);
         if (ec) output_open = false;
-        else if (out.output.size() < output_limit) out.output.append(buf.data(), std::min(n, output_limit - out.output.size()));
+        else keep_output(out.output, {buf.data(), n}, mode);
         continue;
       }
       exited = std::get<1>(done);
@@ -151,8 +164,8 @@ asio::awaitable<command_result> run_command(asio::any_io_executor executor, cons
     ::fcntl(output.native_handle(), F_SETFL, flags | O_NONBLOCK);
     for (;;) {
       const auto n = ::read(output.native_handle(), buf.data(), buf.size());
-      if (n <= 0 || out.output.size() >= output_limit) break;
-      out.output.append(buf.data(), std::min(static_cast<std::size_t>(n), output_limit - out.output.size()));
+      if (n <= 0 || (mode == command_mode::probe && out.output.size() >= output_limit)) break;
+      keep_output(out.output, {buf.data(), static_cast<std::size_t>(n)}, mode);
     }
   }
   // Reap: immediate after an exit; after SIGKILL the kernel finishes it promptly.
@@ -167,6 +180,7 @@ asio::awaitable<command_result> run_command(asio::any_io_executor executor, cons
       out.code = WTERMSIG(status);
     }
   }
+  if (out.output.size() > output_limit) out.output.erase(0, out.output.size() - output_limit);
   co_return out;
 }
 

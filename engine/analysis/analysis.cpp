@@ -254,7 +254,11 @@ public:
 
   void faults_took_effect() {
     for (const auto& f : facts_.faults) {
-      if (f.action || !f.injected_at) continue;
+      if (!f.injected_at) continue;
+      if (f.action) {
+        action_succeeded(f);
+        continue;
+      }
       reports::expectation_record e;
       e.name = "effect:" + f.step;
       e.description = fmt::format("fault '{}' ({} on {}) took effect", f.step, f.type, f.target);
@@ -267,6 +271,19 @@ public:
       e.weight = 0;  // decides the verdict, not the score
       out_.expectations.push_back(e);
     }
+  }
+
+  // A runbook step that failed (exit code, timeout, signal) fails the run like a fault without effect.
+  void action_succeeded(const reports::fault_record& f) {
+    reports::expectation_record e;
+    e.name = "action:" + f.step;
+    e.description = fmt::format("action '{}' ({}) succeeded", f.step, f.type);
+    e.target = "succeeded";
+    e.met = f.error.empty() && f.evidence.observed;
+    e.grade = e.met ? 1 : 0;
+    e.measured = !f.error.empty() ? "failed: " + f.error : f.evidence.summary;
+    e.weight = 0;  // decides the verdict, not the score
+    out_.expectations.push_back(e);
   }
 
   void score() {

@@ -31,7 +31,8 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "qemu-netem: $*" >&2; exit 1; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (apt install qemu-system-x86), so no kernel with netem can be booted here"
-[ -x /bin/busybox ] && /bin/busybox --list | grep -qx insmod || fail "needs a static busybox at /bin/busybox (apt install busybox-static)"
+# grep reads the whole list (no -q): under pipefail an early exit would SIGPIPE busybox and fail the check
+[ -x /bin/busybox ] && /bin/busybox --list | grep -x insmod >/dev/null || fail "needs a static busybox at /bin/busybox (apt install busybox-static)"
 for t in cpio modinfo apt-get apt-cache dpkg-deb ldd strip gzip; do
   command -v $t >/dev/null || fail "needs '$t' (scripts/setup.sh installs cpio, kmod and busybox-static)"
 done

@@ -57,9 +57,9 @@ const std::vector<bad_step> bad_steps{
     {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, duplicate_correlation: 2% }",
      "t.yaml:5:89: timeline.steps[0].duplicate_correlation: 'duplicate_correlation' needs 'duplicate' (e.g. duplicate: 10%)"},
     {"{ at: 0s, for: 1s, fault: network, target: va, loss: 1%, gilbert_elliott: { p: 1% } }",
-     "t.yaml:5:81: timeline.steps[0].gilbert_elliott.p: use either 'loss' (random) or 'gilbert_elliott' (bursty), not both"},
+     "t.yaml:5:86: timeline.steps[0].gilbert_elliott.p: use either 'loss' (random) or 'gilbert_elliott' (bursty), not both"},
     {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, gilbert_elliott: { r: 1% } }",
-     "t.yaml:5:83: timeline.steps[0].gilbert_elliott.r: 'gilbert_elliott.r' needs 'gilbert_elliott.p' (the chance of entering the "
+     "t.yaml:5:88: timeline.steps[0].gilbert_elliott.r: 'gilbert_elliott.r' needs 'gilbert_elliott.p' (the chance of entering the "
      "bad state)"},
     {"{ at: 0s, for: 1s, fault: network, target: va }",
      "t.yaml:5:7: timeline.steps[0].delay: this network fault changes nothing; set at least one of delay, loss, gilbert_elliott, "
