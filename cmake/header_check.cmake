@@ -23,6 +23,8 @@ function(faultline_header_check target)
   if(units)
     add_library(${target}_header_check OBJECT ${units})
     target_link_libraries(${target}_header_check PRIVATE ${target} faultline_warnings)
+    # Only whether it compiles matters: no optimisation, no debug info.
+    target_compile_options(${target}_header_check PRIVATE -O0 -g0)
     get_target_property(libs ${target} LINK_LIBRARIES)
     if(libs)
       target_link_libraries(${target}_header_check PRIVATE ${libs})

@@ -272,4 +272,10 @@ std::string format_bandwidth(double bytes_per_second) {
   return fmt::format("{:g}B/s", bytes_per_second);
 }
 
+std::string format_seconds(double seconds) {
+  const double magnitude = std::abs(seconds);
+  const double step_ns = magnitude >= 1 ? 1e6 : magnitude >= 1e-3 ? 1e4 : 1e3;
+  return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9 / step_ns) * step_ns)));
+}
+
 }  // namespace faultline::engine

@@ -34,6 +34,8 @@ host_port parse_address(std::string_view text);
 
 // Shortest exact rendering: 1500ms -> "1.5s", 250us -> "250us", 90s -> "1m30s".
 std::string format_duration(std::chrono::nanoseconds d);
+// Seconds for people: "2s" for 1.9998, "837.21ms", "12us": three to five significant digits.
+std::string format_seconds(double seconds);
 std::string format_rate(double per_second);      // "200/s"
 std::string format_fraction(double fraction);    // "1%", "0.05%"
 std::string format_size(std::int64_t bytes);     // "64KiB" when exact, else bytes

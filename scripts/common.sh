@@ -42,7 +42,9 @@ ensure_packages() {
 build_faultline() {
   if [ ! -f "$FAULTLINE_BUILD/build.ninja" ]; then
     note "configuring $FAULTLINE_BUILD"
-    cmake -S "$FAULTLINE_ROOT" -B "$FAULTLINE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    # Optimised, without debug info: -g makes the coroutine-heavy units a third slower to compile.
+    cmake -S "$FAULTLINE_ROOT" -B "$FAULTLINE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
   fi
   note "building (ninja, $(nproc) cores)"
   ninja -C "$FAULTLINE_BUILD" "$@"

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -97,6 +99,35 @@ std::string wait_for_word(const std::filesystem::path& log, const std::string& m
     std::this_thread::sleep_for(20ms);
   }
   throw std::runtime_error("no '" + marker + "' in " + log.string() + ":\n" + slurp(log));
+}
+
+// CPU seconds (user + system) of a process and its children (nginx's workers).
+double cpu_seconds(pid_t pid) {
+  auto one = [](const std::filesystem::path& stat, pid_t* parent) {
+    std::ifstream in(stat);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return 0.0;
+    std::istringstream fields(text.substr(close + 2));
+    std::string state;
+    long ppid = 0;
+    fields >> state >> ppid;
+    std::string skip;
+    for (int i = 0; i < 9; ++i) fields >> skip;
+    double utime = 0, stime = 0;
+    fields >> utime >> stime;
+    if (parent) *parent = static_cast<pid_t>(ppid);
+    return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  };
+  double total = one("/proc/" + std::to_string(pid) + "/stat", nullptr);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    pid_t parent = 0;
+    auto cpu = one(entry.path() / "stat", &parent);
+    if (parent == pid) total += cpu;
+  }
+  return total;
 }
 
 long rss_kib(pid_t pid) {
@@ -243,38 +274,49 @@ struct latency_result {
   std::size_t samples;
 };
 
-latency_result request_response(const std::string& target, double rate, double seconds) {
+// Open-model request/response on `connections` connections per target, on one client thread;
+// several targets run at once, their sends interleaved. main() runs one target per round and
+// alternates the targets between rounds.
+std::vector<latency_result> request_response(const std::vector<std::string>& targets, double rate, double seconds) {
   constexpr int connections = 50;
   asio::io_context ioc(1);
-  std::vector<double> latencies;
-  latencies.reserve(static_cast<std::size_t>(rate * seconds) + 16);
+  std::vector<std::vector<double>> latencies(targets.size());
   const auto interval = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(connections / rate));
-  const auto start = clock_type::now() + 200ms;
+  const auto start = clock_type::now() + 300ms;
   const auto per_connection = static_cast<int>(rate * seconds / connections);
-  for (int c = 0; c < connections; ++c) {
-    asio::co_spawn(ioc, [&, c]() -> asio::awaitable<void> {
-      tcp::socket s(ioc);
-      s.connect(endpoint_of(target));
-      s.set_option(tcp::no_delay(true));
-      asio::steady_timer timer(ioc);
-      char msg[64] = {};
-      char reply[64];
-      const auto offset = interval * c / connections;  // connections spread over the interval
-      for (int k = 0; k < per_connection; ++k) {
-        const auto intended = start + offset + interval * k;
-        timer.expires_at(intended);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
-        auto [rec, rn] = co_await asio::async_read(s, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
-        if (wec || rec) co_return;
-        latencies.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - intended).count());
-      }
-    }, rethrow);
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    latencies[t].reserve(static_cast<std::size_t>(rate * seconds) + 16);
+    for (int c = 0; c < connections; ++c) {
+      asio::co_spawn(ioc, [&, t, c]() -> asio::awaitable<void> {
+        tcp::socket s(ioc);
+        s.connect(endpoint_of(targets[t]));
+        s.set_option(tcp::no_delay(true));
+        asio::steady_timer timer(ioc);
+        char msg[64] = {};
+        char reply[64];
+        // Connections (and targets) spread evenly over the interval.
+        const auto slot = static_cast<int>(c * targets.size() + t);
+        const auto offset = interval * slot / static_cast<int>(connections * targets.size());
+        for (int k = 0; k < per_connection; ++k) {
+          const auto intended = start + offset + interval * k;
+          timer.expires_at(intended);
+          co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          auto [wec, wn] = co_await asio::async_write(s, asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
+          auto [rec, rn] = co_await asio::async_read(s, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
+          if (wec || rec) co_return;
+          latencies[t].push_back(std::chrono::duration<double, std::micro>(clock_type::now() - intended).count());
+        }
+      }, rethrow);
+    }
   }
   ioc.run();
-  std::sort(latencies.begin(), latencies.end());
-  auto at = [&](double q) { return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * latencies.size()))]; };
-  return {at(0.50), at(0.99), at(0.999), latencies.size()};
+  std::vector<latency_result> out;
+  for (auto& l : latencies) {
+    std::sort(l.begin(), l.end());
+    auto at = [&](double q) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<std::size_t>(q * l.size()))]; };
+    out.push_back({at(0.50), at(0.99), at(0.999), l.size()});
+  }
+  return out;
 }
 
 double median(std::vector<double> v) {
@@ -390,20 +432,28 @@ int main(int argc, char** argv) {
   try {
     if (wanted(o, "throughput")) {
       upstream_server sink(upstream_server::mode::sink);
-      std::map<std::string, std::string> targets{{"direct", sink.address()}};
       proxy_daemon d(o.binary, dir, sink.address(), 0);
       std::unique_ptr<peer> p;
       if (!o.peer.empty()) p = std::make_unique<peer>(o.peer, dir, sink.port());
       std::vector<std::pair<std::string, std::string>> order{{"direct", sink.address()}, {"faultline", d.listen}};
       if (p) order.emplace_back(o.peer_name, p->listen);
       std::map<std::string, std::vector<double>> runs;
+      std::map<std::string, double> cpu;  // proxy CPU seconds over all runs
+      std::map<std::string, pid_t> pids{{"faultline", d.pid}};
+      if (p) pids[o.peer_name] = p->pid;
       for (int r = 0; r < o.runs; ++r)  // interleaved, so a busy moment hits every target alike
-        for (const auto& [name, target] : order) runs[name].push_back(throughput_mb_s(target, o.bytes));
+        for (const auto& [name, target] : order) {
+          auto before = pids.count(name) ? cpu_seconds(pids[name]) : 0.0;
+          runs[name].push_back(throughput_mb_s(target, o.bytes));
+          if (pids.count(name)) cpu[name] += cpu_seconds(pids[name]) - before;
+        }
       auto direct = median(runs["direct"]);
+      const double gib = static_cast<double>(o.bytes) * o.runs / (1 << 30);
       for (const auto& [name, target] : order) {
         auto m = median(runs[name]);
-        std::printf("| throughput | %s | %.0f MB/s (median of %d x %.1f GiB) | %.0f%% of direct |\n", name.c_str(), m, o.runs,
-                    static_cast<double>(o.bytes) / (1 << 30), 100.0 * m / direct);
+        std::string cost = pids.count(name) ? " | proxy CPU " + std::to_string(static_cast<int>(1000 * cpu[name] / gib)) + " ms per GiB" : "";
+        std::printf("| throughput | %s | %.0f MB/s (median of %d x %.1f GiB) | %.0f%% of direct%s |\n", name.c_str(), m, o.runs,
+                    static_cast<double>(o.bytes) / (1 << 30), 100.0 * m / direct, cost.c_str());
       }
     }
     if (wanted(o, "latency")) {
@@ -413,13 +463,20 @@ int main(int argc, char** argv) {
       if (!o.peer.empty()) p = std::make_unique<peer>(o.peer, dir, echo.port());
       std::vector<std::pair<std::string, std::string>> order{{"direct", echo.address()}, {"faultline", d.listen}};
       if (p) order.emplace_back(o.peer_name, p->listen);
-      std::map<std::string, latency_result> results;
-      for (const auto& [name, target] : order) results[name] = request_response(target, o.rate, o.seconds);
-      for (const auto& [name, target] : order) {
-        const auto& r = results[name];
-        std::printf("| latency | %s | p50 %.0f us, p99 %.0f us, p99.9 %.0f us (%zu requests at %.0f/s) | p99 %+.0f us vs direct |\n",
-                    name.c_str(), r.p50_us, r.p99_us, r.p999_us, r.samples, o.rate, r.p99_us - results["direct"].p99_us);
-      }
+      // Rounds alternate between the targets so that the machine's busy moments spread over all.
+      std::map<std::string, std::vector<latency_result>> rounds;
+      for (int r = 0; r < o.runs; ++r)
+        for (const auto& [name, target] : order) rounds[name].push_back(request_response({target}, o.rate, o.seconds)[0]);
+      auto med = [&](const std::string& name, double latency_result::*field) {
+        std::vector<double> v;
+        for (const auto& x : rounds[name]) v.push_back(x.*field);
+        return median(v);
+      };
+      for (const auto& [name, target] : order)
+        std::printf("| latency | %s | p50 %.0f us, p99 %.0f us, p99.9 %.0f us (medians of %d x %.0f s at %.0f req/s) | p50 %+.0f us, p99 %+.0f us vs direct |\n",
+                    name.c_str(), med(name, &latency_result::p50_us), med(name, &latency_result::p99_us), med(name, &latency_result::p999_us),
+                    o.runs, o.seconds, o.rate, med(name, &latency_result::p50_us) - med("direct", &latency_result::p50_us),
+                    med(name, &latency_result::p99_us) - med("direct", &latency_result::p99_us));
     }
     if (o.idle > 0 && wanted(o, "idle")) idle(o, dir, argv[0]);
   } catch (const std::exception& e) {

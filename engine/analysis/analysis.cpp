@@ -14,9 +14,7 @@
 namespace faultline::engine {
 namespace {
 
-std::string seconds_text(double s) {
-  return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(s * 1e9))));
-}
+std::string seconds_text(double s) { return format_seconds(s); }
 
 double seconds_of(nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 

@@ -29,7 +29,7 @@ struct run_options {
 
 std::string seconds_text(const std::optional<double>& s) {
   if (!s) return "-";
-  return engine::format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(*s * 1e9 / 1e6) * 1000000));
+  return engine::format_seconds(*s);
 }
 
 void print_summary(const std::vector<reports::journal>& runs, const std::vector<std::filesystem::path>& pages) {

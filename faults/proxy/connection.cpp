@@ -3,7 +3,13 @@
 #include "faults/proxy/log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <tuple>
 #include <utility>
@@ -63,11 +69,26 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
   const auto read_size = self->settings_.read_size;
   byte_buffer buffer;       // held only while data keeps coming
   bool more_likely = false;  // the last read filled the buffer
+  std::size_t last_read = 0;  // small reads mean small messages: no zero-copy attempt
   for (;;) {
     co_await l.wait_for_space();
     if (self->done_) co_return;
     boost::system::error_code ec;
     if (!more_likely) ec = co_await source.wait_readable();
+    if (self->done_) co_return;
+    if (!ec && last_read >= 16 * 1024 && self->can_splice(d, true)) {  // bulk: worth a pipe
+      co_await l.wait_until_drained();         // bytes copied before go out first
+      if (self->done_) co_return;
+      if (self->can_splice(d, false)) ec = co_await splice_burst(self, d);
+      else continue;
+      if (self->done_) co_return;
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {  // small messages again
+        more_likely = false;
+        last_read = 0;
+        continue;
+      }
+      if (!ec) continue;  // a toxic joined: go on through the link
+    }
     std::size_t n = 0;
     if (!ec) {
       if (buffer.empty()) buffer = take_buffer(read_size);
@@ -86,6 +107,7 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
     }
     if (counters) counters->bytes_received_total.fetch_add(n, std::memory_order_relaxed);
     more_likely = n == buffer.size();
+    last_read = n;
     chunk c;
     c.stamp = self->now();
     if (n >= read_size / 4) {  // big reads hand the buffer over, small ones are copied out
@@ -103,6 +125,99 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
       self->reset();
       co_return;
     }
+  }
+}
+
+// bulk_only: only when a bulk transfer is waiting (16 KiB or more readable); small messages are
+// cheaper to copy than to move through a pipe.
+bool connection::can_splice(direction d, bool bulk_only) {
+  auto& l = link_for(d);
+  if (!settings_.zero_copy || !session_->forwards_untouched() || !message_toxics_->empty() || l.stage_count() > 0 ||
+      l.stopped())
+    return false;
+  auto* from = dynamic_cast<tcp_stream*>(d == direction::upstream ? client_.get() : server_.get());
+  auto* to = dynamic_cast<tcp_stream*>(d == direction::upstream ? server_.get() : client_.get());
+  if (!from || !to) return false;
+  if (!bulk_only) return l.idle();
+  boost::system::error_code ec;
+  return from->socket().available(ec) >= 16 * 1024 && !ec;
+}
+
+namespace {
+
+// One kernel pipe between two sockets, open only while a burst lasts.
+struct kernel_pipe {
+  int read_end = -1;
+  int write_end = -1;
+  kernel_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0) {
+      read_end = fds[0];
+      write_end = fds[1];
+      // Bigger bursts, fewer calls; the kernel may refuse (pipe-user-pages limits): 64 KiB then.
+      ::fcntl(write_end, F_SETPIPE_SZ, 512 * 1024);
+    }
+  }
+  ~kernel_pipe() {
+    if (read_end >= 0) ::close(read_end);
+    if (write_end >= 0) ::close(write_end);
+  }
+  kernel_pipe(const kernel_pipe&) = delete;
+  kernel_pipe& operator=(const kernel_pipe&) = delete;
+};
+
+boost::system::error_code last_error() { return {errno, boost::system::system_category()}; }
+
+}  // namespace
+
+asio::awaitable<boost::system::error_code> connection::splice_burst(std::shared_ptr<connection> self, direction d) {
+  auto& from = static_cast<tcp_stream&>(d == direction::upstream ? *self->client_ : *self->server_).socket();
+  auto& to = static_cast<tcp_stream&>(d == direction::upstream ? *self->server_ : *self->client_).socket();
+  auto* counters = d == direction::upstream ? self->settings_.upstream_counters : self->settings_.downstream_counters;
+  boost::system::error_code ec;
+  from.native_non_blocking(true, ec);
+  if (!ec) to.native_non_blocking(true, ec);
+  kernel_pipe pipe;
+  if (ec || pipe.read_end < 0) co_return boost::system::error_code{};  // fall back to copying
+  constexpr std::size_t burst = 512u * 1024;
+  for (;;) {
+    auto in = ::splice(from.native_handle(), nullptr, pipe.write_end, nullptr, burst, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (in == 0) co_return boost::system::error_code(asio::error::eof);
+    if (in < 0) {
+      auto e = last_error();
+      if (e == asio::error::interrupted) continue;
+      if (e != asio::error::would_block && e != asio::error::try_again) co_return e;
+      // Drained. Keep the pipe while the bulk goes on; small messages go back to copying.
+      auto [rec] = co_await from.async_wait(asio::ip::tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+      if (self->done_) co_return boost::system::error_code(asio::error::operation_aborted);
+      if (rec) co_return rec;
+      if (!self->can_splice(d, true) && from.available(rec) > 0) co_return boost::system::error_code(asio::error::would_block);
+      continue;
+    }
+    if (counters) counters->bytes_received_total.fetch_add(static_cast<std::uint64_t>(in), std::memory_order_relaxed);
+    // Everything read goes out before anything else happens on this direction.
+    for (auto pending = static_cast<std::size_t>(in); pending > 0;) {
+      auto out = ::splice(pipe.read_end, nullptr, to.native_handle(), nullptr, pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (out > 0) {
+        pending -= static_cast<std::size_t>(out);
+        if (counters) {
+          counters->bytes_sent_total.fetch_add(static_cast<std::uint64_t>(out), std::memory_order_relaxed);
+          counters->bytes_spliced_total.fetch_add(static_cast<std::uint64_t>(out), std::memory_order_relaxed);
+        }
+        continue;
+      }
+      auto e = last_error();
+      if (e == asio::error::interrupted) continue;
+      if (e != asio::error::would_block && e != asio::error::try_again) co_return e;
+      auto [wec] = co_await to.async_wait(asio::ip::tcp::socket::wait_write, asio::as_tuple(asio::use_awaitable));
+      if (self->done_) co_return boost::system::error_code(asio::error::operation_aborted);
+      if (wec) co_return wec;
+    }
+    // splice() does not wait, so without this a steady bulk would never let the thread's other
+    // connections, or a posted toxic change for this one, run.
+    co_await asio::post(from.get_executor(), asio::use_awaitable);
+    if (self->done_) co_return boost::system::error_code(asio::error::operation_aborted);
+    if (!self->can_splice(d, false)) co_return boost::system::error_code{};  // a toxic joined meanwhile
   }
 }
 

@@ -30,6 +30,9 @@ public:
     std::uint64_t seed = 0;
     direction_counters* upstream_counters = nullptr;
     direction_counters* downstream_counters = nullptr;
+    // Move bytes with splice(2), without copying them through the process, while a direction
+    // has no toxic and the session forwards bytes untouched (TCP streams only).
+    bool zero_copy = true;
   };
 
   connection(std::unique_ptr<byte_stream> client, std::unique_ptr<byte_stream> server, std::unique_ptr<session> s,
@@ -60,6 +63,10 @@ private:
 
   static boost::asio::awaitable<void> read_loop(std::shared_ptr<connection> self, direction d);
   static boost::asio::awaitable<void> write_loop(std::shared_ptr<connection> self, direction d);
+  // Splices bytes from one socket to the other until the source has nothing more to read, a
+  // toxic joins, or the stream ends; returns the error that ended it (would_block: idle).
+  static boost::asio::awaitable<boost::system::error_code> splice_burst(std::shared_ptr<connection> self, direction d);
+  bool can_splice(direction d, bool bulk_only);
   link& link_for(direction d) { return d == direction::upstream ? *upstream_ : *downstream_; }
   void on_alarm();
   void finish(bool abortive);

@@ -2,6 +2,9 @@
 
 #include "faults/proxy/log.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 namespace faultline::proxy {
 
 io_pool::io_pool(std::size_t threads) {
@@ -12,6 +15,11 @@ io_pool::io_pool(std::size_t threads) {
   }
   for (auto& c : contexts_) {
     threads_.emplace_back([ctx = c.get()] {
+      // splice() to a socket whose peer is gone raises SIGPIPE; here it must only return EPIPE.
+      sigset_t pipe_signal;
+      sigemptyset(&pipe_signal);
+      sigaddset(&pipe_signal, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
       for (;;) {
         try {
           ctx->run();

@@ -80,7 +80,8 @@ link::link(direction d, byte_stream& destination, clock& time, std::mt19937_64& 
       limit_(buffer_limit),
       counters_(counters),
       writer_wake_(destination.get_executor()),
-      space_wake_(destination.get_executor()) {}
+      space_wake_(destination.get_executor()),
+      drained_wake_(destination.get_executor()) {}
 
 link::~link() = default;
 
@@ -255,11 +256,21 @@ asio::awaitable<void> link::wait_for_space() {
   }
 }
 
+asio::awaitable<void> link::wait_until_drained() {
+  // Close requests carry no bytes, so the queue, not queued_, says whether the writer is done.
+  while ((!writer_queue_.empty() || writing_) && !stopped_) {
+    drain_waiting_ = true;
+    co_await drained_wake_.wait();
+    drain_waiting_ = false;
+  }
+}
+
 void link::stop() {
   if (stopped_) return;
   stopped_ = true;
   writer_wake_.notify();
   space_wake_.notify();
+  drained_wake_.notify();
 }
 
 asio::awaitable<void> link::write_loop() {
@@ -267,6 +278,7 @@ asio::awaitable<void> link::write_loop() {
   std::vector<asio::const_buffer> buffers;
   for (;;) {
     while (writer_queue_.empty() && !stopped_) {
+      if (drain_waiting_) drained_wake_.notify();
       writer_waiting_ = true;
       co_await writer_wake_.wait();
       writer_waiting_ = false;
@@ -284,7 +296,9 @@ asio::awaitable<void> link::write_loop() {
     }
     if (!batch.empty()) {
       for (const auto& c : batch) buffers.emplace_back(c.bytes.data(), c.bytes.size());
+      writing_ = true;
       auto [ec, written] = co_await destination_.write(buffers);
+      writing_ = false;
       queued_ -= bytes;
       for (auto& c : batch) recycle_buffer(std::move(c.bytes));
       if (counters_) counters_->bytes_sent_total.fetch_add(written, relaxed);

@@ -37,6 +37,7 @@ struct toxic_entry {
 struct direction_counters {
   std::atomic<std::uint64_t> bytes_received_total{0};  // read from the sending side
   std::atomic<std::uint64_t> bytes_sent_total{0};      // written to the receiving side
+  std::atomic<std::uint64_t> bytes_spliced_total{0};   // of those sent, moved by splice(2) uncopied
 };
 
 class link {
@@ -70,12 +71,16 @@ public:
 
   bool over_limit() const { return queued_ >= limit_; }
   boost::asio::awaitable<void> wait_for_space();  // the reader's back-pressure
+  boost::asio::awaitable<void> wait_until_drained();  // until the writer has nothing left to do
   boost::asio::awaitable<void> write_loop();      // the writer; ends after stop()
   void stop();
 
   std::size_t queued_bytes() const { return queued_; }
   std::size_t stage_count() const { return stages_.size(); }
   bool finished() const { return finished_; }
+  bool stopped() const { return stopped_; }
+  // Nothing scheduled, queued or being written: the connection may move bytes past the link.
+  bool idle() const { return stages_.empty() && writer_queue_.empty() && !writing_ && !stopped_; }
 
 private:
   struct stage;
@@ -99,8 +104,11 @@ private:
   std::size_t queued_ = 0;  // bytes in stages and the writer queue
   async_event writer_wake_;
   async_event space_wake_;
+  async_event drained_wake_;
+  bool drain_waiting_ = false;
   bool reader_waiting_ = false;
   bool writer_waiting_ = false;
+  bool writing_ = false;
   bool stopped_ = false;
   bool finished_ = false;
 };

@@ -30,6 +30,8 @@ struct family {
 std::string render_metrics(const proxy_set& proxies) {
   family received{"toxiproxy_proxy_received_bytes_total", "counter", "Bytes the proxy read, per direction of its links.", {}};
   family sent{"toxiproxy_proxy_sent_bytes_total", "counter", "Bytes the proxy wrote, per direction of its links.", {}};
+  family spliced{"faultline_proxy_spliced_bytes_total", "counter",
+                 "Of the bytes written, those moved by splice(2) without copying (directions without toxics).", {}};
   family accepted{"faultline_proxy_connections_accepted_total", "counter", "Client connections accepted.", {}};
   family active{"faultline_proxy_connections_active", "gauge", "Proxied connections open now.", {}};
   family closed{"faultline_proxy_connections_closed_total", "counter", "Proxied connections that ended.", {}};
@@ -50,6 +52,7 @@ std::string render_metrics(const proxy_set& proxies) {
                                 label(p.upstream));
       received.samples += fmt::format("{}{{{}}} {}\n", received.name, labels, stats.bytes_received_total);
       sent.samples += fmt::format("{}{{{}}} {}\n", sent.name, labels, stats.bytes_sent_total);
+      spliced.samples += fmt::format("{}{{{}}} {}\n", spliced.name, labels, stats.bytes_spliced_total);
     }
     auto by_proxy = fmt::format("proxy=\"{}\"", label(p.name));
     accepted.samples += fmt::format("{}{{{}}} {}\n", accepted.name, by_proxy, s.connections_accepted_total);
@@ -66,7 +69,7 @@ std::string render_metrics(const proxy_set& proxies) {
   }
 
   std::string out;
-  for (const auto* f : {&received, &sent, &accepted, &active, &closed, &failures, &enabled, &toxics})
+  for (const auto* f : {&received, &sent, &spliced, &accepted, &active, &closed, &failures, &enabled, &toxics})
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}", f->name, f->help, f->name, f->type, f->samples);
   return out;
 }

@@ -8,6 +8,7 @@ namespace {
 class passthrough_session final : public session {
 public:
   void on_data(direction d, chunk c, session_io& io) override { io.forward(d, std::move(c)); }
+  bool forwards_untouched() const override { return true; }
 };
 
 }  // namespace

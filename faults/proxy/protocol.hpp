@@ -65,6 +65,9 @@ public:
   virtual void on_data(direction d, chunk c, session_io& io) = 0;
   // The side sending in direction d closed its half. Default: pass the end on.
   virtual void on_eof(direction d, session_io& io) { io.end(d); }
+  // True when the session forwards every byte untouched, in order, in its own direction: the
+  // connection may then move bytes without looking at them (zero-copy) while no toxic acts.
+  virtual bool forwards_untouched() const { return false; }
 };
 
 class protocol {

@@ -119,8 +119,12 @@ proxy_stats proxy::stats() const {
   s.connections_active = counters_.connections_active.load(relaxed);
   s.connections_closed_total = counters_.connections_closed_total.load(relaxed);
   s.upstream_connect_failures_total = counters_.upstream_connect_failures_total.load(relaxed);
-  s.upstream = {counters_.upstream.bytes_received_total.load(relaxed), counters_.upstream.bytes_sent_total.load(relaxed)};
-  s.downstream = {counters_.downstream.bytes_received_total.load(relaxed), counters_.downstream.bytes_sent_total.load(relaxed)};
+  auto snapshot = [](const direction_counters& c) {
+    return proxy_stats::direction_stats{c.bytes_received_total.load(relaxed), c.bytes_sent_total.load(relaxed),
+                                        c.bytes_spliced_total.load(relaxed)};
+  };
+  s.upstream = snapshot(counters_.upstream);
+  s.downstream = snapshot(counters_.downstream);
   return s;
 }
 
@@ -260,6 +264,7 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
   connection::settings settings;
   settings.time = self->runtime_.time;
   settings.buffer_limit = self->runtime_.buffer_limit;
+  settings.zero_copy = self->runtime_.zero_copy;
   settings.seed = self->seed_.fetch_add(0x9e3779b97f4a7c15ULL, relaxed);
   settings.upstream_counters = &self->counters_.upstream;
   settings.downstream_counters = &self->counters_.downstream;

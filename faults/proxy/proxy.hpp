@@ -42,6 +42,7 @@ public:
     std::shared_ptr<clock> time;
     std::size_t buffer_limit = 8u << 20;
     bool allow_non_loopback = false;
+    bool zero_copy = true;
   };
 
   proxy(proxy_config config, std::shared_ptr<const protocol> protocol, runtime rt);

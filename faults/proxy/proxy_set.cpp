@@ -13,7 +13,9 @@ namespace faultline::proxy {
 
 nlohmann::json proxy_stats::to_json() const {
   auto dir = [](const direction_stats& d) {
-    return nlohmann::json{{"bytes_received_total", d.bytes_received_total}, {"bytes_sent_total", d.bytes_sent_total}};
+    return nlohmann::json{{"bytes_received_total", d.bytes_received_total},
+                          {"bytes_sent_total", d.bytes_sent_total},
+                          {"bytes_spliced_total", d.bytes_spliced_total}};
   };
   return {
       {"connections_accepted_total", connections_accepted_total},
@@ -67,7 +69,7 @@ proxy_info proxy_set::add(const proxy_config& config, const std::vector<toxic_sp
   std::lock_guard lock(mutex_);
   if (stopped_) throw proxy_error(proxy_error::kind::invalid, "the proxy set is stopped");
   if (proxies_.contains(config.name)) throw proxy_error(proxy_error::kind::already_exists, "proxy already exists");
-  proxy::runtime rt{pool_.get(), options_.time, options_.buffer_limit, options_.allow_non_loopback};
+  proxy::runtime rt{pool_.get(), options_.time, options_.buffer_limit, options_.allow_non_loopback, options_.zero_copy};
   auto created = std::make_shared<proxy>(config, std::move(p), rt);
   // Toxics first (checked as a whole), so the first connection already meets them.
   for (const auto& t : toxics) created->add_toxic(t, next_toxic_id_++);

@@ -87,6 +87,7 @@ struct proxy_stats {
   struct direction_stats {
     std::uint64_t bytes_received_total = 0;  // read from the sending side
     std::uint64_t bytes_sent_total = 0;      // written to the receiving side
+    std::uint64_t bytes_spliced_total = 0;   // of those sent, moved by splice(2) without a toxic
   };
   std::uint64_t connections_accepted_total = 0;
   std::uint64_t connections_active = 0;
@@ -123,6 +124,7 @@ public:
     std::shared_ptr<const protocol_registry> protocols;  // default: register_builtin_protocols
     bool allow_non_loopback = false;                     // for every proxy of the set
     std::size_t buffer_limit = 8u << 20;                 // bytes in flight per connection direction
+    bool zero_copy = true;  // splice(2) bulk data while a direction has no toxic (see connection.hpp)
   };
 
   proxy_set();

@@ -67,3 +67,11 @@ TEST_CASE("formatting round-trips", "[engine]") {
   for (auto text : {"250ms", "1.5s", "1m30s", "2h", "750us"})
     CHECK(format_duration(parse_duration(text)) == text);
 }
+
+TEST_CASE("measured seconds are rounded for people", "[engine]") {
+  CHECK(format_seconds(1.9997564) == "2s");
+  CHECK(format_seconds(1.2344) == "1.234s");
+  CHECK(format_seconds(0.83721234) == "837.21ms");
+  CHECK(format_seconds(0.0000123) == "12us");
+  CHECK(format_seconds(0) == "0s");
+}

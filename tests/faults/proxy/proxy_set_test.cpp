@@ -135,6 +135,10 @@ TEST_CASE("64 MiB through every non-dropping toxic keeps its checksum", "[faults
       auto [answer, ec] = read_to_end(s);
       CHECK(ec == asio::error::eof);
       CHECK(answer == std::to_string(sent.bytes) + " " + std::to_string(sent.value) + "\n");
+      // Without a toxic the bulk moves by splice(2); with one, every byte goes through it.
+      if (t.config) CHECK(set.stats("bulk").upstream.bytes_spliced_total == 0);
+      else CHECK(set.stats("bulk").upstream.bytes_spliced_total > 0);
+      CHECK(set.stats("bulk").upstream.bytes_sent_total == sent.bytes);
       if (t.config) set.remove_toxic("bulk", "under_test");
     }
   }
@@ -363,4 +367,87 @@ TEST_CASE("a protocol registered with the set owns its connections and receives 
   CHECK(read_exactly(s, 6, ec) == "GET a\n");  // other lines reach the server, which echoes them
   set.remove_toxic("lines", "ping");
   CHECK(ping_until("PING\n"));  // now the server answers
+}
+
+TEST_CASE("toxics added and removed during a bulk transfer take effect and lose no byte", "[faults][proxy]") {
+  for (bool zero_copy : {true, false}) {
+    INFO("zero_copy " << zero_copy);
+    loopback_server sink(loopback_server::mode::sink);
+    fp::proxy_set::options o;
+    o.zero_copy = zero_copy;
+    fp::proxy_set set(o);
+    auto info = add_proxy(set, "bulk", sink.address());
+    asio::io_context ioc;
+    auto s = connect_to(ioc, info.listen, 60s);
+    std::string block(256 * 1024, '\0');
+    checksum sent;
+    std::vector<fp::toxic_info> added;
+    for (int i = 0; i < 128; ++i) {  // 32 MiB
+      for (std::size_t k = 0; k < block.size(); k += 4096) block[k] = static_cast<char>(i + k);
+      sent.add(block.data(), block.size());
+      asio::write(s, asio::buffer(block));
+      if (i % 32 == 8) added.push_back(set.add_toxic("bulk", spec(std::make_shared<fp::latency_toxic>(1ms, 0ms), direction::upstream, "mid")));
+      if (i % 32 == 24) {  // once it acted: it may only see bytes the proxy reads after it came
+        CHECK(eventually([&] { return added.back().counters->snapshot().chunks_delayed_total > 0; }, 20s));
+        set.remove_toxic("bulk", "mid");
+      }
+    }
+    s.shutdown(tcp::socket::shutdown_send);
+    auto [answer, ec] = read_to_end(s);
+    CHECK(answer == std::to_string(sent.bytes) + " " + std::to_string(sent.value) + "\n");
+    REQUIRE(added.size() == 4);
+    for (const auto& t : added) CHECK(t.counters->snapshot().chunks_delayed_total > 0);  // each one acted
+    auto stats = set.stats("bulk");
+    CHECK(stats.upstream.bytes_received_total == sent.bytes);
+    CHECK(stats.upstream.bytes_sent_total == sent.bytes);
+    if (zero_copy) {  // between the toxics' spells the link went back to splicing, and not during them
+      CHECK(stats.upstream.bytes_spliced_total > 0);
+      CHECK(stats.upstream.bytes_spliced_total < sent.bytes);
+    } else {
+      CHECK(stats.upstream.bytes_spliced_total == 0);
+    }
+  }
+}
+
+TEST_CASE("server-to-client bulk through an echo server switches between splice and toxics in order", "[faults][proxy]") {
+  loopback_server echo(loopback_server::mode::echo);
+  fp::proxy_set set;
+  auto info = add_proxy(set, "echo", echo.address());
+  asio::io_context ioc;
+  auto s = connect_to(ioc, info.listen, 60s);
+  constexpr int blocks = 96;  // 24 MiB each way
+  std::string block(256 * 1024, '\0');
+  checksum sent;
+  fp::toxic_info late;
+  auto reader = std::async(std::launch::async, [&] {
+    checksum got;
+    std::vector<char> buf(64 * 1024);
+    boost::system::error_code ec;
+    for (;;) {
+      auto n = recv_some(s, buf.data(), buf.size(), ec);
+      got.add(buf.data(), n);
+      if (ec) break;
+    }
+    return std::pair{got, ec};
+  });
+  for (int i = 0; i < blocks; ++i) {
+    for (std::size_t k = 0; k < block.size(); k += 1000) block[k] = static_cast<char>(i * 7 + k);
+    sent.add(block.data(), block.size());
+    asio::write(s, asio::buffer(block));
+    if (i % 24 == 6) late = set.add_toxic("echo", spec(std::make_shared<fp::latency_toxic>(2ms, 1ms), direction::downstream, "late"));
+    if (i % 24 == 18) {
+      CHECK(eventually([&] { return late.counters->snapshot().chunks_delayed_total > 0; }, 20s));
+      set.remove_toxic("echo", "late");
+    }
+  }
+  s.shutdown(tcp::socket::shutdown_send);  // the echo server ends after our FIN: half-close both ways
+  auto [got, ec] = reader.get();
+  CHECK(ec == asio::error::eof);
+  CHECK(got.bytes == sent.bytes);
+  CHECK(got.value == sent.value);
+  auto stats = set.stats("echo");
+  CHECK(stats.downstream.bytes_sent_total == sent.bytes);
+  CHECK(stats.downstream.bytes_spliced_total > 0);
+  CHECK(stats.downstream.bytes_spliced_total < sent.bytes);
+  CHECK(stats.upstream.bytes_sent_total == sent.bytes);
 }
