@@ -6,13 +6,14 @@
 #include "faults/protocol/protocol_faults.hpp"
 #include "faults/proxy/toxic_types.hpp"
 #include "faults/storm/connection_storm.hpp"
+#include "faults/userspace/userspace_engine.hpp"
 
 namespace faultline::faults {
 
 // Each family adds its types here, in one place, so `faultline list` and the loader see them all.
 void register_builtin_faults(fault_registry& registry) {
   for (auto& type : proxy::toxic_fault_types()) registry.add(std::move(type));
-  registry.add(network::network_fault_type({network::netem_engine_kind()}));
+  registry.add(network::network_fault_type({network::netem_engine_kind(), userspace::userspace_engine_kind()}));
   for (auto& type : process::process_fault_types()) registry.add(std::move(type));
   for (auto& type : protocol::protocol_fault_types()) registry.add(std::move(type));
   for (auto& type : storm::storm_fault_types()) registry.add(std::move(type));

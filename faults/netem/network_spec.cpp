@@ -215,6 +215,8 @@ param_schema network_params() {
       {"gap", param_kind::integer, "reorder every gap-th packet (needs reorder)", {}, false, 1.0, 4294967295.0},
       {"rate", param_kind::bandwidth, "bandwidth limit of the affected traffic", {}, false, 1.0},
       {"limit", param_kind::integer, "packets the emulator may hold before dropping", std::int64_t(1000), false, 1.0, 4294967295.0},
+      {"keep_order", param_kind::flag, "jittered packets keep their order instead of overtaking each other (engine: userspace)",
+       false, false},
       {"hosts", param_kind::text_list, "only traffic to or from these addresses or CIDRs", {}, false},
       {"ports", param_kind::text_list, "only traffic to or from these TCP/UDP ports", {}, false},
       {"protocol", param_kind::choice, "only this IP protocol: all, tcp, udp or icmp", std::string("all"), false, {}, {},
@@ -283,6 +285,9 @@ network_spec parse_network_spec(const params& p, const std::string& device) {
   if (engine == "userspace") s.engine = engine_choice::userspace;
   else if (engine == "auto") s.engine = engine_choice::auto_select;
   s.allow_default_route = p.maybe<bool>("allow_default_route").value_or(false);
+  s.keep_order = p.maybe<bool>("keep_order").value_or(false);
+  if (s.keep_order && s.engine != engine_choice::userspace)
+    throw param_error("keep_order", "netem lets jittered packets overtake each other; 'keep_order' needs engine: userspace");
 
   if (s.delay.count() == 0 && !s.loss && !s.loss_model && !s.duplicate && !s.corrupt && !s.rate)
     throw param_error("delay", "this network fault changes nothing; set at least one of delay, loss, gilbert_elliott, duplicate, "

@@ -91,6 +91,7 @@ struct network_spec {
   std::uint32_t gap = 0;                      // reorder every gap-th packet (0: by chance only)
   std::optional<double> rate;                 // bytes per second
   std::uint32_t limit = 1000;                 // packets the emulator may hold
+  bool keep_order = false;                    // jittered packets leave in arrival order (userspace engine)
 
   traffic_scope scope;
   engine_choice engine = engine_choice::netem;
