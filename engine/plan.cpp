@@ -49,6 +49,7 @@ std::string describe_step(const step& s, const faults::fault_registry& faults) {
   if (const auto* type = faults.find(s.type)) details = format_params(type->params, s.parameters);
   std::string what = s.target.empty() ? s.type : fmt::format("{} on {}", s.type, s.target);
   if (!details.empty()) what += fmt::format(" ({})", details);
+  if (const auto* type = faults.find(s.type); type && type->destructive) what += " DESTRUCTIVE: destroys data";
   return what;
 }
 

@@ -59,6 +59,19 @@ timeline:
   CHECK_THAT(r.output, Catch::Contains("dry run: nothing was started, injected or changed"));
 }
 
+TEST_CASE("the plan marks a step that destroys data", "[engine]") {
+  auto file = write_temp("flush.yaml", R"yaml(version: 1
+name: flush
+timeline:
+  steps:
+    - { at: 1s, action: redis_flush, target: 127.0.0.1:6379, destructive: true }
+)yaml");
+  auto r = test::run_command(test::faultline_binary() + " run --dry-run " + file.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("redis_flush on 127.0.0.1:6379") && Catch::Contains("DESTRUCTIVE: destroys data"));
+}
+
 TEST_CASE("command-line basics", "[engine]") {
   auto version = test::run_command(test::faultline_binary() + " --version");
   CHECK(version.exit_code == 0);

@@ -229,6 +229,9 @@ TEST_CASE("removing a timeout toxic closes both ends", "[faults][proxy]") {
   auto server = upstream.accept();
   timeval tv{5, 0};
   ::setsockopt(server.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // The upstream accept can return before the proxy has finished dialing: a toxic added and
+  // removed before the proxy registers the connection never applies to it.
+  REQUIRE(eventually([&] { return set.stats("to").connections_active == 1; }));
   set.add_toxic("to", spec(std::make_shared<fp::timeout_toxic>(0ms), direction::upstream, "to_delete"));
   set.remove_toxic("to", "to_delete");
   auto [c, cec] = read_to_end(client);
