@@ -64,13 +64,13 @@ const std::vector<bad_step> bad_steps{
     {"{ at: 0s, for: 1s, fault: network, target: va }",
      "t.yaml:5:7: timeline.steps[0].delay: this network fault changes nothing; set at least one of delay, loss, gilbert_elliott, "
      "duplicate, corrupt or rate"},
-    {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [10.0.0.1/24] }",
-     "t.yaml:5:73: timeline.steps[0].hosts: '10.0.0.1/24' has host bits set; did you mean 10.0.0.0/24?"},
+    {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [10.200.0.1/24] }",
+     "t.yaml:5:73: timeline.steps[0].hosts: '10.200.0.1/24' has host bits set; did you mean 10.200.0.0/24?"},
     {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [db.internal] }",
      "t.yaml:5:73: timeline.steps[0].hosts: 'db.internal' is not an IPv4 or IPv6 address or CIDR (e.g. 10.200.1.2, "
      "10.200.0.0/16, fd00::/64); host names are not resolved"},
-    {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [10.0.0.0/33] }",
-     "t.yaml:5:73: timeline.steps[0].hosts: '10.0.0.0/33' has a bad prefix length (0-32)"},
+    {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [10.200.0.0/33] }",
+     "t.yaml:5:73: timeline.steps[0].hosts: '10.200.0.0/33' has a bad prefix length (0-32)"},
     {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, ports: [http] }",
      "t.yaml:5:73: timeline.steps[0].ports: 'http' is not a port number (1-65535); ranges are not supported, list each port"},
     {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, ports: [0] }",
@@ -83,8 +83,8 @@ const std::vector<bad_step> bad_steps{
      "t.yaml:5:73: timeline.steps[0].netns: 'a/b' is not a namespace name (as `ip netns list` shows it, no '/')"},
     {"{ at: 0s, for: 1s, fault: network, target: va, loss: 120% }",
      "t.yaml:5:60: timeline.steps[0].loss: '120%' is outside 0%..100%"},
-    {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [10.0.0.0/24, 10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, "
-     "10.4.0.0/24, 10.5.0.0/24, 10.6.0.0/24, 10.7.0.0/24, 10.8.0.0/24], ports: [1, 2, 3, 4, 5, 6, 7, 8] }",
+    {"{ at: 0s, for: 1s, fault: network, target: va, delay: 1ms, hosts: [10.200.0.0/24, 10.200.1.0/24, 10.200.2.0/24, 10.200.3.0/24, "
+     "10.200.4.0/24, 10.200.5.0/24, 10.200.6.0/24, 10.200.7.0/24, 10.200.8.0/24], ports: [1, 2, 3, 4, 5, 6, 7, 8] }",
      "t.yaml:5:73: timeline.steps[0].hosts: hosts x ports expand to 576 match rules, more than 256; use CIDRs instead of single "
      "addresses, or fewer ports"},
 };
