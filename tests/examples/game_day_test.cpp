@@ -2,6 +2,7 @@
 // started by scripts/game-day.sh, the suite run by faultline, everything stopped afterwards.
 
 #include "tests/support/command.hpp"
+#include "tests/support/utc_time.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -9,11 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <ctime>
 #include <fstream>
-#include <iomanip>
 #include <regex>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -25,16 +23,6 @@ nlohmann::json journal(const fs::path& dir, const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-// "2026-03-14T09:30:00.123456Z" -> seconds since the epoch.
-double parse_utc(const std::string& iso) {
-  std::tm tm{};
-  std::istringstream in(iso);
-  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
-  REQUIRE(!in.fail());
-  double fraction = 0;
-  if (in.peek() == '.') in >> fraction;
-  return static_cast<double>(::timegm(&tm)) + fraction;
-}
 
 const nlohmann::json& expectation(const nlohmann::json& j, const std::string& name) {
   for (const auto& e : j["analysis"]["expectations"])
@@ -83,7 +71,8 @@ TEST_CASE("game day (short): the shop meets four scenarios, misses the fifth on 
   REQUIRE(std::regex_search(log, first_open, opened));
   CHECK_THAT(log, Catch::Contains("half_open->closed"));
   // ... and faultline's time to open agrees with it within one analysis window.
-  const double opened_per_log = parse_utc(first_open[1].str()) - parse_utc(slow["started_at"].get<std::string>()) -
+  const double opened_per_log = faultline::test::parse_utc_seconds(first_open[1].str()) -
+                                faultline::test::parse_utc_seconds(slow["started_at"].get<std::string>()) -
                                 slow["faults"][0]["injected_at"].get<double>();
   CHECK(slow["analysis"]["breaker"]["time_to_open"].get<double>() ==
         Approx(opened_per_log).margin(slow["window"].get<double>()));

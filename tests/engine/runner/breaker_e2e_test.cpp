@@ -4,6 +4,7 @@
 // log says happened, within one analysis window.
 
 #include "tests/support/command.hpp"
+#include "tests/support/utc_time.hpp"
 
 #include <boost/asio.hpp>
 #include <catch2/catch.hpp>
@@ -15,10 +16,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <sstream>
 #include <thread>
 
@@ -90,16 +89,6 @@ std::vector<transition> read_service_log(const fs::path& log) {
   return out;
 }
 
-// "2026-03-14T09:30:00.123Z" -> seconds since the epoch.
-double parse_utc(const std::string& iso) {
-  std::tm tm{};
-  std::istringstream in(iso);
-  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
-  REQUIRE(!in.fail());
-  double fraction = 0;
-  if (in.peek() == '.') in >> fraction;
-  return static_cast<double>(::timegm(&tm)) + fraction;
-}
 
 }  // namespace
 
@@ -148,7 +137,7 @@ TEST_CASE("a latency fault opens the service's breaker: time to open, time to cl
   REQUIRE(log.front().change == "closed->open");
   REQUIRE(log.back().change == "half_open->closed");
 
-  const double started = parse_utc(journal["started_at"].get<std::string>());
+  const double started = faultline::test::parse_utc_seconds(journal["started_at"].get<std::string>());
   const double injected = journal["faults"][0]["injected_at"].get<double>();
   const double reverted = journal["faults"][0]["reverted_at"].get<double>();
   const double opened_per_log = log.front().unix_s - started - injected;
