@@ -45,11 +45,11 @@ std::string describe_step_end(const step& s) {
 }
 
 std::string describe_step(const step& s, const faults::fault_registry& faults) {
-  std::string details;
-  if (const auto* type = faults.find(s.type)) details = format_params(type->params, s.parameters);
+  const auto* type = faults.find(s.type);
+  const std::string details = type ? format_params(type->params, s.parameters) : "";
   std::string what = s.target.empty() ? s.type : fmt::format("{} on {}", s.type, s.target);
   if (!details.empty()) what += fmt::format(" ({})", details);
-  if (const auto* type = faults.find(s.type); type && type->destructive) what += " DESTRUCTIVE: destroys data";
+  if (type && type->destructive) what += " DESTRUCTIVE: destroys data";
   return what;
 }
 
