@@ -2,10 +2,11 @@
 // The experiment model: plain, immutable structs produced by the loader from YAML. Everything the
 // runner, the analysis and the reports need to know about what was asked for.
 
+#include "core/address.hpp"
+#include "core/params.hpp"
 #include "engine/rule.hpp"
 #include "engine/source.hpp"
 #include "probes/load_shape.hpp"
-#include "probes/params.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -18,16 +19,10 @@ namespace faultline::engine {
 
 using std::chrono::nanoseconds;
 
-struct endpoint {
-  std::string host;  // as written: "127.0.0.1", "::1", "localhost"
-  std::uint16_t port = 0;
-  std::string to_string() const;  // "127.0.0.1:5432", "[::1]:6379"
-};
-
 struct proxy_spec {
   std::string name;
-  endpoint listen;
-  endpoint upstream;
+  address listen;
+  address upstream;
   std::string protocol = "tcp";  // tcp | postgres | redis
   bool allow_non_loopback = false;
   source_mark where;

@@ -1,6 +1,6 @@
 #include "engine/load_stages.hpp"
 
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 #include "engine/loader.hpp"
 
+#include "core/units.hpp"
 #include "engine/load_stages.hpp"
-#include "engine/units.hpp"
 #include "faults/fault.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/probe.hpp"
@@ -111,12 +111,11 @@ private:
       if (auto d = in_.duration(f, "settings.fast_failure")) x.settings.fast_failure = *d;
   }
 
-  std::optional<endpoint> read_endpoint(const YAML::Node& node, const std::string& path) {
+  std::optional<address> read_address(const YAML::Node& node, const std::string& path, address_rules rules) {
     auto s = in_.text(node, path);
     if (!s) return std::nullopt;
     try {
-      auto hp = parse_address(*s);
-      return endpoint{hp.host, hp.port};
+      return parse_address(*s, rules);
     } catch (const std::invalid_argument& e) {
       in_.error(node, path, e.what());
       return std::nullopt;
@@ -153,7 +152,7 @@ private:
         allow_public = in_.flag(a, path_key(path, "allow_non_loopback")).value_or(false);
       p.allow_non_loopback = allow_public;
       if (auto l = yaml_reader::child(body, "listen"); l.IsDefined()) {
-        if (auto e = read_endpoint(l, path_key(path, "listen"))) {
+        if (auto e = read_address(l, path_key(path, "listen"), {.port_zero = true})) {
           p.listen = *e;
           if (!is_loopback_host(e->host) && !allow_public)
             in_.error(l, path_key(path, "listen"),
@@ -164,10 +163,7 @@ private:
         }
       }
       if (auto u = yaml_reader::child(body, "upstream"); u.IsDefined())
-        if (auto e = read_endpoint(u, path_key(path, "upstream"))) {
-          p.upstream = *e;
-          if (e->port == 0) in_.error(u, path_key(path, "upstream"), "the upstream needs a port other than 0");
-        }
+        if (auto e = read_address(u, path_key(path, "upstream"), connect_address)) p.upstream = *e;
       if (auto pr = yaml_reader::child(body, "protocol"); pr.IsDefined())
         if (auto s = in_.text(pr, path_key(path, "protocol"))) {
           if (std::find(protocols.begin(), protocols.end(), *s) == protocols.end()) {
@@ -534,8 +530,7 @@ private:
       }
     } else if (type.target == faults::target_kind::address) {
       try {
-        auto hp = parse_address(*v);
-        if (hp.port == 0) in_.error(t, path_key(path, "target"), "the target needs a port other than 0");
+        parse_address(*v);
       } catch (const std::invalid_argument& e) {
         if (!x.find_proxy(*v)) in_.error(t, path_key(path, "target"), fmt::format("{} (or name a proxy of this experiment)", e.what()));
       }
@@ -679,11 +674,6 @@ private:
 };
 
 }  // namespace
-
-std::string endpoint::to_string() const {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
 
 const proxy_spec* experiment::find_proxy(std::string_view n) const {
   for (const auto& p : proxies)

@@ -1,7 +1,7 @@
 #include "engine/plan.hpp"
 
-#include "engine/param_format.hpp"
-#include "engine/units.hpp"
+#include "core/params.hpp"
+#include "core/units.hpp"
 #include "faults/fault.hpp"
 #include "probes/probe.hpp"
 

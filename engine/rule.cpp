@@ -1,6 +1,6 @@
 #include "engine/rule.hpp"
 
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 #include <fmt/format.h>
 

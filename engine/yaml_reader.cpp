@@ -1,6 +1,7 @@
 #include "engine/yaml_reader.hpp"
 
-#include "engine/units.hpp"
+#include "core/address.hpp"
+#include "core/units.hpp"
 
 #include <fmt/format.h>
 
@@ -68,7 +69,7 @@ std::string example_of(param_kind kind) {
     case param_kind::text: return "a string";
     case param_kind::flag: return "true or false";
     case param_kind::choice: return "one of the listed choices";
-    case param_kind::address: return "an address such as 127.0.0.1:5432";
+    case param_kind::host_port: return "an address such as 127.0.0.1:5432";
     case param_kind::text_list: return "a list of strings";
     case param_kind::text_map: return "a mapping of strings";
   }
@@ -350,12 +351,10 @@ std::optional<param_value> yaml_reader::read_param(const YAML::Node& node, const
         }
       }
       break;
-    case param_kind::address:
+    case param_kind::host_port:
       if (auto s = text(node, path)) {
         try {
-          auto hp = parse_address(*s);
-          value = hp.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", hp.host, hp.port)
-                                                         : fmt::format("{}:{}", hp.host, hp.port);
+          value = parse_address(*s).to_string();
         } catch (const std::invalid_argument& e) {
           error(node, path, e.what());
         }

@@ -2,9 +2,9 @@
 // Reads a YAML document into typed values while collecting every problem with its position:
 // unknown keys (with did-you-mean), wrong types, bad units, missing fields, ${VAR} substitution.
 
+#include "core/params.hpp"
 #include "engine/config_error.hpp"
 #include "engine/source.hpp"
-#include "probes/params.hpp"
 
 #include <yaml-cpp/yaml.h>
 

@@ -2,7 +2,7 @@
 // The fault contract: a named, typed, reversible change to the system under test that records
 // evidence of its effect. Every fault family registers its types in one fault_registry.
 
-#include "probes/params.hpp"
+#include "core/params.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

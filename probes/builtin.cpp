@@ -9,7 +9,7 @@
 namespace faultline::probes {
 namespace {
 
-param_spec address_param(const char* help) { return {"address", param_kind::address, help, {}, true}; }
+param_spec address_param(const char* help) { return {"address", param_kind::host_port, help, {}, true}; }
 
 // A factory that parses its config once and shares it, read-only, with the probe; and the same
 // parsing as the type's validate function.

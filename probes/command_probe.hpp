@@ -3,7 +3,7 @@
 // with the expected code; optionally the first number on its stdout is the value. On timeout the
 // whole process group is killed (by the PID it was started with).
 
-#include "probes/fd_wait.hpp"
+#include "core/command.hpp"
 #include "probes/probe.hpp"
 
 #include <optional>
@@ -21,24 +21,6 @@ struct command_probe_config {
 
 // The first number in `text` ("up 42 s" -> 42, "-1.5e3" -> -1500); nullopt when there is none.
 std::optional<double> first_number(std::string_view text);
-
-// What one run of a command gave.
-struct command_result {
-  enum class ending { exited, signalled, timed_out, failed_to_start } how = ending::exited;
-  int code = 0;  // exit code, or the signal
-  std::string output;  // at most 64 KiB, as the command_mode says
-};
-
-// What a caller wants of the output: a probe reads a value from the start of stdout (stderr
-// discarded, the first 64 KiB kept); a runbook step wants its messages and errors as they ended
-// (stderr merged into stdout, the last 64 KiB kept).
-enum class command_mode { probe, runbook };
-
-// Runs `/bin/sh -c command` (stdin /dev/null) in a new process group until it exits or the
-// deadline passes, then kills the group. Waits on a pidfd: never blocks the io_context.
-boost::asio::awaitable<command_result> run_command(boost::asio::any_io_executor executor, const std::string& command,
-                                                   clock::time_point deadline,
-                                                   command_mode mode = command_mode::probe);
 
 class command_probe : public probe {
 public:

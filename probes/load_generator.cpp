@@ -1,11 +1,12 @@
 #include "probes/load_generator.hpp"
 
+#include "core/log.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,14 +25,7 @@ constexpr auto late_after = std::chrono::milliseconds(1);
 
 double seconds(nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
-void log_stray(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    spdlog::error("load generator: {}", x.what());
-  }
-}
+void log_stray(std::exception_ptr e) { log_exception(*logger("load"), "load generator", e); }
 
 }  // namespace
 

@@ -7,9 +7,9 @@
 // executor, the rate and users split between them), records into a Timeline series, stops by
 // itself at the end of the shape or after max_requests, and on stop().
 
+#include "core/params.hpp"
 #include "probes/http_client.hpp"
 #include "probes/load_shape.hpp"
-#include "probes/params.hpp"
 #include "probes/timeline.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

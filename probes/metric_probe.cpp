@@ -1,6 +1,6 @@
 #include "probes/metric_probe.hpp"
 
-#include <spdlog/spdlog.h>
+#include "core/log.hpp"
 
 namespace faultline::probes {
 
@@ -32,7 +32,7 @@ boost::asio::awaitable<sample> metric_probe::check(clock::time_point intended) {
     // Not found, or the selector is ambiguous: the check fails; say why (once in a while).
     static std::atomic<std::uint64_t> said{0};
     if (said++ % 100 == 0)
-      spdlog::warn("metric probe: {} series match {} at {}", found.matches, config_->series.to_string(), config_->url.target);
+      logger("probes")->warn("metric probe: {} series match {} at {}", found.matches, config_->series.to_string(), config_->url.target);
     co_return finished(intended, started, outcome::unexpected_value, found.matches > 1 ? std::nullopt : found.value);
   }
   co_return finished(intended, started, outcome::ok, found.value);

@@ -1,6 +1,6 @@
 #include "probes/postgres_probe.hpp"
 
-#include "probes/tcp_connect.hpp"
+#include "core/address.hpp"
 
 #include <libpq-fe.h>
 
@@ -34,13 +34,13 @@ std::optional<double> number_in(const char* text) {
 
 postgres_probe_config postgres_probe_config::from(const params& p) {
   postgres_probe_config c;
-  endpoint_name where;
+  faultline::address where;
   try {
-    where = split_address(p.text("address"));
+    where = parse_address(p.text("address"));
   } catch (const std::invalid_argument& e) {
     throw param_error("address", e.what());
   }
-  c.conninfo = "host=" + quoted(where.host) + " port=" + quoted(where.port) +
+  c.conninfo = "host=" + quoted(where.host) + " port=" + quoted(std::to_string(where.port)) +
                " user=" + quoted(p.maybe<std::string>("user").value_or("postgres")) +
                " dbname=" + quoted(p.maybe<std::string>("database").value_or("postgres")) +
                " application_name='faultline probe' gssencmode=disable";

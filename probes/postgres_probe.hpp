@@ -4,7 +4,7 @@
 // ok when the query succeeds and, if `expect` is given, the first column of the first row equals
 // it; a numeric first value is recorded as the sample value.
 
-#include "probes/fd_wait.hpp"
+#include "core/fd_wait.hpp"
 #include "probes/probe.hpp"
 
 #include <memory>

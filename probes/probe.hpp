@@ -2,7 +2,7 @@
 // The probe contract: a check run on an interval against the system under test, returning one
 // sample per check. Probe types register by name in one probe_registry.
 
-#include "probes/params.hpp"
+#include "core/params.hpp"
 #include "probes/sample.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

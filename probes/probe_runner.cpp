@@ -1,5 +1,7 @@
 #include "probes/probe_runner.hpp"
 
+#include "core/log.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
@@ -28,13 +29,7 @@ void probe_runner::start(clock::time_point first) {
   done_ = false;
   asio::co_spawn(executor_, run(first),
                  asio::bind_cancellation_slot(stop_signal_.slot(), [this](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& x) {
-                       spdlog::error("probe runner stopped by an error: {}", x.what());
-                     }
-                   }
+                   log_exception(*logger("probes"), "probe runner stopped by an error", e);
                    done_ = true;
                  }));
 }

@@ -63,7 +63,7 @@ std::vector<std::string> split_redis_command(std::string_view line) {
 redis_probe_config redis_probe_config::from(const params& p) {
   redis_probe_config c;
   try {
-    c.address = split_address(p.text("address"));
+    c.address = parse_address(p.text("address"));
   } catch (const std::invalid_argument& e) {
     throw param_error("address", e.what());
   }
@@ -99,9 +99,9 @@ asio::awaitable<sample> redis_probe::check(clock::time_point intended) {
   const auto started = clock::now();
   const auto deadline = started + config_->timeout;
   if (!connected_) {
-    if (auto failure = co_await connect_before(stream_, config_->address, deadline)) {
+    if (const auto ec = co_await connect_before(stream_, config_->address, deadline)) {
       close();
-      co_return finished(intended, started, *failure);
+      co_return finished(intended, started, outcome_of(ec));
     }
     connected_ = true;
   }

@@ -3,8 +3,9 @@
 // by hiredis's reader on bytes read asynchronously (nothing blocks the io_context). ok when the
 // reply is not an error and matches `expect` if given; an integer or numeric reply is the value.
 
+#include "core/address.hpp"
+#include "core/tcp_connect.hpp"
 #include "probes/probe.hpp"
-#include "probes/tcp_connect.hpp"
 
 #include <boost/beast/core/tcp_stream.hpp>
 
@@ -15,7 +16,7 @@
 namespace faultline::probes {
 
 struct redis_probe_config {
-  endpoint_name address;
+  faultline::address address;
   std::vector<std::string> command;  // split like redis-cli does
   std::string request;               // the command in RESP
   std::optional<std::string> expect;

@@ -1,5 +1,8 @@
 #include "probes/sample.hpp"
 
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+
 #include <array>
 
 namespace faultline::probes {
@@ -14,6 +17,17 @@ std::optional<outcome> outcome_from_string(std::string_view name) {
   for (std::size_t i = 0; i < outcome_names.size(); ++i)
     if (outcome_names[i] == name) return static_cast<outcome>(i);
   return std::nullopt;
+}
+
+outcome outcome_of(const boost::system::error_code& ec) {
+  namespace asio = boost::asio;
+  if (ec == boost::beast::error::timeout || ec == asio::error::timed_out || ec == asio::error::operation_aborted)
+    return outcome::timeout;
+  if (ec == asio::error::connection_refused || ec == asio::error::host_unreachable ||
+      ec == asio::error::network_unreachable || ec == asio::error::host_not_found ||
+      ec == asio::error::host_not_found_try_again || ec == boost::system::errc::address_not_available)
+    return outcome::connect_refused;
+  return outcome::reset;
 }
 
 }  // namespace faultline::probes

@@ -2,6 +2,8 @@
 // One measurement: when it was meant to start, when it did, how long it took from the intended
 // start (no coordinated omission), and how it ended.
 
+#include <boost/system/error_code.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -26,6 +28,9 @@ inline constexpr std::size_t outcome_count = 8;
 
 std::string_view to_string(outcome o);
 std::optional<outcome> outcome_from_string(std::string_view name);
+
+// The outcome for a failed network operation (refused, reset, timeout, ...).
+outcome outcome_of(const boost::system::error_code& ec);
 
 struct sample {
   clock::time_point intended{};

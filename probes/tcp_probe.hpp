@@ -1,13 +1,13 @@
 #pragma once
 // The tcp probe: a TCP connect to host:port; ok when the connection is established in time.
 
+#include "core/address.hpp"
 #include "probes/probe.hpp"
-#include "probes/tcp_connect.hpp"
 
 namespace faultline::probes {
 
 struct tcp_probe_config {
-  endpoint_name address;
+  faultline::address address;
   std::chrono::nanoseconds timeout{};
   static tcp_probe_config from(const params& p);  // throws param_error
 };

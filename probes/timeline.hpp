@@ -5,7 +5,7 @@
 // time offsets; queries go by phase or by time range. The JSON form is lossless and documented
 // in docs/probes.md.
 
-#include "probes/histogram.hpp"
+#include "core/histogram.hpp"
 #include "probes/sample.hpp"
 
 #include <nlohmann/json_fwd.hpp>

@@ -334,7 +334,7 @@ private:
       top = std::max(top, v);
     }
     auto ticks = nice_ticks(top > 0 ? top : 1, 3);
-    draw_panel(out, panel("throughput"), {rps}, ticks.back(), ticks, [](double v) { return v == 0 ? std::string("0") : format_rate(v); });
+    draw_panel(out, panel("throughput"), {rps}, ticks.back(), ticks, [](double v) { return v == 0 ? std::string("0") : format_measured_rate(v); });
   }
 
   void draw_error_rate(std::string& out) const {

@@ -513,7 +513,7 @@ private:
         "<tr{}><td><b>{}</b></td><td><span class=\"chip\" style=\"background: var(--phase-{}, #eaeef2)\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
         first_of_series ? " class=\"group-start\"" : "", first_of_series ? esc(s.series) : "", esc(s.phase), esc(s.phase),
-        format_count(s.count), format_rate(s.rps), format_percent(s.availability), format_percent(s.error_rate),
+        format_count(s.count), format_measured_rate(s.rps), format_percent(s.availability), format_percent(s.error_rate),
         format_seconds(s.p50), format_seconds(s.p95), format_seconds(s.p99), format_seconds(s.max), ratio);
   }
 

@@ -29,7 +29,7 @@ sources=(
   faults/protocol/redis/resp.cpp faults/protocol/redis/redis_session.cpp faults/protocol/redis/redis_toxics.cpp
   faults/protocol/postgres/pg_session.cpp faults/protocol/postgres/pg_toxics.cpp faults/protocol/postgres/pg_wire.cpp
   faults/protocol/postgres/sql_class.cpp
-  faults/proxy/log.cpp
+  core/log.cpp
 )
 binary="$dir/protocol_fuzz"
 newest=$(cd "$root" && ls -t "${sources[@]}" faults/protocol/*.hpp faults/protocol/*/*.hpp | head -1)

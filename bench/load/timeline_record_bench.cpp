@@ -2,7 +2,7 @@
 // two threads into the same series (the per-series mutex contended) and into separate series.
 // Usage: timeline_record_bench [samples per thread]
 
-#include "probes/histogram.hpp"
+#include "core/histogram.hpp"
 #include "probes/timeline.hpp"
 
 #include <fmt/format.h>
@@ -40,7 +40,7 @@ double ns_per_record(int threads, bool same_series, long samples) {
 }
 
 double ns_per_histogram_record(long samples) {
-  histogram h;
+  faultline::histogram h;
   const auto t0 = std::chrono::steady_clock::now();
   for (long i = 0; i < samples; ++i) h.record(std::chrono::nanoseconds(50'000 + (i * 7919) % 5'000'000));
   const auto took = std::chrono::steady_clock::now() - t0;

@@ -6,9 +6,9 @@
 //     gives the measurement floor.
 // Prints Markdown tables for docs/benchmarks.md. Needs root, iproute2 and iperf3.
 // Usage: netem_userspace_bench [--quick] [--delay-only] [--runs N]
+#include "core/histogram.hpp"
 #include "faults/userspace/netns.hpp"
 #include "faults/userspace/userspace_engine.hpp"
-#include "probes/histogram.hpp"
 #include "tests/faults/userspace/netns_lab.hpp"
 
 #include <fmt/format.h>
@@ -102,7 +102,7 @@ double iperf_gbits(const test::netns_lab& lab, int seconds) {
 }
 
 struct delay_run {
-  probes::histogram latency;  // one-way, send -> recv
+  histogram latency;  // one-way, send -> recv
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
 };

@@ -1,10 +1,10 @@
 #include "engine/analysis/analysis.hpp"
 
+#include "core/units.hpp"
 #include "engine/analysis/breaker.hpp"
 #include "engine/analysis/recovery_times.hpp"
 #include "engine/analysis/rule_eval.hpp"
 #include "engine/analysis/scoring.hpp"
-#include "engine/units.hpp"
 
 #include <fmt/format.h>
 

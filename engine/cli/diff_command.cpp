@@ -1,5 +1,5 @@
+#include "core/units.hpp"
 #include "engine/cli/cli.hpp"
-#include "engine/units.hpp"
 #include "reports/diff.hpp"
 #include "reports/output.hpp"
 
@@ -14,13 +14,13 @@ namespace {
 // "25%" -> 0.25. A bare number is refused: "25" could mean 25% or 2500%.
 double parse_increase_percent(const std::string& option, const std::string& text) {
   if (text.empty() || text.back() != '%')
-    throw engine::unit_error(fmt::format("{}: '{}' is not a percentage; write it with a % sign, e.g. 25%", option, text));
+    throw unit_error(fmt::format("{}: '{}' is not a percentage; write it with a % sign, e.g. 25%", option, text));
   try {
-    double v = engine::parse_number(std::string_view(text).substr(0, text.size() - 1));
-    if (v < 0) throw engine::unit_error("negative");
+    double v = parse_number(std::string_view(text).substr(0, text.size() - 1));
+    if (v < 0) throw unit_error("negative");
     return v / 100;
-  } catch (const engine::unit_error&) {
-    throw engine::unit_error(fmt::format("{}: '{}' is not a percentage of 0% or more, e.g. 25%", option, text));
+  } catch (const unit_error&) {
+    throw unit_error(fmt::format("{}: '{}' is not a percentage of 0% or more, e.g. 25%", option, text));
   }
 }
 
@@ -59,16 +59,16 @@ void add_diff_command(CLI::App& app, context& ctx) {
   cmd->callback([&ctx, opts] {
     reports::diff_thresholds limits;
     try {
-      limits.max_score_drop = engine::parse_number(opts->max_score_drop);
-      if (limits.max_score_drop < 0) throw engine::unit_error("--max-score-drop: must be 0 or more");
+      limits.max_score_drop = parse_number(opts->max_score_drop);
+      if (limits.max_score_drop < 0) throw unit_error("--max-score-drop: must be 0 or more");
       if (!opts->max_mttr_increase.empty() && opts->max_mttr_increase.back() == '%')
         limits.max_mttr_increase_ratio = parse_increase_percent("--max-mttr-increase", opts->max_mttr_increase);
       else
-        limits.max_mttr_increase = std::chrono::duration<double>(engine::parse_duration(opts->max_mttr_increase)).count();
+        limits.max_mttr_increase = std::chrono::duration<double>(parse_duration(opts->max_mttr_increase)).count();
       limits.max_p99_increase_ratio = parse_increase_percent("--max-p99-increase", opts->max_p99_increase);
-      limits.min_p99_increase = std::chrono::duration<double>(engine::parse_duration(opts->min_p99_increase)).count();
-      limits.max_error_rate_increase = engine::parse_fraction(opts->max_error_rate_increase);
-    } catch (const engine::unit_error& e) {
+      limits.min_p99_increase = std::chrono::duration<double>(parse_duration(opts->min_p99_increase)).count();
+      limits.max_error_rate_increase = parse_fraction(opts->max_error_rate_increase);
+    } catch (const unit_error& e) {
       std::cerr << "faultline diff: " << e.what() << "\n";
       ctx.exit = exit_invalid;
       return;

@@ -1,5 +1,5 @@
+#include "core/params.hpp"
 #include "engine/cli/cli.hpp"
-#include "engine/param_format.hpp"
 
 #include <fmt/format.h>
 
@@ -15,7 +15,7 @@ void print_params(const param_schema& schema) {
       detail = "";
       for (const auto& c : p.choices) detail += (detail.empty() ? "" : "|") + c;
     }
-    std::string def = p.required ? "required" : p.default_value ? "default " + engine::format_param(p.kind, *p.default_value) : "optional";
+    std::string def = p.required ? "required" : p.default_value ? "default " + format_param(p.kind, *p.default_value) : "optional";
     std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", p.name, detail, def, p.help);
   }
 }

@@ -1,6 +1,6 @@
+#include "core/units.hpp"
 #include "engine/cli/cli.hpp"
 #include "engine/load_stages.hpp"
-#include "engine/units.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/timeline.hpp"
 
@@ -63,7 +63,7 @@ template <typename F>
 auto option(const char* name, F&& parse) {
   try {
     return parse();
-  } catch (const engine::unit_error& e) {
+  } catch (const unit_error& e) {
     throw usage_error(fmt::format("{}: {}", name, e.what()));
   }
 }
@@ -74,13 +74,13 @@ probes::http_load_config make_config(const load_options& o, std::optional<nanose
   if (given != 1)
     throw usage_error(given == 0 ? "give one of --rate (e.g. --rate 200/s), --users (e.g. --users 50) or --stage"
                                  : "give only one of --rate, --users or --stage");
-  if (!o.duration.empty()) duration = option("--duration", [&] { return engine::parse_duration(o.duration); });
+  if (!o.duration.empty()) duration = option("--duration", [&] { return parse_duration(o.duration); });
   if (duration && duration->count() <= 0) throw usage_error("--duration: must be more than 0 (e.g. --duration 30s)");
-  const auto think = option("--think-time", [&] { return engine::parse_duration(o.think_time); });
+  const auto think = option("--think-time", [&] { return parse_duration(o.think_time); });
   probes::load_shape shape;
   if (!o.rate.empty()) {
     probes::load_stage s;
-    s.rate_from = s.rate_to = option("--rate", [&] { return engine::parse_rate(o.rate); });
+    s.rate_from = s.rate_to = option("--rate", [&] { return parse_rate(o.rate); });
     if (s.rate_from <= 0) throw usage_error("--rate: must be more than 0 (e.g. --rate 200/s)");
     s.duration = duration.value_or(nanoseconds(0));
     shape.push_back(s);
@@ -112,7 +112,7 @@ probes::http_load_config make_config(const load_options& o, std::optional<nanose
   }
   p.set("headers", headers);
   if (!o.body.empty()) p.set("body", o.body);
-  p.set("timeout", option("--timeout", [&] { return engine::parse_duration(o.timeout); }));
+  p.set("timeout", option("--timeout", [&] { return parse_duration(o.timeout); }));
   p.set("connections", o.connections);
   if (o.expect_status) p.set("expect.status", std::int64_t{o.expect_status});
   if (o.max_requests > 0) p.set("max_requests", o.max_requests);
@@ -222,7 +222,7 @@ int run_load(const load_options& o) {
   live << fmt::format("faultline load {}: {}, timeout {}, {} thread{}\n", o.url,
                       !o.rate.empty() ? "open model at " + o.rate
                                       : (o.users > 0 ? fmt::format("{} users", o.users) : fmt::format("{} stages", o.stages.size())),
-                      engine::format_duration(config->timeout), o.threads, o.threads == 1 ? "" : "s");
+                      format_duration(config->timeout), o.threads, o.threads == 1 ? "" : "s");
   const auto stop_at = duration ? start + *duration : probes::clock::time_point::max();
   bool stop_sent = false;
   std::int64_t second = 1;
@@ -238,7 +238,7 @@ int run_load(const load_options& o) {
       // The window that just closed (by intended send time); answers still in flight come later.
       const auto w = tl.windows("load", tl.window_range(second - 1));
       const auto st = generator.stats();
-      const auto& h = w.empty() ? probes::compact_histogram{} : w.front().latency;
+      const auto& h = w.empty() ? compact_histogram{} : w.front().latency;
       const auto total = w.empty() ? 0 : w.front().total();
       live << fmt::format("{:>4}s  sent {:>7}/s  done {:>7}  errors {:>5}  p50 {:>8}  p99 {:>8}  max {:>8}  in flight {:>5}  "
                           "connections {:>4}  late {}\n",

@@ -1,5 +1,6 @@
+#include "core/address.hpp"
+#include "core/units.hpp"
 #include "engine/cli/cli.hpp"
-#include "engine/units.hpp"
 #include "faults/proxy/api_server.hpp"
 #include "faults/proxy/control_api.hpp"
 #include "faults/proxy/log.hpp"
@@ -25,7 +26,7 @@ namespace fp = faultline::proxy;
 
 // Resolves --api; numeric addresses and names (localhost) alike.
 asio::ip::tcp::endpoint api_endpoint(const std::string& text) {
-  auto hp = engine::parse_address(text);
+  auto hp = parse_address(text, {.port_zero = true});
   boost::system::error_code ec;
   auto address = asio::ip::make_address(hp.host, ec);
   if (ec) {

@@ -1,8 +1,8 @@
+#include "core/units.hpp"
 #include "engine/cli/cli.hpp"
 #include "engine/plan.hpp"
 #include "engine/runner/session.hpp"
 #include "engine/state_file.hpp"
-#include "engine/units.hpp"
 #include "reports/diff.hpp"
 #include "reports/journal.hpp"
 #include "reports/output.hpp"
@@ -29,7 +29,7 @@ struct run_options {
 
 std::string seconds_text(const std::optional<double>& s) {
   if (!s) return "-";
-  return engine::format_seconds(*s);
+  return format_seconds(*s);
 }
 
 void print_summary(const std::vector<reports::journal>& runs, const std::vector<std::filesystem::path>& pages) {

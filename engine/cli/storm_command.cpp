@@ -1,5 +1,6 @@
+#include "core/address.hpp"
+#include "core/units.hpp"
 #include "engine/cli/cli.hpp"
-#include "engine/units.hpp"
 #include "faults/storm/connection_storm.hpp"
 #include "faults/storm/storm_fleet.hpp"
 #include "faults/storm/storm_worker.hpp"
@@ -44,19 +45,19 @@ param_value parse_option(const param_spec& spec, const std::string& text) {
   try {
     switch (spec.kind) {
       case param_kind::integer: {
-        auto v = engine::parse_integer(text);
+        auto v = parse_integer(text);
         bound(static_cast<double>(v));
         return v;
       }
       case param_kind::rate: {
         // A bare number is per second here: `--rate 5000` reads naturally on a command line.
-        double v = text.find_first_not_of("0123456789.") == std::string::npos ? engine::parse_number(text)
-                                                                               : engine::parse_rate(text);
+        double v = text.find_first_not_of("0123456789.") == std::string::npos ? parse_number(text)
+                                                                               : parse_rate(text);
         bound(v);
         return v;
       }
       case param_kind::duration: {
-        auto v = engine::parse_duration(text);
+        auto v = parse_duration(text);
         bound(static_cast<double>(v.count()));
         return v;
       }
@@ -109,7 +110,7 @@ std::string option_of(const std::string& param) {
 
 double seconds(nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
-std::string latency_line(const probes::compact_histogram& h) {
+std::string latency_line(const compact_histogram& h) {
   if (h.empty()) return "-";
   const auto ms = [](nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
   return fmt::format("p50 {:.2f} ms  p90 {:.2f} ms  p99 {:.2f} ms  max {:.2f} ms  ({} samples)", ms(h.percentile(50)),
@@ -220,8 +221,10 @@ void add_storm_command(CLI::App& app, context& ctx) {
   cmd->add_flag("--json", o->json, "print the summary as JSON");
   cmd->add_flag("--quiet", o->quiet, "no live line");
   cmd->callback([&ctx, o] {
-    auto where = storm::split_host_port(o->target);
-    if (!where) {
+    address where;
+    try {
+      where = parse_address(o->target);
+    } catch (const address_error&) {
       std::cerr << fmt::format("faultline storm: '{}' is not host:port; write e.g. 127.0.0.1:8080\n", o->target);
       ctx.exit = exit_invalid;
       return;
@@ -229,9 +232,9 @@ void add_storm_command(CLI::App& app, context& ctx) {
     storm::storm_config config;
     nanoseconds churn_for{};
     try {
-      config = storm::storm_config_from_params(storm_params_from(*o), where->first, where->second);
+      config = storm::storm_config_from_params(storm_params_from(*o), where.host, where.port);
       if (o->duration && !o->churn) throw std::invalid_argument("only with --churn; a hold lasts --hold");
-      churn_for = engine::parse_duration(o->duration.value_or("10s"));
+      churn_for = parse_duration(o->duration.value_or("10s"));
     } catch (const param_error& e) {
       std::cerr << fmt::format("faultline storm: {}: {}\n", option_of(e.param()), e.what());
       ctx.exit = exit_invalid;

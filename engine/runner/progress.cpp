@@ -1,6 +1,6 @@
 #include "engine/runner/progress.hpp"
 
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,5 +1,6 @@
 #include "engine/runner/session.hpp"
 
+#include "core/units.hpp"
 #include "engine/analysis/analysis.hpp"
 #include "engine/recovery.hpp"
 #include "engine/runner/environment.hpp"
@@ -11,7 +12,6 @@
 #include "engine/runner/sampler.hpp"
 #include "engine/runner/step_runner.hpp"
 #include "engine/state_file.hpp"
-#include "engine/units.hpp"
 #include "faults/fault.hpp"
 #include "faults/proxy/proxy_set.hpp"
 #include "probes/probe.hpp"

@@ -1,7 +1,7 @@
 #include "engine/runner/step_runner.hpp"
 
-#include "engine/param_format.hpp"
-#include "engine/units.hpp"
+#include "core/params.hpp"
+#include "core/units.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>

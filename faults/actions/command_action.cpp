@@ -1,6 +1,6 @@
 #include "faults/actions/command_action.hpp"
 
-#include "probes/command_probe.hpp"
+#include "core/command.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,6 @@ namespace faultline::actions {
 namespace {
 
 namespace asio = boost::asio;
-using probes::command_result;
 using faultline::param_kind;
 using faultline::params;
 using std::chrono::nanoseconds;
@@ -28,9 +27,9 @@ public:
         expect_exit_code_(static_cast<int>(p.integer("expect_exit_code"))), executor_(std::move(executor)) {}
 
   asio::awaitable<void> inject() override {
-    const auto started = probes::clock::now();
-    result_ = co_await probes::run_command(executor_, run_, started + timeout_, probes::command_mode::runbook);
-    took_ = probes::clock::now() - started;
+    const auto started = std::chrono::steady_clock::now();
+    result_ = co_await run_command(executor_, run_, started + timeout_, command_mode::runbook);
+    took_ = std::chrono::steady_clock::now() - started;
     ran_ = true;
     if (const auto problem = failure(); !problem.empty()) throw faults::fault_error(problem);
   }

@@ -1,11 +1,11 @@
 #include "faults/netem/netem_engine.hpp"
 
+#include "core/log.hpp"
 #include "faults/netem/distribution_table.hpp"
 
 #include <fmt/format.h>
 #include <netlink/cache.h>
 #include <netlink/route/route.h>
-#include <spdlog/spdlog.h>
 
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -16,13 +16,8 @@
 namespace faultline::faults::network {
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    if (auto existing = spdlog::get("netem")) return existing;
-    auto created = spdlog::default_logger()->clone("netem");
-    spdlog::register_logger(created);
-    return created;
-  }();
+const std::shared_ptr<spdlog::logger>& netem_log() {
+  static const auto log = logger("netem");
   return log;
 }
 
@@ -55,7 +50,7 @@ std::optional<qdisc_stats> restore_device(route_socket& sock, int ifindex, const
                                           const qdisc_tree& before, const installed_fingerprint& installed) {
   auto current = read_qdisc_tree(sock, ifindex);
   if (tree_differences(before, current).empty()) {
-    logger()->info("{}: qdisc tree already as before the fault; nothing to restore", dev);
+    netem_log()->info("{}: qdisc tree already as before the fault; nothing to restore", dev);
     return std::nullopt;
   }
   const auto* root = current.root();
@@ -87,7 +82,7 @@ std::optional<qdisc_stats> restore_device(route_socket& sock, int ifindex, const
     for (const auto& d : diff) lines += "\n  " + d;
     throw fault_error(fmt::format("network: restored the qdisc tree of {} but it differs from the recorded one:{}", dev, lines));
   }
-  logger()->info("{}: qdisc tree restored exactly ({} objects)", dev, before.objects().size());
+  netem_log()->info("{}: qdisc tree restored exactly ({} objects)", dev, before.objects().size());
   return stats;
 }
 
@@ -171,7 +166,7 @@ void netem_engine::apply_now() {
   auto now = read_qdisc_tree(*sock_, ifindex_);
   installed_root_options_ = options_hex(now.root());
   installed_netem_options_ = options_hex(now.qdisc(layout_.netem_handle));
-  logger()->info("{}: applied {} (netem {}{})", device_label(), spec_->describe(), handle_text(layout_.netem_handle),
+  netem_log()->info("{}: applied {} (netem {}{})", device_label(), spec_->describe(), handle_text(layout_.netem_handle),
                  layout_.scoped ? fmt::format(" under prio {}", handle_text(layout_.root_handle)) : "");
 }
 
@@ -277,7 +272,7 @@ void undo_netem(const nlohmann::json& record) {
     route_socket sock(netns);
     const int ifindex = sock.ifindex(device);
     if (ifindex == 0) {
-      logger()->info("{}{}: device is gone; nothing to restore", device, netns_phrase(netns));
+      netem_log()->info("{}{}: device is gone; nothing to restore", device, netns_phrase(netns));
       return;
     }
     restore_device(sock, ifindex, device + netns_phrase(netns), layout, before, installed);

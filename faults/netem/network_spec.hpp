@@ -2,7 +2,7 @@
 // The `network` fault's parameters, shared by every engine that can apply it (netem, userspace):
 // the schema the loader parses, the validation of combinations, and the plain immutable spec.
 
-#include "probes/params.hpp"
+#include "core/params.hpp"
 
 #include <array>
 #include <chrono>

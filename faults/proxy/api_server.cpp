@@ -22,7 +22,7 @@ api_server::api_server(asio::io_context& ioc, const tcp::endpoint& endpoint, con
   acceptor_.listen();
 }
 
-void api_server::start() { asio::co_spawn(ioc_, accept_loop(this), log_exception("control API listener")); }
+void api_server::start() { asio::co_spawn(ioc_, accept_loop(this), log_stray_exception(proxy_log(), "control API listener")); }
 
 void api_server::stop() {
   boost::system::error_code ignored;
@@ -37,7 +37,7 @@ asio::awaitable<void> api_server::accept_loop(api_server* self) {
       proxy_log()->warn("control API: accept failed: {}", ec.message());
       continue;
     }
-    asio::co_spawn(self->ioc_, serve(self, std::move(socket)), log_exception("control API session"));
+    asio::co_spawn(self->ioc_, serve(self, std::move(socket)), log_stray_exception(proxy_log(), "control API session"));
   }
 }
 

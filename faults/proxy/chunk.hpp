@@ -2,7 +2,7 @@
 // What travels through a link: bytes read from one side, the end of the stream, or a request to
 // close the connection once everything before it was delivered.
 
-#include "faults/proxy/clock.hpp"
+#include "faults/proxy/time.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -43,8 +43,8 @@ void connection::start(const std::vector<toxic_entry>& toxics, std::shared_ptr<c
   for (const auto& t : toxics) link_for(t.stream).add(t);
   auto self = shared_from_this();
   for (auto d : {direction::upstream, direction::downstream}) {
-    asio::co_spawn(executor_, read_loop(self, d), log_exception(std::string("proxy reader ") + to_string(d)));
-    asio::co_spawn(executor_, write_loop(self, d), log_exception(std::string("proxy writer ") + to_string(d)));
+    asio::co_spawn(executor_, read_loop(self, d), log_stray_exception(proxy_log(), std::string("proxy reader ") + to_string(d)));
+    asio::co_spawn(executor_, write_loop(self, d), log_stray_exception(proxy_log(), std::string("proxy writer ") + to_string(d)));
   }
   tell_session_toxics();
 }

@@ -6,9 +6,9 @@
 // A FIN in one direction is passed on as a FIN and the other direction goes on (half-close).
 
 #include "faults/proxy/byte_stream.hpp"
-#include "faults/proxy/clock.hpp"
 #include "faults/proxy/link.hpp"
 #include "faults/proxy/protocol.hpp"
+#include "faults/proxy/time.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

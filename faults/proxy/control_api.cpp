@@ -105,10 +105,10 @@ std::optional<std::vector<std::string>> segments(std::string target) {
 bool same_listen(const std::string& requested, const std::string& bound) {
   if (requested == bound) return true;
   try {
-    auto a = split_host_port(requested, "listen");
-    auto b = split_host_port(bound, "listen");
+    auto a = proxy_address(requested, "listen");
+    auto b = proxy_address(bound, "listen");
     auto norm = [](std::string h) { return h.empty() || h == "localhost" ? std::string("127.0.0.1") : h; };
-    return a.port == b.port && a.port != "0" && norm(a.host) == norm(b.host);
+    return a.port == b.port && a.port != 0 && norm(a.host) == norm(b.host);
   } catch (const proxy_error&) {
     return false;
   }

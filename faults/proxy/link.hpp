@@ -5,10 +5,10 @@
 // bytes in flight for back-pressure, and, when a toxic is removed or updated, hand every chunk
 // it still scheduled to the next stage at once, so no byte is lost or reordered.
 
+#include "faults/proxy/async_event.hpp"
 #include "faults/proxy/byte_stream.hpp"
 #include "faults/proxy/chunk.hpp"
-#include "faults/proxy/clock.hpp"
-#include "faults/proxy/async_event.hpp"
+#include "faults/proxy/time.hpp"
 #include "faults/proxy/toxic.hpp"
 
 #include <boost/asio/awaitable.hpp>

@@ -14,7 +14,7 @@
 // applies them per message, toxicity included. `tcp` forwards bytes untouched.
 
 #include "faults/proxy/chunk.hpp"
-#include "faults/proxy/clock.hpp"
+#include "faults/proxy/time.hpp"
 #include "faults/proxy/toxic.hpp"
 
 #include <functional>

@@ -33,52 +33,44 @@ std::string go_style(const error_code& ec) {
 }
 
 std::string to_address(const tcp::endpoint& ep) {
-  if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
-  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
-}
-
-std::optional<std::uint16_t> parse_port(const std::string& text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
+  return address{ep.address().to_string(), ep.port()}.to_string();
 }
 
 // Resolves a listen address, preferring IPv4 as Go does for "localhost".
 tcp::endpoint resolve_listen(const std::string& listen) {
-  auto hp = split_host_port(listen, "listen");
-  auto port = parse_port(hp.port);
-  if (!port) throw proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp: address {}: invalid port", listen));
-  if (hp.host.empty()) hp.host = "127.0.0.1";  // Go would listen everywhere; we stay on loopback
+  auto where = proxy_address(listen, "listen");
+  if (where.host.empty()) where.host = "127.0.0.1";  // Go would listen everywhere; we stay on loopback
   error_code ec;
-  auto address = asio::ip::make_address(hp.host, ec);
-  if (!ec) return {address, *port};
+  auto ip = asio::ip::make_address(where.host, ec);
+  if (!ec) return {ip, where.port};
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
-  auto results = resolver.resolve(hp.host, hp.port, ec);
+  auto results = resolver.resolve(where.host, std::to_string(where.port), ec);
   if (ec || results.empty())
-    throw proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp: lookup {}: no such host", hp.host));
+    throw proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp: lookup {}: no such host", where.host));
   for (const auto& r : results)
-    if (r.endpoint().address().is_v4()) return {r.endpoint().address(), *port};
-  return {results.begin()->endpoint().address(), *port};
+    if (r.endpoint().address().is_v4()) return {r.endpoint().address(), where.port};
+  return {results.begin()->endpoint().address(), where.port};
 }
 
 }  // namespace
 
-host_port split_host_port(const std::string& address, const char* role) {
-  auto fail = [&](const char* why) {
-    return proxy_error(proxy_error::kind::listen_failed, fmt::format("{} tcp: address {}: {}", role, address, why));
-  };
-  if (!address.empty() && address.front() == '[') {
-    auto close = address.find(']');
-    if (close == std::string::npos) throw fail("missing ']' in address");
-    if (close + 1 >= address.size() || address[close + 1] != ':') throw fail("missing port in address");
-    return {address.substr(1, close - 1), address.substr(close + 2)};
+address proxy_address(const std::string& text, const char* role) {
+  try {
+    return parse_address(text, listen_address);
+  } catch (const address_error& e) {
+    using reason = address_error::reason;
+    const char* why = "invalid port";
+    switch (e.why()) {
+      case reason::missing_port: why = "missing port in address"; break;
+      case reason::missing_bracket: why = "missing ']' in address"; break;
+      case reason::unbracketed_ipv6: why = "too many colons in address"; break;
+      case reason::empty_host:
+      case reason::bad_port:
+      case reason::port_zero: break;
+    }
+    throw proxy_error(proxy_error::kind::listen_failed, fmt::format("{} tcp: address {}: {}", role, text, why));
   }
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) throw fail("missing port in address");
-  if (address.find(':') != colon) throw fail("too many colons in address");
-  return {address.substr(0, colon), address.substr(colon + 1)};
 }
 
 struct proxy::listener {
@@ -173,7 +165,7 @@ void proxy::enable() {
   auto bound = l->acceptor.local_endpoint(ec);
   if (!ec) config_.listen = to_address(bound);  // as Toxiproxy: the real port once bound
   listener_ = l;
-  asio::co_spawn(l->executor, accept_loop(shared_from_this(), l), log_exception("proxy " + config_.name + " listener"));
+  asio::co_spawn(l->executor, accept_loop(shared_from_this(), l), log_stray_exception(proxy_log(), "proxy " + config_.name + " listener"));
   proxy_log()->info("proxy {} listening on {} for {}", config_.name, config_.listen, config_.upstream);
 }
 
@@ -224,7 +216,7 @@ asio::awaitable<void> proxy::accept_loop(std::shared_ptr<proxy> self, std::share
     }
     self->counters_.connections_accepted_total.fetch_add(1, relaxed);
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, open_connection(self, l, std::move(socket)), log_exception("proxy " + self->config_.name + " connection"));
+    asio::co_spawn(ex, open_connection(self, l, std::move(socket)), log_stray_exception(proxy_log(), "proxy " + self->config_.name + " connection"));
   }
 }
 
@@ -237,15 +229,13 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
   std::string upstream = self->upstream();
   error_code ec;
   try {
-    auto hp = split_host_port(upstream, "dial");
-    auto port = parse_port(hp.port);
-    if (!port) throw proxy_error(proxy_error::kind::invalid, fmt::format("dial tcp: address {}: invalid port", upstream));
-    auto address = asio::ip::make_address(hp.host.empty() ? "127.0.0.1" : hp.host, ec);
+    auto where = proxy_address(upstream, "dial");
+    auto ip = asio::ip::make_address(where.host.empty() ? "127.0.0.1" : where.host, ec);
     if (!ec) {
-      std::tie(ec) = co_await server.async_connect({address, *port}, asio::as_tuple(asio::use_awaitable));
+      std::tie(ec) = co_await server.async_connect({ip, where.port}, asio::as_tuple(asio::use_awaitable));
     } else {
       tcp::resolver resolver(ex);
-      auto [rec, results] = co_await resolver.async_resolve(hp.host, hp.port, asio::as_tuple(asio::use_awaitable));
+      auto [rec, results] = co_await resolver.async_resolve(where.host, std::to_string(where.port), asio::as_tuple(asio::use_awaitable));
       ec = rec;
       if (!ec) std::tie(ec, std::ignore) = co_await asio::async_connect(server, results, asio::as_tuple(asio::use_awaitable));
     }

@@ -3,6 +3,7 @@
 // proxy's toxics, which it applies to new connections and posts to live ones. Internal to
 // proxy_set, which serialises calls per proxy and maps names to proxies.
 
+#include "core/address.hpp"
 #include "faults/proxy/connection.hpp"
 #include "faults/proxy/io_pool.hpp"
 #include "faults/proxy/link.hpp"
@@ -28,12 +29,9 @@ struct proxy_counters {
   direction_counters downstream;
 };
 
-// "host:port" or "[v6]:port" split; throws proxy_error(listen_failed) with Go's wording.
-struct host_port {
-  std::string host;
-  std::string port;
-};
-host_port split_host_port(const std::string& address, const char* role);
+// A listen or upstream address, parsed by core's parser; throws proxy_error(listen_failed) in
+// Go's wording ("listen tcp: address x: missing port in address"), as Toxiproxy answers.
+address proxy_address(const std::string& text, const char* role);
 
 class proxy final : public std::enable_shared_from_this<proxy> {
 public:

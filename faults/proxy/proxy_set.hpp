@@ -26,8 +26,8 @@
 // Errors are proxy_error exceptions whose kind says what went wrong (the HTTP API maps them
 // to status codes); nothing is changed when one is thrown.
 
-#include "faults/proxy/clock.hpp"
 #include "faults/proxy/protocol.hpp"
+#include "faults/proxy/time.hpp"
 #include "faults/proxy/toxic.hpp"
 
 #include <nlohmann/json.hpp>

@@ -6,7 +6,7 @@
 // (toxicity) and direction are the link's business, never the toxic's.
 
 #include "faults/proxy/chunk.hpp"
-#include "faults/proxy/clock.hpp"
+#include "faults/proxy/time.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -168,8 +168,8 @@ private:
   asio::awaitable<std::string> probe_refused() {
     using namespace asio::experimental::awaitable_operators;
     try {
-      auto hp = split_host_port(listen_, "dial");
-      asio::ip::tcp::endpoint ep(asio::ip::make_address(hp.host), static_cast<std::uint16_t>(std::stoi(hp.port)));
+      auto where = proxy_address(listen_, "dial");
+      asio::ip::tcp::endpoint ep(asio::ip::make_address(where.host), where.port);
       asio::ip::tcp::socket socket(ctx_.executor);
       asio::steady_timer timer(ctx_.executor, 1s);
       auto result = co_await (socket.async_connect(ep, asio::as_tuple(asio::use_awaitable)) ||

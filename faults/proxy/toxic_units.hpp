@@ -2,7 +2,7 @@
 // Toxiproxy's attribute units (ms, us, KB/s with KB = 1000 bytes) for the control API: whole
 // values render as JSON integers like Toxiproxy's, finer ones as fractions.
 
-#include "faults/proxy/clock.hpp"
+#include "faults/proxy/time.hpp"
 
 #include <nlohmann/json.hpp>
 

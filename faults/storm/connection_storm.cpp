@@ -1,5 +1,6 @@
 #include "faults/storm/connection_storm.hpp"
 
+#include "core/address.hpp"
 #include "faults/proxy/proxy_set.hpp"
 #include "faults/storm/storm_fleet.hpp"
 #include "faults/storm/worker_process.hpp"
@@ -16,23 +17,32 @@ using boost::asio::awaitable;
 
 double ms(std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-nlohmann::json latency_summary(const probes::compact_histogram& h) {
+nlohmann::json latency_summary(const compact_histogram& h) {
   if (h.empty()) return {{"count", 0}};
   return {{"count", h.count()},         {"p50_ms", ms(h.percentile(50))}, {"p90_ms", ms(h.percentile(90))},
           {"p99_ms", ms(h.percentile(99))}, {"max_ms", ms(h.max())}};
+}
+
+// The target as host:port; nothing when it is not one (then it names a proxy).
+std::optional<address> target_address(std::string_view text) {
+  try {
+    return parse_address(text);
+  } catch (const address_error&) {
+    return std::nullopt;
+  }
 }
 
 class connection_storm final : public faults::fault {
 public:
   connection_storm(const params& p, const faults::fault_context& ctx) {
     if (!ctx.executor) throw faults::fault_error("connection_storm needs an executor to run on");
-    auto where = split_host_port(ctx.target);
+    auto where = target_address(ctx.target);
     if (!where) {
       proxy_name_ = ctx.target;
       proxies_ = ctx.proxies;
       where = proxy_address();
     }
-    fleet_ = storm_fleet::spawn(ctx.executor, storm_config_from_params(p, where->first, where->second));
+    fleet_ = storm_fleet::spawn(ctx.executor, storm_config_from_params(p, where->host, where->port));
   }
 
   ~connection_storm() override { fleet_->kill_now(); }
@@ -45,8 +55,8 @@ public:
     if (!proxy_name_.empty()) {
       // A proxy restarted since (a changed listen, or port 0) listens elsewhere now.
       auto where = proxy_address();
-      if (where->first != fleet_->config().host || where->second != fleet_->config().port)
-        fleet_->retarget(where->first, where->second);
+      if (where->host != fleet_->config().host || where->port != fleet_->config().port)
+        fleet_->retarget(where->host, where->port);
     }
     co_await fleet_->start();
   }
@@ -67,14 +77,14 @@ public:
 
 private:
   // The listen address of the proxy the target names.
-  std::optional<std::pair<std::string, std::uint16_t>> proxy_address() const {
+  std::optional<address> proxy_address() const {
     std::optional<proxy::proxy_info> info;
     if (proxies_) info = proxies_->find(proxy_name_);
     if (!info)
       throw faults::fault_error(fmt::format("connection_storm: target '{}' is neither host:port nor a proxy of this "
                                             "run; write e.g. 127.0.0.1:8080 or name a proxy under 'proxies'",
                                             proxy_name_));
-    auto where = split_host_port(info->listen);
+    auto where = target_address(info->listen);
     if (!where)
       throw faults::fault_error(fmt::format("connection_storm: proxy '{}' does not listen yet ({})", proxy_name_,
                                             info->listen));
@@ -88,26 +98,6 @@ private:
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const auto close = text.find("]:");
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
-    return std::nullopt;
-  return std::pair{std::string(host), static_cast<std::uint16_t>(value)};
-}
 
 faults::evidence storm_evidence(const storm_config& config, const storm_report& report,
                                 const std::vector<std::string>& problems) {

@@ -24,10 +24,6 @@ std::vector<faults::fault_type> storm_fault_types();
 // reused pid is left alone). Throws faults::fault_error when one survives SIGKILL.
 void undo_connection_storm(const nlohmann::json& record);
 
-// "127.0.0.1:5432" or "[::1]:6379" split into host and port; nothing when it is not host:port
-// (then the target names a proxy).
-std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);
-
 // What a storm's report proves, for the journal. `problems` are worker failures.
 faults::evidence storm_evidence(const storm_config& config, const storm_report& report,
                                 const std::vector<std::string>& problems);

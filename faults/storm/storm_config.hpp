@@ -3,7 +3,7 @@
 // at what rate, which handshake, hold or churn. Built from the `connection_storm` parameters
 // (experiment step or `faultline storm` options) and sent to each worker process as JSON.
 
-#include "probes/params.hpp"
+#include "core/params.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

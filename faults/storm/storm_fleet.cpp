@@ -267,14 +267,7 @@ awaitable<void> storm_fleet::start() {
   started_at_ = clock::now();
   auto self = shared_from_this();
   for (auto& w : workers_)
-    asio::co_spawn(executor_, follow(w), [self](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        storm_log()->error("storm: following a worker failed: {}", ex.what());
-      }
-    });
+    asio::co_spawn(executor_, follow(w), log_stray_exception(storm_log(), "storm: following a worker failed"));
   for (auto& w : workers_) {
     // Built outside the co_await: GCC 12 cannot keep braced temporaries alive across a suspension.
     nlohmann::json message;

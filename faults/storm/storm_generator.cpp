@@ -73,18 +73,8 @@ void storm_generator::start() {
   started_ = true;
   started_at_ = clock::now();
   auto self = shared_from_this();
-  const auto log_failure = [](const char* what) {
-    return [what](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        storm_log()->error("storm {} failed: {}", what, ex.what());
-      }
-    };
-  };
-  asio::co_spawn(io_, [self]() -> awaitable<void> { co_await self->launch(); }, log_failure("launcher"));
-  asio::co_spawn(io_, [self]() -> awaitable<void> { co_await self->watch_deadlines(); }, log_failure("watchdog"));
+  asio::co_spawn(io_, [self]() -> awaitable<void> { co_await self->launch(); }, log_stray_exception(storm_log(), "storm launcher failed"));
+  asio::co_spawn(io_, [self]() -> awaitable<void> { co_await self->watch_deadlines(); }, log_stray_exception(storm_log(), "storm watchdog failed"));
 }
 
 void storm_generator::stop() {
@@ -204,14 +194,7 @@ void storm_generator::spawn_session(std::size_t source) {
   ++live_;
   ++pending_count_;
   ++counts_.attempts;
-  asio::co_spawn(io_, run_session(shared_from_this(), source), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      storm_log()->error("storm connection failed unexpectedly: {}", ex.what());
-    }
-  });
+  asio::co_spawn(io_, run_session(shared_from_this(), source), log_stray_exception(storm_log(), "storm connection failed unexpectedly"));
 }
 
 // `self` lives in the frame: the generator outlives every session.

@@ -95,8 +95,8 @@ private:
   bool launcher_waiting_ = false;
 
   storm_counts counts_;
-  probes::histogram connect_latency_;
-  probes::histogram handshake_latency_;
+  histogram connect_latency_;
+  histogram handshake_latency_;
   clock::time_point started_at_{};
   clock::time_point ramp_done_at_{};
   clock::time_point finished_at_{};

@@ -1,12 +1,13 @@
 #pragma once
 // The `storm` logger: one named logger for the storm generator, its workers and the fault.
 
-#include <spdlog/logger.h>
-
-#include <memory>
+#include "core/log.hpp"
 
 namespace faultline::storm {
 
-std::shared_ptr<spdlog::logger> storm_log();
+inline const std::shared_ptr<spdlog::logger>& storm_log() {
+  static const auto log = logger("storm");
+  return log;
+}
 
 }  // namespace faultline::storm

@@ -117,8 +117,8 @@ storm_report storm_report_from_json(const nlohmann::json& j) {
   try {
     storm_report r;
     r.counts = storm_counts_from_json(j.at("counts"));
-    r.connect_latency = probes::compact_histogram::from_json(j.at("connect_latency"));
-    r.handshake_latency = probes::compact_histogram::from_json(j.at("handshake_latency"));
+    r.connect_latency = compact_histogram::from_json(j.at("connect_latency"));
+    r.handshake_latency = compact_histogram::from_json(j.at("handshake_latency"));
     r.elapsed = std::chrono::nanoseconds(j.at("elapsed_ns").get<std::int64_t>());
     r.ramp = std::chrono::nanoseconds(j.at("ramp_ns").get<std::int64_t>());
     r.peak_rss_bytes = j.at("peak_rss_bytes").get<std::int64_t>();

@@ -3,7 +3,7 @@
 // connect and handshake latency histograms. Workers send these to the parent as JSON lines;
 // the parent sums them.
 
-#include "probes/histogram.hpp"
+#include "core/histogram.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -59,8 +59,8 @@ storm_counts storm_counts_from_json(const nlohmann::json& j);
 // Everything one storm (or one worker) reports when it ends.
 struct storm_report {
   storm_counts counts;
-  probes::compact_histogram connect_latency;    // socket connect() to connected
-  probes::compact_histogram handshake_latency;  // connected to handshake answered (none for tcp)
+  compact_histogram connect_latency;    // socket connect() to connected
+  compact_histogram handshake_latency;  // connected to handshake answered (none for tcp)
   std::chrono::nanoseconds elapsed{};           // start to end
   std::chrono::nanoseconds ramp{};              // start to the last attempt's outcome (hold mode; 0 when churning)
   std::int64_t peak_rss_bytes = 0;              // generator memory high-water mark (VmHWM), summed over workers

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
@@ -66,7 +67,7 @@ public:
     }
     co_await send(ready);
     // Commands arrive while the storm runs; end of input stops it.
-    asio::co_spawn(io_, follow_commands(), [](std::exception_ptr) {});
+    asio::co_spawn(io_, follow_commands(), log_stray_exception(storm_log(), "storm worker commands"));
     while (!started_ && !generator_->finished()) {
       if (stop_requested_) generator_->stop();
       co_await tick();
@@ -162,15 +163,8 @@ int run_storm_worker(int in_fd, int out_fd) {
   worker w(io, in_fd, out_fd);
   int code = 4;
   asio::co_spawn(io, w.run(), [&](std::exception_ptr e, int result) {
-    code = result;
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        storm_log()->error("storm worker {}: {}", ::getpid(), ex.what());
-        code = 4;
-      }
-    }
+    code = e ? 4 : result;
+    log_exception(*storm_log(), fmt::format("storm worker {}", ::getpid()), e);
     io.stop();
   });
   io.run();

@@ -99,7 +99,7 @@ std::optional<table_listing> list_table(const std::string& netns, int family) {
       if (c.contains("hook")) out.base_chains.push_back(name);
     }
   } catch (const nlohmann::json::exception& e) {
-    logger()->warn("cannot read `nft -j list table {} {}`: {}", nft_family(family), rules_table, e.what());
+    userspace_log()->warn("cannot read `nft -j list table {} {}`: {}", nft_family(family), rules_table, e.what());
   }
   return out;
 }
@@ -120,13 +120,13 @@ void remove_created_tables(const firewall_plan& plan, const family_rules& rules)
     auto listing = list_table(plan.netns, rules.family);
     if (!listing || std::find(listing->chains.begin(), listing->chains.end(), hook) == listing->chains.end()) continue;
     auto r = run_program(plan.netns, {nft_tool(), "delete", "chain", family, rules_table, hook});
-    if (!r.ok()) logger()->info("left {} {} {} in place: {}", family, rules_table, hook, r.error_text());
+    if (!r.ok()) userspace_log()->info("left {} {} {} in place: {}", family, rules_table, hook, r.error_text());
   }
   if (rules.table_existed) return;
   auto listing = list_table(plan.netns, rules.family);
   if (!listing || !listing->chains.empty()) return;
   auto r = run_program(plan.netns, {nft_tool(), "delete", "table", family, rules_table});
-  if (!r.ok()) logger()->info("left the empty table {} {} in place: {}", family, rules_table, r.error_text());
+  if (!r.ok()) userspace_log()->info("left the empty table {} {} in place: {}", family, rules_table, r.error_text());
 }
 
 // The one-command-at-a-time removal: each part only if it is still there.
@@ -294,7 +294,7 @@ void install_firewall(const firewall_plan& plan) {
     throw fault_error(fmt::format("network: cannot install the userspace engine's rules{}: {}{}",
                                   plan.netns.empty() ? "" : " in netns " + plan.netns, failure, undo));
   }
-  logger()->info("installed chain {} (queue {}) for packets arriving through {}{}", plan.chain, plan.queue, plan.device,
+  userspace_log()->info("installed chain {} (queue {}) for packets arriving through {}{}", plan.chain, plan.queue, plan.device,
                  plan.netns.empty() ? "" : " in netns " + plan.netns);
 }
 
@@ -315,7 +315,7 @@ void remove_queue_rules(const firewall_plan& plan) {
     throw fault_error(fmt::format("network: could not remove every rule of chain {}{}:{}", plan.chain,
                                   plan.netns.empty() ? "" : " in netns " + plan.netns, lines));
   }
-  logger()->info("removed chain {}{}", plan.chain, plan.netns.empty() ? "" : " in netns " + plan.netns);
+  userspace_log()->info("removed chain {}{}", plan.chain, plan.netns.empty() ? "" : " in netns " + plan.netns);
 }
 
 void remove_created_tables(const firewall_plan& plan) {

@@ -28,15 +28,6 @@ namespace {
 namespace asio = boost::asio;
 using std::chrono::nanoseconds;
 
-void log_stray(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    logger()->error("packet loop: {}", ex.what());
-  }
-}
-
 // The IP header's length, where the transport header and data begin; 0 when not an IP packet.
 std::size_t ip_header_length(const std::vector<std::uint8_t>& packet) {
   if (packet.empty()) return 0;
@@ -62,7 +53,7 @@ packet_loop::~packet_loop() {
   try {
     stop();
   } catch (const std::exception& e) {
-    logger()->error("stopping the packet loop: {}", e.what());
+    userspace_log()->error("stopping the packet loop: {}", e.what());
   }
 }
 
@@ -98,7 +89,7 @@ void packet_loop::run(const std::vector<std::uint16_t>& candidates, std::promise
       scheduling_ = fmt::format("SCHED_FIFO {}", settings_.realtime_priority);
     } else {
       scheduling_ = fmt::format("normal (SCHED_FIFO refused: {})", std::strerror(rc));
-      logger()->warn("packet loop runs at normal priority, so delays may run late on a busy host: SCHED_FIFO refused: {}",
+      userspace_log()->warn("packet loop runs at normal priority, so delays may run late on a busy host: SCHED_FIFO refused: {}",
                      std::strerror(rc));
     }
 
@@ -129,9 +120,9 @@ void packet_loop::run(const std::vector<std::uint16_t>& candidates, std::promise
     io_ = std::make_unique<asio::io_context>(1);
     readable_.emplace(*io_, ::dup(queue_->fd()));
     timer_.emplace(*io_);
-    asio::co_spawn(*io_, read_packets(), log_stray);
-    asio::co_spawn(*io_, release_packets(), log_stray);
-    asio::co_spawn(*io_, watch_kernel_counters(), log_stray);
+    asio::co_spawn(*io_, read_packets(), log_stray_exception(userspace_log(), "packet loop"));
+    asio::co_spawn(*io_, release_packets(), log_stray_exception(userspace_log(), "packet loop"));
+    asio::co_spawn(*io_, watch_kernel_counters(), log_stray_exception(userspace_log(), "packet loop"));
     bound.set_value(queue_->config().number);
   } catch (...) {
     queue_.reset();
@@ -143,7 +134,7 @@ void packet_loop::run(const std::vector<std::uint16_t>& candidates, std::promise
   try {
     io_->run();
   } catch (const std::exception& e) {
-    logger()->error("packet loop stopped: {}", e.what());
+    userspace_log()->error("packet loop stopped: {}", e.what());
   }
   readable_.reset();
   timer_.reset();
@@ -351,7 +342,7 @@ asio::awaitable<void> packet_loop::drain(std::chrono::milliseconds quiet) {
   try {
     queue_->unbind();
   } catch (const std::exception& e) {
-    logger()->warn("{} (closing the socket unbinds it)", e.what());
+    userspace_log()->warn("{} (closing the socket unbinds it)", e.what());
   }
   stopped_ = true;
   timer_->cancel();
@@ -361,7 +352,7 @@ asio::awaitable<void> packet_loop::drain(std::chrono::milliseconds quiet) {
 
 void packet_loop::stop(std::chrono::milliseconds quiet) {
   if (!thread_.joinable()) return;
-  asio::post(*io_, [this, quiet] { asio::co_spawn(*io_, drain(quiet), log_stray); });
+  asio::post(*io_, [this, quiet] { asio::co_spawn(*io_, drain(quiet), log_stray_exception(userspace_log(), "packet loop")); });
   thread_.join();
 }
 

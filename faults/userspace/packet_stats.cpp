@@ -8,7 +8,7 @@ namespace {
 
 double ms(std::chrono::nanoseconds d) { return std::round(static_cast<double>(d.count()) / 1e3) / 1e3; }
 
-nlohmann::json summary(const probes::histogram& h) {
+nlohmann::json summary(const histogram& h) {
   nlohmann::json j{{"count", h.count()}};
   if (h.empty()) return j;
   j["max_ms"] = ms(h.max());

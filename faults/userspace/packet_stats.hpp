@@ -2,7 +2,7 @@
 // What the userspace engine did to the packets it saw: counters (sorted, stable snake_case names)
 // and the delay it actually applied, for the fault's evidence.
 
-#include "probes/histogram.hpp"
+#include "core/histogram.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -29,8 +29,8 @@ struct packet_counters {
 
 struct packet_stats {
   packet_counters counters;
-  probes::histogram applied_delay;  // arrival at the reader -> verdict, every released original
-  probes::histogram lateness;       // verdict - due time, delayed packets only
+  histogram applied_delay;  // arrival at the reader -> verdict, every released original
+  histogram lateness;       // verdict - due time, delayed packets only
 
   nlohmann::json to_json() const;
 };

@@ -122,7 +122,7 @@ std::optional<network::qdisc_stats> restore_tree(route_socket& sock, int ifindex
     throw fault_error(fmt::format("network: restored the qdisc tree of {} but it differs from the recorded one:{}",
                                   label_of(sock, f.device), lines));
   }
-  logger()->info("{}: qdisc tree restored exactly ({} objects)", label_of(sock, f.device), before.objects().size());
+  userspace_log()->info("{}: qdisc tree restored exactly ({} objects)", label_of(sock, f.device), before.objects().size());
   return stats;
 }
 
@@ -199,7 +199,7 @@ void rate_shaper::apply() {
     throw;
   }
   applied_ = true;
-  logger()->info("{}: rate limited to {:g} kbit/s ({} {})", dev, *spec_->rate * 8 / 1000, settings_.scoped ? "htb" : "tbf",
+  userspace_log()->info("{}: rate limited to {:g} kbit/s ({} {})", dev, *spec_->rate * 8 / 1000, settings_.scoped ? "htb" : "tbf",
                  network::handle_text(settings_.root_handle));
 }
 
@@ -241,7 +241,7 @@ void rate_shaper::undo(const nlohmann::json& record) {
     route_socket sock(netns);
     const int ifindex = sock.ifindex(device);
     if (ifindex == 0) {
-      logger()->info("{}{}: device is gone; no qdisc to restore", device, network::netns_phrase(netns));
+      userspace_log()->info("{}{}: device is gone; no qdisc to restore", device, network::netns_phrase(netns));
       return;
     }
     restore_tree(sock, ifindex, before, facts);

@@ -61,7 +61,7 @@ userspace_engine::~userspace_engine() {
   try {
     remove_now();
   } catch (const std::exception& e) {
-    logger()->error("{}: removing the fault on shutdown: {}", device_label(), e.what());
+    userspace_log()->error("{}: removing the fault on shutdown: {}", device_label(), e.what());
   }
 }
 
@@ -164,13 +164,13 @@ void userspace_engine::apply_now() {
     try {
       if (shaper_) shaper_->remove();
     } catch (const std::exception& e) {
-      logger()->error("{}: {}", device_label(), e.what());
+      userspace_log()->error("{}: {}", device_label(), e.what());
     }
     if (loop_) loop_->stop();
     throw;
   }
   applied_ = true;
-  logger()->info("{}: applied {} (userspace{})", device_label(), spec_->describe(),
+  userspace_log()->info("{}: applied {} (userspace{})", device_label(), spec_->describe(),
                  loop_ ? fmt::format(", queue {}, chain {}", plan_->queue, plan_->chain) : "");
 }
 
@@ -289,7 +289,7 @@ void undo_userspace(const nlohmann::json& record) {
   // A namespace deleted since the crash took the rules, the chain and the device with it.
   const auto netns = record.is_object() ? record.value("netns", std::string()) : std::string();
   if (!netns.empty() && !std::filesystem::exists("/run/netns/" + netns)) {
-    logger()->info("network namespace {} is gone, and with it everything the fault changed; nothing to undo", netns);
+    userspace_log()->info("network namespace {} is gone, and with it everything the fault changed; nothing to undo", netns);
     return;
   }
   std::vector<std::string> failures;

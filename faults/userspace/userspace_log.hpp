@@ -1,20 +1,13 @@
 #pragma once
 // The userspace engine's one named logger ("userspace"), shared by its units.
 
-#include <spdlog/spdlog.h>
-
-#include <memory>
+#include "core/log.hpp"
 
 namespace faultline::faults::userspace {
 
-inline std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    if (auto existing = spdlog::get("userspace")) return existing;
-    auto created = spdlog::default_logger()->clone("userspace");
-    spdlog::register_logger(created);
-    return created;
-  }();
-  return log;
+inline const std::shared_ptr<spdlog::logger>& userspace_log() {
+  static const auto userspace = faultline::logger("userspace");
+  return userspace;
 }
 
 }  // namespace faultline::faults::userspace

@@ -1,5 +1,5 @@
+#include "core/units.hpp"
 #include "engine/load_stages.hpp"
-#include "engine/units.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -18,7 +18,7 @@ namespace {
 sample run(std::initializer_list<std::pair<std::string, param_value>> v, std::chrono::nanoseconds timeout = 5s) {
   boost::asio::io_context io;
   auto p = test::make_probe("command", test::probe_params("command", v, timeout), io.get_executor());
-  return test::run_awaitable(io, p->check(clock::now()));
+  return test::run_awaitable(io, p->check(probes::clock::now()));
 }
 }  // namespace
 
@@ -36,11 +36,11 @@ TEST_CASE("command probe: exit code and stdout value", "[probes]") {
 
 TEST_CASE("command probe: a timeout kills the whole process group", "[probes]") {
   const auto pid_file = std::filesystem::temp_directory_path() / ("faultline-cmd-" + std::to_string(::getpid()));
-  const auto before = clock::now();
+  const auto before = probes::clock::now();
   const auto s = run({{"run", "sleep 30 & echo $! > " + pid_file.string() + "; wait"}}, 300ms);
   CHECK(s.result == outcome::timeout);
   CHECK(s.latency >= 300ms);
-  CHECK(clock::now() - before < 5s);
+  CHECK(probes::clock::now() - before < 5s);
   std::ifstream in(pid_file);
   int child = 0;
   in >> child;
@@ -58,11 +58,11 @@ TEST_CASE("command probe: a timeout kills the whole process group", "[probes]") 
 }
 
 TEST_CASE("command probe: a grandchild holding stdout open does not keep the check", "[probes]") {
-  const auto before = clock::now();
+  const auto before = probes::clock::now();
   const auto s = run({{"run", std::string("sleep 5 & echo 1")}, {"value", true}}, 3s);
   CHECK(s.result == outcome::ok);
   CHECK(s.value == 1.0);
-  CHECK(clock::now() - before < 2500ms);
+  CHECK(probes::clock::now() - before < 2500ms);
 }
 
 TEST_CASE("first_number finds the first number in text", "[probes]") {

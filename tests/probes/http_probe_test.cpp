@@ -15,7 +15,7 @@ using test::http_test_server;
 
 namespace {
 
-sample check_once(probe& p, boost::asio::io_context& io) { return test::run_awaitable(io, p.check(clock::now())); }
+sample check_once(probe& p, boost::asio::io_context& io) { return test::run_awaitable(io, p.check(probes::clock::now())); }
 
 }  // namespace
 
@@ -103,11 +103,11 @@ TEST_CASE("http probe: timeouts fire on a server that accepts and never answers"
   http_test_server server([](const http_test_request&) { return http_test_reply{200, "", {}, {}, true}; });
   boost::asio::io_context io;
   auto p = test::make_probe("http", test::probe_params("http", {{"url", server.url("/")}}, 300ms), io.get_executor());
-  const auto before = clock::now();
+  const auto before = probes::clock::now();
   const auto s = check_once(*p, io);
   CHECK(s.result == outcome::timeout);
   CHECK(s.latency >= 300ms);
-  CHECK(clock::now() - before < 3s);  // generous: the machine may be busy
+  CHECK(probes::clock::now() - before < 3s);  // generous: the machine may be busy
 
   server.set_silent(true);  // accepts, never reads
   CHECK(check_once(*p, io).result == outcome::timeout);

@@ -66,7 +66,7 @@ run_result run(std::shared_ptr<const http_load_config> config, timeline& tl, int
   bool stopped = false;
   while (!done) {
     std::this_thread::sleep_for(5ms);
-    const auto elapsed = clock::now() - start;
+    const auto elapsed = probes::clock::now() - start;
     if (during) during(elapsed);
     if (stop_after && !stopped && elapsed >= *stop_after) {
       g.stop();
@@ -75,7 +75,7 @@ run_result run(std::shared_ptr<const http_load_config> config, timeline& tl, int
     REQUIRE(elapsed < 60s);  // a bound so a broken generator cannot hang the suite
   }
   for (auto& w : workers) w.join();
-  return {g.stats(), tl.stats("load", time_range{}), clock::now() - start};
+  return {g.stats(), tl.stats("load", time_range{}), probes::clock::now() - start};
 }
 
 }  // namespace
@@ -97,7 +97,7 @@ TEST_CASE("arrival times follow constant and ramping rates", "[probes]") {
 
 TEST_CASE("open model: a constant rate sends the scheduled number of requests", "[probes]") {
   test::http_test_server server;
-  timeline tl(clock::now() + 50ms);
+  timeline tl(probes::clock::now() + 50ms);
   const auto r = run(config_for(server.url("/"), {open_stage(200, 1s)}), tl);
   CHECK(r.stats.requests_scheduled_total == 200);
   CHECK(r.all.total() == 200);
@@ -111,7 +111,7 @@ TEST_CASE("open model: a constant rate sends the scheduled number of requests", 
 
 TEST_CASE("open model: ramps and several workers keep the schedule", "[probes]") {
   test::http_test_server server;
-  timeline tl(clock::now() + 50ms, {.window = 500ms});
+  timeline tl(probes::clock::now() + 50ms, {.window = 500ms});
   // 0 -> 400/s over 1 s (200 requests), then 400/s for 0.5 s (200 more), on two threads.
   const auto r = run(config_for(server.url("/"), {open_stage(0, 1s, 400), open_stage(400, 500ms)}), tl, 2);
   CHECK(r.all.total() == 400);
@@ -127,7 +127,7 @@ TEST_CASE("open model: latency counts from the intended send time (no coordinate
   // A server that stalls for 1 s once during a 10 s run at 100/s: every request meant to be
   // sent during the stall waits for its end, so about 50 see >= 500 ms and about 100 see >= 100 ms.
   test::http_test_server server;
-  timeline tl(clock::now() + 50ms);
+  timeline tl(probes::clock::now() + 50ms);
   bool stalled = false;
   const auto r = run(config_for(server.url("/"), {open_stage(100, 10s)}), tl, 1, std::nullopt, [&](nanoseconds elapsed) {
     if (!stalled && elapsed >= 4s) {
@@ -153,7 +153,7 @@ TEST_CASE("open model: latency counts from the intended send time (no coordinate
 
 TEST_CASE("open model: with a fixed small pool, queued requests still count from their intended time", "[probes]") {
   test::http_test_server server;
-  timeline tl(clock::now() + 50ms);
+  timeline tl(probes::clock::now() + 50ms);
   bool stalled = false;
   const auto r = run(config_for(server.url("/"), {open_stage(100, 4s)}, 2), tl, 1, std::nullopt, [&](nanoseconds elapsed) {
     if (!stalled && elapsed >= 1500ms) {
@@ -169,7 +169,7 @@ TEST_CASE("open model: with a fixed small pool, queued requests still count from
 
 TEST_CASE("closed model: a naive loop hides the stall that the open model shows", "[probes]") {
   test::http_test_server server;
-  timeline tl(clock::now() + 50ms);
+  timeline tl(probes::clock::now() + 50ms);
   bool stalled = false;
   const auto r = run(config_for(server.url("/"), {closed_stage(1, 10ms, 3s)}), tl, 1, std::nullopt, [&](nanoseconds elapsed) {
     if (!stalled && elapsed >= 1s) {
@@ -184,7 +184,7 @@ TEST_CASE("closed model: a naive loop hides the stall that the open model shows"
 
 TEST_CASE("closed model: users with think time", "[probes]") {
   test::http_test_server server;
-  timeline tl(clock::now() + 50ms);
+  timeline tl(probes::clock::now() + 50ms);
   const auto r = run(config_for(server.url("/"), {closed_stage(5, 100ms, 1s)}), tl, 2);
   // Each user: a request about every 100 ms for 1 s.
   CHECK(r.all.total() >= 30);
@@ -196,14 +196,14 @@ TEST_CASE("closed model: users with think time", "[probes]") {
 TEST_CASE("the generator is bounded: max_requests, stop() and timeouts", "[probes]") {
   SECTION("max_requests ends an endless shape") {
     test::http_test_server server;
-    timeline tl(clock::now() + 50ms);
+    timeline tl(probes::clock::now() + 50ms);
     const auto r = run(config_for(server.url("/"), {open_stage(1000, 0s)}, 0, 2s, 50), tl, 2);
     CHECK(r.all.total() == 50);
     CHECK(server.requests() == 50);
   }
   SECTION("stop() ends an endless shape") {
     test::http_test_server server;
-    timeline tl(clock::now() + 50ms);
+    timeline tl(probes::clock::now() + 50ms);
     const auto r = run(config_for(server.url("/"), {open_stage(100, 0s)}), tl, 1, 300ms);
     CHECK(r.all.total() >= 20);
     CHECK(r.all.total() <= 45);
@@ -213,7 +213,7 @@ TEST_CASE("the generator is bounded: max_requests, stop() and timeouts", "[probe
     test::http_test_reply hang;
     hang.hang = true;
     test::http_test_server server([hang](const test::http_test_request&) { return hang; });
-    timeline tl(clock::now() + 50ms);
+    timeline tl(probes::clock::now() + 50ms);
     const auto r = run(config_for(server.url("/"), {open_stage(50, 1s)}, 0, 300ms), tl);
     CHECK(r.all.total() == 50);
     CHECK(r.all.count(outcome::timeout) == 50);
@@ -225,7 +225,7 @@ TEST_CASE("the generator is bounded: max_requests, stop() and timeouts", "[probe
 TEST_CASE("error classes: 5xx and refused connections", "[probes]") {
   SECTION("5xx") {
     test::http_test_server server([](const test::http_test_request&) { return test::http_test_reply{503, "busy"}; });
-    timeline tl(clock::now() + 50ms);
+    timeline tl(probes::clock::now() + 50ms);
     const auto r = run(config_for(server.url("/"), {open_stage(100, 300ms)}), tl);
     CHECK(r.all.count(outcome::http_5xx) == 30);
   }
@@ -235,7 +235,7 @@ TEST_CASE("error classes: 5xx and refused connections", "[probes]") {
       test::http_test_server gone;
       port = gone.port();
     }
-    timeline tl(clock::now() + 50ms);
+    timeline tl(probes::clock::now() + 50ms);
     const auto r = run(config_for("http://127.0.0.1:" + std::to_string(port) + "/", {open_stage(100, 300ms)}), tl);
     CHECK(r.all.count(outcome::connect_refused) == 30);
   }

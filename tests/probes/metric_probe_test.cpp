@@ -58,14 +58,14 @@ TEST_CASE("metric probe scrapes an endpoint", "[probes]") {
     return test::make_probe("metric", test::probe_params("metric", {{"url", server.url(target)}, {"series", series}}),
                             io.get_executor());
   };
-  auto s = test::run_awaitable(io, make("/metrics", "shop_breaker_state{dependency=\"postgres\"}")->check(clock::now()));
+  auto s = test::run_awaitable(io, make("/metrics", "shop_breaker_state{dependency=\"postgres\"}")->check(probes::clock::now()));
   CHECK(s.result == outcome::ok);
   CHECK(s.value == 2.0);
-  s = test::run_awaitable(io, make("/metrics", "shop_breaker_state")->check(clock::now()));
+  s = test::run_awaitable(io, make("/metrics", "shop_breaker_state")->check(probes::clock::now()));
   CHECK(s.result == outcome::unexpected_value);  // ambiguous
-  s = test::run_awaitable(io, make("/metrics", "absent")->check(clock::now()));
+  s = test::run_awaitable(io, make("/metrics", "absent")->check(probes::clock::now()));
   CHECK(s.result == outcome::unexpected_value);
-  s = test::run_awaitable(io, make("/other", "absent")->check(clock::now()));
+  s = test::run_awaitable(io, make("/other", "absent")->check(probes::clock::now()));
   CHECK(s.result == outcome::http_5xx);
   CHECK_THROWS_AS(make("/metrics", "bad{"), param_error);
 }

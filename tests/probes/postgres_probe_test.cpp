@@ -12,7 +12,7 @@ using namespace faultline::probes;
 using namespace std::chrono_literals;
 
 namespace {
-sample check_once(probe& p, boost::asio::io_context& io) { return test::run_awaitable(io, p.check(clock::now())); }
+sample check_once(probe& p, boost::asio::io_context& io) { return test::run_awaitable(io, p.check(probes::clock::now())); }
 }  // namespace
 
 TEST_CASE("postgres probe against a real PostgreSQL", "[probes]") {
@@ -45,11 +45,11 @@ TEST_CASE("postgres probe against a real PostgreSQL", "[probes]") {
   }
   SECTION("a slow query times out on time") {
     auto p = make({{"query", std::string("SELECT pg_sleep(10)")}}, 400ms);
-    const auto before = clock::now();
+    const auto before = probes::clock::now();
     const auto s = check_once(*p, io);
     CHECK(s.result == outcome::timeout);
     CHECK(s.latency >= 400ms);
-    CHECK(clock::now() - before < 5s);
+    CHECK(probes::clock::now() - before < 5s);
   }
   SECTION("a statement_timeout is a timeout") {
     auto p = make({{"query", std::string("SET statement_timeout = 50; SELECT pg_sleep(2)")}});

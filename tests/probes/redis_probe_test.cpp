@@ -12,7 +12,7 @@ using namespace faultline::probes;
 using namespace std::chrono_literals;
 
 namespace {
-sample check_once(probe& p, boost::asio::io_context& io) { return test::run_awaitable(io, p.check(clock::now())); }
+sample check_once(probe& p, boost::asio::io_context& io) { return test::run_awaitable(io, p.check(probes::clock::now())); }
 }  // namespace
 
 TEST_CASE("redis probe against a real Redis", "[probes]") {

@@ -20,11 +20,11 @@ TEST_CASE("tcp probe connects or is refused", "[probes]") {
   auto check = [&](const std::string& address) {
     auto p = test::probe_params("tcp", {});
     p.set("address", address);
-    return test::run_awaitable(io, test::make_probe("tcp", p, io.get_executor())->check(clock::now()));
+    return test::run_awaitable(io, test::make_probe("tcp", p, io.get_executor())->check(probes::clock::now()));
   };
   CHECK(check("127.0.0.1:" + std::to_string(server.port())).result == outcome::ok);
   CHECK(check("localhost:" + std::to_string(server.port())).result == outcome::ok);
   CHECK(check("127.0.0.1:" + std::to_string(closed_port)).result == outcome::connect_refused);
-  CHECK_THROWS_AS(split_address("nohost"), std::invalid_argument);
-  CHECK(split_address("[::1]:80").host == "::1");
+  CHECK_THROWS_AS(faultline::parse_address("nohost"), std::invalid_argument);
+  CHECK(faultline::parse_address("[::1]:80").host == "::1");
 }

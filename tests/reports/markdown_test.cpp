@@ -36,8 +36,8 @@ TEST_CASE("Markdown: verdict, score, tier, expectations and key numbers as the j
       }
     CHECK(*p.worst_p99 == worst_p99);
     CHECK(p.worst_error_rate == worst_errors);
-    auto row = "| " + p.phase + " | " + reports::format_seconds(worst_p99) + " (" + p.worst_p99_series + ") | " +
-               reports::format_percent(worst_errors) + " (" + p.worst_error_rate_series + ") |";
+    auto row = "| " + p.phase + " | " + format_seconds(worst_p99) + " (" + p.worst_p99_series + ") | " +
+               format_percent(worst_errors) + " (" + p.worst_error_rate_series + ") |";
     CHECK_THAT(md, Catch::Contains(row));
     if (!previous.empty()) CHECK(md.find(previous) < md.find(row));
     previous = row;

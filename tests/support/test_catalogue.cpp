@@ -79,7 +79,7 @@ probes::probe_registry make_probes() {
       {"url", param_kind::text, "", {}, true},
       {"series", param_kind::text, "", {}, true},
   }, nullptr});
-  r.add({"tcp", "test", {{"address", param_kind::address, "", {}, true}}, nullptr});
+  r.add({"tcp", "test", {{"address", param_kind::host_port, "", {}, true}}, nullptr});
   return r;
 }
 

@@ -1,8 +1,8 @@
 #include "faults/protocol/redis/redis_flush.hpp"
 
+#include "core/tcp_connect.hpp"
 #include "faults/protocol/redis/resp.hpp"
 #include "faults/proxy/proxy_set.hpp"
-#include "probes/tcp_connect.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -42,9 +42,9 @@ std::string redis_flush::address() const {
 
 asio::awaitable<void> redis_flush::inject() {
   flushed_at_ = address();
-  probes::endpoint_name where;
+  faultline::address where;
   try {
-    where = probes::split_address(flushed_at_);
+    where = parse_address(flushed_at_);
   } catch (const std::invalid_argument& e) {
     throw faults::fault_error(fmt::format("redis_flush: target '{}': {}", flushed_at_, e.what()));
   }
@@ -60,10 +60,10 @@ asio::awaitable<void> redis_flush::inject() {
     request.insert(request.end(), bytes.begin(), bytes.end());
   }
 
-  const auto deadline = probes::clock::now() + settings_.timeout;
+  const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
   boost::beast::tcp_stream stream(ctx_.executor);
-  if (auto failure = co_await probes::connect_before(stream, where, deadline))
-    throw faults::fault_error(fmt::format("redis_flush: cannot connect to {}: {}", flushed_at_, probes::to_string(*failure)));
+  if (const auto ec = co_await connect_before(stream, where, deadline))
+    throw faults::fault_error(fmt::format("redis_flush: cannot connect to {}: {}", flushed_at_, ec.message()));
   stream.expires_at(deadline);
   auto [wec, written] = co_await asio::async_write(stream, asio::buffer(request.data(), request.size()), use_tuple);
   (void)written;

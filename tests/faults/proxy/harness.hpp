@@ -2,7 +2,7 @@
 // One proxied connection over in-memory pipes with a manual clock: the test writes on the client
 // or server pipe, advances time, and reads what came out the other end.
 
-#include "faults/proxy/clock.hpp"
+#include "core/clock.hpp"
 #include "faults/proxy/connection.hpp"
 #include "faults/proxy/protocol.hpp"
 #include "tests/support/memory_stream.hpp"
@@ -24,7 +24,7 @@ namespace fp = faultline::proxy;
 
 struct harness {
   boost::asio::io_context ioc;
-  std::shared_ptr<fp::manual_clock> clock = std::make_shared<fp::manual_clock>();
+  std::shared_ptr<faultline::manual_clock> clock = std::make_shared<faultline::manual_clock>();
   memory_pipe client{ioc.get_executor()};
   memory_pipe server{ioc.get_executor()};
   fp::direction_counters up;

@@ -42,16 +42,6 @@ struct worker_program {
 
 }  // namespace
 
-TEST_CASE("host:port targets split; anything else names a proxy", "[faults][storm]") {
-  CHECK(split_host_port("127.0.0.1:5432") == std::pair<std::string, std::uint16_t>{"127.0.0.1", 5432});
-  CHECK(split_host_port("[::1]:6379") == std::pair<std::string, std::uint16_t>{"::1", 6379});
-  CHECK(split_host_port("localhost:80") == std::pair<std::string, std::uint16_t>{"localhost", 80});
-  CHECK_FALSE(split_host_port("postgres"));
-  CHECK_FALSE(split_host_port("127.0.0.1:0"));
-  CHECK_FALSE(split_host_port("127.0.0.1:65536"));
-  CHECK_FALSE(split_host_port("::1:80"));
-}
-
 TEST_CASE("connection_storm is a registered fault type with its parameters", "[faults][storm]") {
   faults::fault_registry registry;
   faults::register_builtin_faults(registry);

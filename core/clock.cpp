@@ -1,11 +1,11 @@
-#include "faults/proxy/clock.hpp"
+#include "core/clock.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 
-namespace faultline::proxy {
+namespace faultline {
 namespace asio = boost::asio;
 
 namespace {
@@ -14,7 +14,7 @@ class timer_alarm final : public alarm {
 public:
   explicit timer_alarm(asio::any_io_executor executor) : timer_(std::move(executor)) {}
 
-  void set(time_point at, std::function<void()> fire) override {
+  void set(clock::time_point at, std::function<void()> fire) override {
     ++generation_;
     timer_.expires_at(at);  // cancels a pending wait; its handler sees operation_aborted
     timer_.async_wait([this, generation = generation_, fire = std::move(fire)](boost::system::error_code ec) {
@@ -60,7 +60,7 @@ public:
     *alive_ = false;
   }
 
-  void set(time_point at, std::function<void()> fire) override {
+  void set(clock::time_point at, std::function<void()> fire) override {
     {
       std::lock_guard lock(owner_.mutex_);
       at_ = at;
@@ -80,16 +80,16 @@ private:
   friend class manual_clock;
   manual_clock& owner_;
   asio::any_io_executor executor_;
-  time_point at_{};
+  clock::time_point at_{};
   std::function<void()> fire_;
   std::uint64_t generation_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // Starts well after the epoch so that "now - some duration" is always a valid time point.
-manual_clock::manual_clock() : now_(time_point{} + std::chrono::hours(24)) {}
+manual_clock::manual_clock() : now_(clock::time_point{} + std::chrono::hours(24)) {}
 
-time_point manual_clock::now() const {
+clock::time_point manual_clock::now() const {
   std::lock_guard lock(mutex_);
   return now_;
 }
@@ -123,4 +123,4 @@ void manual_clock::fire_due() {
   }
 }
 
-}  // namespace faultline::proxy
+}  // namespace faultline

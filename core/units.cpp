@@ -1,4 +1,4 @@
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include <optional>
 #include <utility>
 
-namespace faultline::engine {
+namespace faultline {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -70,6 +70,21 @@ constexpr std::array<std::pair<std::string_view, double>, 9> per_units{{
 }};
 
 std::string quoted(std::string_view text) { return fmt::format("'{}'", text); }
+
+std::string trim_zeros(std::string s) {
+  if (s.find('.') == std::string::npos) return s;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// Three significant digits: 1.23, 12.3, 123.
+std::string three_digits(double v) {
+  double a = std::fabs(v);
+  int decimals = a >= 100 ? 0 : a >= 10 ? 1 : 2;
+  return trim_zeros(fmt::format("{:.{}f}", v, decimals));
+}
+
 
 }  // namespace
 
@@ -191,36 +206,6 @@ std::int64_t parse_integer(std::string_view text) {
   return value;
 }
 
-host_port parse_address(std::string_view text) {
-  auto s = trim(text);
-  const auto bad = [&](std::string_view why) {
-    return unit_error(fmt::format("{} is not an address: {}", quoted(text), why));
-  };
-  host_port out;
-  std::string_view port;
-  if (!s.empty() && s.front() == '[') {
-    auto close = s.find(']');
-    if (close == std::string_view::npos) throw bad("missing ']' after the IPv6 address");
-    out.host = std::string(s.substr(1, close - 1));
-    auto rest = s.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') throw bad("write it as [::1]:6379");
-    port = rest.substr(1);
-  } else {
-    auto colon = s.rfind(':');
-    if (colon == std::string_view::npos) throw bad("it has no port; write host:port, e.g. 127.0.0.1:5432");
-    if (s.find(':') != colon) throw bad("put IPv6 addresses in brackets, e.g. [::1]:6379");
-    out.host = std::string(s.substr(0, colon));
-    port = s.substr(colon + 1);
-  }
-  if (out.host.empty()) throw bad("the host is empty; write e.g. 127.0.0.1:5432");
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535)
-    throw bad("the port must be a number from 0 to 65535");
-  out.port = static_cast<std::uint16_t>(value);
-  return out;
-}
-
 std::string format_duration(std::chrono::nanoseconds d) {
   auto ns = d.count();
   if (ns == 0) return "0s";
@@ -272,10 +257,65 @@ std::string format_bandwidth(double bytes_per_second) {
   return fmt::format("{:g}B/s", bytes_per_second);
 }
 
-std::string format_seconds(double seconds) {
-  const double magnitude = std::abs(seconds);
-  const double step_ns = magnitude >= 1 ? 1e6 : magnitude >= 1e-3 ? 1e4 : 1e3;
-  return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9 / step_ns) * step_ns)));
+std::string format_number(double value, int decimals) {
+  auto s = trim_zeros(fmt::format("{:.{}f}", value, decimals));
+  return s == "-0" ? "0" : s;
 }
 
-}  // namespace faultline::engine
+std::string format_seconds(double seconds) {
+  if (!std::isfinite(seconds)) return "—";
+  if (seconds < 0) return "-" + format_seconds(-seconds);
+  if (seconds == 0) return "0s";
+  // Round to what will be shown first, so 0.9996 becomes "1s" and not "1e+03ms".
+  if (seconds < 0.0009995) return three_digits(seconds * 1e6) + "µs";
+  if (seconds < 0.9995) return three_digits(seconds * 1e3) + "ms";
+  if (seconds < 59.95) return three_digits(seconds) + "s";
+  auto whole = static_cast<long long>(std::llround(seconds));
+  if (whole < 3600) {
+    auto m = whole / 60, s = whole % 60;
+    return s == 0 ? fmt::format("{}m", m) : fmt::format("{}m{:02}s", m, s);
+  }
+  auto h = whole / 3600, m = (whole % 3600) / 60;
+  return m == 0 ? fmt::format("{}h", h) : fmt::format("{}h{:02}m", h, m);
+}
+
+std::string format_seconds(const std::optional<double>& seconds) {
+  return seconds ? format_seconds(*seconds) : std::string("—");
+}
+
+std::string format_percent(double fraction) {
+  if (!std::isfinite(fraction)) return "—";
+  double pct = fraction * 100;
+  if (pct == 0) return "0%";
+  if (pct == 100) return "100%";
+  // At least two decimals for values near the ends (99.95% and 99.9% differ by a tier), and
+  // more when rounding would hide that a value is not 0 or 100.
+  for (int decimals = 1; decimals <= 6; ++decimals) {
+    auto text = fmt::format("{:.{}f}", pct, decimals);
+    double shown = std::stod(text);
+    bool collapses = (shown == 0 && pct != 0) || (std::fabs(shown) == 100 && std::fabs(pct) != 100);
+    bool coarse = decimals < 2 && (std::fabs(pct) < 1 || std::fabs(pct) > 99);
+    if (!collapses && !coarse) return trim_zeros(text) + "%";
+  }
+  return fmt::format("{:g}%", pct);
+}
+
+std::string format_measured_rate(double per_second) {
+  if (!std::isfinite(per_second)) return "—";
+  if (per_second >= 1e6) return three_digits(per_second / 1e6) + "M/s";
+  if (per_second >= 1e4) return three_digits(per_second / 1e3) + "k/s";
+  if (per_second >= 10) return fmt::format("{:.0f}/s", per_second);
+  return format_number(per_second, 1) + "/s";
+}
+
+std::string format_count(std::uint64_t n) {
+  auto digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace faultline

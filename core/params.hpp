@@ -1,6 +1,7 @@
 #pragma once
 // Typed parameters shared by probes, load and faults: each component declares a schema
-// (param_spec), the experiment loader parses YAML against it, the component reads typed values.
+// (param_spec), the experiment loader and the control API parse against it, the component reads
+// typed values, and format_param() writes them back.
 
 #include <chrono>
 #include <cstdint>
@@ -25,7 +26,7 @@ enum class param_kind {
   text,       // any string                        -> std::string
   flag,       // true / false                      -> bool
   choice,     // one of param_spec::choices        -> std::string
-  address,    // "127.0.0.1:5432", "[::1]:6379"    -> std::string (validated host:port)
+  host_port,  // "127.0.0.1:5432", "[::1]:6379"    -> std::string (validated host:port)
   text_list,  // [a, b] or "a"                     -> std::vector<std::string>
   text_map,   // {k: v}                            -> std::map<std::string, std::string>
 };
@@ -98,5 +99,11 @@ public:
 private:
   std::map<std::string, param_value> values_;
 };
+
+// Writes a value back the way people write it ("800ms", "10%", "64KiB"): it parses back to the
+// same value.
+std::string format_param(param_kind kind, const param_value& value);
+// "latency 800ms, jitter 100ms" for the parameters that differ from their defaults.
+std::string format_params(const param_schema& schema, const params& values);
 
 }  // namespace faultline

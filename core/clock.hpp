@@ -1,5 +1,5 @@
 #pragma once
-// Time for the proxy's data path, injectable so toxics can be tested without sleeping: the
+// Time, injectable so that toxics, the runner and analysis can be tested without sleeping: the
 // process's steady clock with Asio timers, and a manual clock that tests advance by hand.
 
 #include <boost/asio/any_io_executor.hpp>
@@ -10,25 +10,27 @@
 #include <mutex>
 #include <vector>
 
-namespace faultline::proxy {
+namespace faultline {
 
-using time_point = std::chrono::steady_clock::time_point;
-using duration = std::chrono::steady_clock::duration;
+class alarm;
+
+class clock {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+  using duration = std::chrono::steady_clock::duration;
+
+  virtual ~clock() = default;
+  virtual time_point now() const = 0;
+  virtual std::unique_ptr<alarm> make_alarm(boost::asio::any_io_executor executor) = 0;
+};
 
 // One pending wake-up. set() replaces the previous one; `fire` runs on the alarm's executor,
 // never inside set() or cancel(). Destroying the alarm cancels it.
 class alarm {
 public:
   virtual ~alarm() = default;
-  virtual void set(time_point at, std::function<void()> fire) = 0;
+  virtual void set(clock::time_point at, std::function<void()> fire) = 0;
   virtual void cancel() = 0;
-};
-
-class clock {
-public:
-  virtual ~clock() = default;
-  virtual time_point now() const = 0;
-  virtual std::unique_ptr<alarm> make_alarm(boost::asio::any_io_executor executor) = 0;
 };
 
 // std::chrono::steady_clock and asio::steady_timer.
@@ -52,4 +54,4 @@ private:
   std::vector<manual_alarm*> alarms_;
 };
 
-}  // namespace faultline::proxy
+}  // namespace faultline

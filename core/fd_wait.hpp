@@ -2,7 +2,7 @@
 // Waiting, before a deadline, for a file descriptor that another library owns (libpq's socket,
 // a child's pidfd or pipe) to become readable or writable, without blocking the io_context.
 
-#include "probes/sample.hpp"
+#include "core/clock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -10,7 +10,7 @@
 
 #include <optional>
 
-namespace faultline::probes {
+namespace faultline {
 
 class fd_waiter {
 public:
@@ -30,4 +30,4 @@ private:
   int watched_ = -1;
 };
 
-}  // namespace faultline::probes
+}  // namespace faultline

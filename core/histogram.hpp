@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace faultline::probes {
+namespace faultline {
 
 // The bucket layout shared by both histogram forms. Values are microseconds; within each power
 // of two the range is split into 1024 equal steps, so any recorded value is known to within
@@ -151,4 +151,4 @@ private:
 nlohmann::json to_json(const histogram& h);
 histogram histogram_from_json(const nlohmann::json& j);
 
-}  // namespace faultline::probes
+}  // namespace faultline

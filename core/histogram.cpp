@@ -1,4 +1,4 @@
-#include "probes/histogram.hpp"
+#include "core/histogram.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace faultline::probes {
+namespace faultline {
 namespace layout = histogram_layout;
 
 namespace {
@@ -205,4 +205,4 @@ histogram histogram_from_json(const nlohmann::json& j) {
   return h;
 }
 
-}  // namespace faultline::probes
+}  // namespace faultline

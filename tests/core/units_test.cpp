@@ -1,11 +1,11 @@
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace faultline::engine;
+using namespace faultline;
 using namespace std::chrono_literals;
 
-TEST_CASE("durations as people write them", "[engine]") {
+TEST_CASE("durations as people write them", "[core]") {
   CHECK(parse_duration("250ms") == 250ms);
   CHECK(parse_duration("1.5s") == 1500ms);
   CHECK(parse_duration("2m") == 120s);
@@ -19,7 +19,7 @@ TEST_CASE("durations as people write them", "[engine]") {
   CHECK_THROWS_AS(parse_duration(""), unit_error);
 }
 
-TEST_CASE("rates, fractions, sizes and bandwidths", "[engine]") {
+TEST_CASE("rates, fractions, sizes and bandwidths", "[core]") {
   CHECK(parse_rate("200/s") == Approx(200));
   CHECK(parse_rate("12k/min") == Approx(200));
   CHECK(parse_rate("3600/h") == Approx(1));
@@ -44,20 +44,7 @@ TEST_CASE("rates, fractions, sizes and bandwidths", "[engine]") {
   CHECK_THROWS_AS(parse_bandwidth("10MB"), unit_error);
 }
 
-TEST_CASE("addresses", "[engine]") {
-  auto a = parse_address("127.0.0.1:5432");
-  CHECK(a.host == "127.0.0.1");
-  CHECK(a.port == 5432);
-  auto b = parse_address("[::1]:6379");
-  CHECK(b.host == "::1");
-  CHECK(b.port == 6379);
-  CHECK(parse_address("localhost:80").host == "localhost");
-  CHECK_THROWS_WITH(parse_address("127.0.0.1"), Catch::Contains("no port"));
-  CHECK_THROWS_WITH(parse_address("::1:80"), Catch::Contains("brackets"));
-  CHECK_THROWS_WITH(parse_address("host:99999"), Catch::Contains("0 to 65535"));
-}
-
-TEST_CASE("formatting round-trips", "[engine]") {
+TEST_CASE("formatting round-trips", "[core]") {
   CHECK(format_duration(1500ms) == "1.5s");
   CHECK(format_duration(90s) == "1m30s");
   CHECK(format_duration(250us) == "250us");
@@ -68,10 +55,44 @@ TEST_CASE("formatting round-trips", "[engine]") {
     CHECK(format_duration(parse_duration(text)) == text);
 }
 
-TEST_CASE("measured seconds are rounded for people", "[engine]") {
+TEST_CASE("durations are written as people read them", "[core]") {
+  struct row {
+    double seconds;
+    std::string text;
+  };
+  for (const auto& [s, text] : std::vector<row>{{0, "0s"}, {0.000042, "42µs"}, {0.0123, "12.3ms"}, {0.8, "800ms"}, {0.9996, "1s"},
+                                                {1, "1s"}, {1.5, "1.5s"}, {12.345, "12.3s"}, {59.9, "59.9s"}, {60, "1m"}, {95, "1m35s"},
+                                                {3720, "1h02m"}, {7200, "2h"}, {-2, "-2s"}}) {
+    INFO(s);
+    CHECK(format_seconds(s) == text);
+  }
+  CHECK(format_seconds(std::optional<double>{}) == "—");
+}
+
+TEST_CASE("percentages never round a partial value to 0% or 100%", "[core]") {
+  struct row {
+    double fraction;
+    std::string text;
+  };
+  for (const auto& [f, text] : std::vector<row>{{0, "0%"}, {1, "100%"}, {0.032, "3.2%"}, {0.5, "50%"}, {0.9995, "99.95%"}, {0.999, "99.9%"},
+                                                {0.99999, "99.999%"}, {0.00001, "0.001%"}, {0.0083, "0.83%"}, {0.25, "25%"}}) {
+    INFO(f);
+    CHECK(format_percent(f) == text);
+  }
+}
+
+TEST_CASE("measured seconds are rounded for people", "[core]") {
   CHECK(format_seconds(1.9997564) == "2s");
-  CHECK(format_seconds(1.2344) == "1.234s");
-  CHECK(format_seconds(0.83721234) == "837.21ms");
-  CHECK(format_seconds(0.0000123) == "12us");
+  CHECK(format_seconds(1.2344) == "1.23s");
+  CHECK(format_seconds(0.83721234) == "837ms");
+  CHECK(format_seconds(0.0000123) == "12.3µs");
   CHECK(format_seconds(0) == "0s");
+}
+
+TEST_CASE("measured rates, counts and numbers", "[core]") {
+  CHECK(format_measured_rate(198.4) == "198/s");
+  CHECK(format_measured_rate(15200) == "15.2k/s");
+  CHECK(format_measured_rate(0.5) == "0.5/s");
+  CHECK(format_count(18734112) == "18,734,112");
+  CHECK(format_number(2.50) == "2.5");
 }

@@ -1,10 +1,38 @@
-#include "engine/param_format.hpp"
+#include "core/params.hpp"
 
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 #include <fmt/format.h>
 
-namespace faultline::engine {
+namespace faultline {
+
+const char* to_string(param_kind kind) {
+  switch (kind) {
+    case param_kind::duration: return "duration";
+    case param_kind::integer: return "integer";
+    case param_kind::number: return "number";
+    case param_kind::fraction: return "fraction";
+    case param_kind::rate: return "rate";
+    case param_kind::size: return "size";
+    case param_kind::bandwidth: return "bandwidth";
+    case param_kind::text: return "text";
+    case param_kind::flag: return "flag";
+    case param_kind::choice: return "choice";
+    case param_kind::host_port: return "address";
+    case param_kind::text_list: return "list";
+    case param_kind::text_map: return "map";
+  }
+  return "text";
+}
+
+double params::number(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it != values_.end()) {
+    if (auto* d = std::get_if<double>(&it->second)) return *d;
+    if (auto* i = std::get_if<std::int64_t>(&it->second)) return static_cast<double>(*i);
+  }
+  return get<double>(name);
+}
 
 std::string format_param(param_kind kind, const param_value& value) {
   return std::visit(
@@ -53,4 +81,4 @@ std::string format_params(const param_schema& schema, const params& values) {
   return out;
 }
 
-}  // namespace faultline::engine
+}  // namespace faultline

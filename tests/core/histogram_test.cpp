@@ -1,4 +1,4 @@
-#include "probes/histogram.hpp"
+#include "core/histogram.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-using namespace faultline::probes;
+using namespace faultline;
 using std::chrono::nanoseconds;
 
 namespace {
@@ -48,7 +48,7 @@ void check_against_sorted(std::vector<std::int64_t> values) {
 
 }  // namespace
 
-TEST_CASE("layout covers 1 us to 1 h at better than 3 significant digits", "[probes]") {
+TEST_CASE("layout covers 1 us to 1 h at better than 3 significant digits", "[core]") {
   namespace l = histogram_layout;
   CHECK(l::index_of(l::highest_us) < l::index_count);
   for (std::int64_t v : {0LL, 1LL, 1023LL, 1024LL, 2047LL, 2048LL, 4095LL, 4096LL, 1'000'000LL, 3'599'999'999LL, 3'600'000'000LL}) {
@@ -62,7 +62,7 @@ TEST_CASE("layout covers 1 us to 1 h at better than 3 significant digits", "[pro
   for (std::size_t i = 1; i < l::index_of(l::highest_us); ++i) CHECK(l::lowest_of(i) == l::highest_of(i - 1) + 1);
 }
 
-TEST_CASE("percentiles match sorted arrays: random distributions", "[probes]") {
+TEST_CASE("percentiles match sorted arrays: random distributions", "[core]") {
   std::mt19937_64 rng(42);
   SECTION("uniform 1 us .. 10 s") {
     std::uniform_int_distribution<std::int64_t> d(1000, 10'000'000'000);
@@ -84,7 +84,7 @@ TEST_CASE("percentiles match sorted arrays: random distributions", "[probes]") {
   }
 }
 
-TEST_CASE("percentiles match sorted arrays: adversarial distributions", "[probes]") {
+TEST_CASE("percentiles match sorted arrays: adversarial distributions", "[core]") {
   SECTION("a single sample") { check_against_sorted({123'456'789}); }
   SECTION("all equal") { check_against_sorted(std::vector<std::int64_t>(1000, 250'000'000)); }
   SECTION("bimodal at the extremes: 1 us and 1 h") {
@@ -106,7 +106,7 @@ TEST_CASE("percentiles match sorted arrays: adversarial distributions", "[probes
   SECTION("sub-microsecond values") { check_against_sorted({0, 1, 10, 999, 1000, 1001, 1999}); }
 }
 
-TEST_CASE("values beyond 1 h are clamped into the top slot but min, max and mean stay exact", "[probes]") {
+TEST_CASE("values beyond 1 h are clamped into the top slot but min, max and mean stay exact", "[core]") {
   histogram h;
   h.record(std::chrono::hours(2));
   h.record(std::chrono::hours(3));
@@ -117,7 +117,7 @@ TEST_CASE("values beyond 1 h are clamped into the top slot but min, max and mean
   CHECK(h.count_at_or_above(std::chrono::minutes(59)) == 2);
 }
 
-TEST_CASE("an empty histogram reports zeros", "[probes]") {
+TEST_CASE("an empty histogram reports zeros", "[core]") {
   histogram h;
   CHECK(h.empty());
   CHECK(h.percentile(99) == nanoseconds(0));
@@ -127,7 +127,7 @@ TEST_CASE("an empty histogram reports zeros", "[probes]") {
   CHECK(compact_histogram{}.percentile(50) == nanoseconds(0));
 }
 
-TEST_CASE("merge equals recording everything into one", "[probes]") {
+TEST_CASE("merge equals recording everything into one", "[core]") {
   std::mt19937_64 rng(7);
   std::lognormal_distribution<double> d(std::log(2e6), 1.5);
   histogram all;
@@ -156,7 +156,7 @@ TEST_CASE("merge equals recording everything into one", "[probes]") {
   CHECK(dense_from_compact == all);
 }
 
-TEST_CASE("count_at_or_above counts the slow samples", "[probes]") {
+TEST_CASE("count_at_or_above counts the slow samples", "[core]") {
   histogram h;
   for (int i = 0; i < 900; ++i) h.record(std::chrono::milliseconds(5));
   for (int i = 0; i < 100; ++i) h.record(std::chrono::milliseconds(600 + i));
@@ -165,7 +165,7 @@ TEST_CASE("count_at_or_above counts the slow samples", "[probes]") {
   CHECK(h.count_at_or_above(std::chrono::seconds(1)) == 0);
 }
 
-TEST_CASE("JSON round trip is lossless", "[probes]") {
+TEST_CASE("JSON round trip is lossless", "[core]") {
   std::mt19937_64 rng(3);
   std::exponential_distribution<double> d(1.0 / 3e7);
   histogram h;
@@ -179,7 +179,7 @@ TEST_CASE("JSON round trip is lossless", "[probes]") {
   CHECK(compact_histogram::from_json(compact_histogram{}.to_json()).empty());
 }
 
-TEST_CASE("JSON that is not a histogram is rejected with a reason", "[probes]") {
+TEST_CASE("JSON that is not a histogram is rejected with a reason", "[core]") {
   using nlohmann::json;
   auto error_of = [](const json& j) {
     try {

@@ -1,4 +1,4 @@
-#include "probes/fd_wait.hpp"
+#include "core/fd_wait.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -9,7 +9,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-namespace faultline::probes {
+namespace faultline {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
@@ -27,7 +27,7 @@ asio::awaitable<fd_waiter::result> fd_waiter::wait(int fd, asio::posix::descript
   if (fd < 0) co_return result::error;
   pollfd p{fd, static_cast<short>(what == asio::posix::descriptor_base::wait_write ? POLLOUT : POLLIN), 0};
   if (::poll(&p, 1, 0) > 0) co_return result::ready;  // includes POLLERR/POLLHUP: the owner sees why
-  if (clock::now() >= deadline) co_return result::timeout;
+  if (std::chrono::steady_clock::now() >= deadline) co_return result::timeout;
   if (watched_ != fd) {
     reset();
     const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -43,4 +43,4 @@ asio::awaitable<fd_waiter::result> fd_waiter::wait(int fd, asio::posix::descript
   co_return ec ? result::error : result::ready;
 }
 
-}  // namespace faultline::probes
+}  // namespace faultline
