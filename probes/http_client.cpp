@@ -30,12 +30,19 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+bool header_matches(const header_match& m, beast::string_view name, beast::string_view value) {
+  return beast::iequals(name, m.name) && (m.value.empty() || value == m.value);
+}
+
 // A response parser for the load generator: keeps the status, counts the body and ignores the
-// header fields, so nothing is allocated per response (Beast still tracks keep-alive and framing).
+// header fields but one it may look for, so nothing is allocated per response (Beast still tracks
+// keep-alive and framing).
 class discarding_parser final : public http::basic_parser<false> {
 public:
+  explicit discarding_parser(const header_match* look_for) : look_for_(look_for) {}
   unsigned status = 0;
   std::uint64_t body_bytes = 0;
+  bool header_matched = false;
 
 private:
   void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code& ec) override {
@@ -45,7 +52,10 @@ private:
     status = static_cast<unsigned>(code);
     ec = {};
   }
-  void on_field_impl(http::field, beast::string_view, beast::string_view, beast::error_code& ec) override { ec = {}; }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value, beast::error_code& ec) override {
+    if (look_for_ && header_matches(*look_for_, name, value)) header_matched = true;
+    ec = {};
+  }
   void on_header_impl(beast::error_code& ec) override { ec = {}; }
   void on_body_init_impl(const boost::optional<std::uint64_t>&, beast::error_code& ec) override { ec = {}; }
   std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
@@ -60,6 +70,8 @@ private:
     return body.size();
   }
   void on_finish_impl(beast::error_code& ec) override { ec = {}; }
+
+  const header_match* look_for_;
 };
 
 outcome classify_error(const beast::error_code& ec) {
@@ -154,6 +166,20 @@ std::string serialize_http_request(const http_url& url, std::string_view method,
   return out;
 }
 
+header_match header_match::parse(std::string_view text) {
+  const auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return std::string(v);
+  };
+  const auto colon = text.find(':');
+  header_match m{trim(text.substr(0, colon)), colon == std::string_view::npos ? std::string() : trim(text.substr(colon + 1))};
+  if (m.name.empty() || m.name.find_first_of(" \t") != std::string::npos)
+    throw std::invalid_argument("expected a header as 'Name: value' or 'Name' (e.g. 'X-Cache: stale'), not '" +
+                                std::string(text) + "'");
+  return m;
+}
+
 outcome classify_status(unsigned status, std::optional<unsigned> expected) {
   if (expected) {
     if (status == *expected) return outcome::ok;
@@ -220,19 +246,21 @@ asio::awaitable<std::optional<outcome>> http_connection::connect(clock::time_poi
 }
 
 asio::awaitable<http_reply> http_connection::exchange(std::string_view request, clock::time_point deadline,
-                                                      bool keep_body, std::size_t body_limit) {
+                                                      bool keep_body, std::size_t body_limit,
+                                                      const header_match* look_for) {
   const bool reused = open_;
   aborted_ = false;
   bool sent_nothing = false;
-  auto reply = co_await exchange_once(request, deadline, keep_body, body_limit, sent_nothing);
+  auto reply = co_await exchange_once(request, deadline, keep_body, body_limit, look_for, sent_nothing);
   // A keep-alive connection the server closed while idle: try once more on a fresh one.
   if (reused && reply.failure == outcome::reset && sent_nothing && clock::now() < deadline && !aborted_)
-    reply = co_await exchange_once(request, deadline, keep_body, body_limit, sent_nothing);
+    reply = co_await exchange_once(request, deadline, keep_body, body_limit, look_for, sent_nothing);
   co_return reply;
 }
 
 asio::awaitable<http_reply> http_connection::exchange_once(std::string_view request, clock::time_point deadline,
-                                                           bool keep_body, std::size_t body_limit, bool& nothing_back) {
+                                                           bool keep_body, std::size_t body_limit,
+                                                           const header_match* look_for, bool& nothing_back) {
   http_reply reply;
   nothing_back = false;
   if (!open_) {
@@ -259,17 +287,21 @@ asio::awaitable<http_reply> http_connection::exchange_once(std::string_view requ
     got_some = parser.got_some();
     if (!rec) {
       reply.status = parser.get().result_int();
+      if (look_for)
+        for (const auto& f : parser.get())
+          if (header_matches(*look_for, f.name_string(), f.value())) reply.header_matched = true;
       reply.body = std::move(parser.get().body());
       reply.body_bytes = reply.body.size();
       keep_alive = parser.keep_alive();
     }
   } else {
-    discarding_parser parser;
+    discarding_parser parser(look_for);
     parser.body_limit(boost::none);
     std::tie(rec, std::ignore) = co_await http::async_read(stream_, buffer_, parser, use_tuple);
     got_some = parser.got_some();
     if (!rec) {
       reply.status = parser.status;
+      reply.header_matched = parser.header_matched;
       reply.body_bytes = parser.body_bytes;
       keep_alive = parser.keep_alive();
     }

@@ -41,6 +41,15 @@ struct http_reply {
   unsigned status = 0;
   std::string body;                // only when asked for
   std::uint64_t body_bytes = 0;
+  bool header_matched = false;     // the response had the header exchange() was asked to look for
+};
+
+// A response header to look for: the name matched case-insensitively, the value (when not empty)
+// exactly. From "Name: value" or "Name"; throws std::invalid_argument when the name is missing.
+struct header_match {
+  std::string name;
+  std::string value;
+  static header_match parse(std::string_view text);
 };
 
 // Classifies a complete response: with `expected`, that status is ok and any other is http_5xx,
@@ -57,8 +66,10 @@ public:
   // parses without allocating. Never throws for network failures; they come back as outcomes.
   // A deadline of clock::time_point::max() arms no timer: the caller enforces its own deadline
   // with abort() (the load generator sweeps its connections instead of a timer per operation).
+  // `look_for`, when given, sets the reply's header_matched.
   boost::asio::awaitable<http_reply> exchange(std::string_view request, clock::time_point deadline,
-                                              bool keep_body, std::size_t body_limit = 16u << 20);
+                                              bool keep_body, std::size_t body_limit = 16u << 20,
+                                              const header_match* look_for = nullptr);
 
   void close();
   // Ends the exchange in progress (it returns a timeout) and closes the connection.
@@ -71,7 +82,8 @@ private:
   boost::asio::awaitable<std::optional<outcome>> connect(clock::time_point deadline);
   void expire(clock::time_point deadline);
   boost::asio::awaitable<http_reply> exchange_once(std::string_view request, clock::time_point deadline,
-                                                   bool keep_body, std::size_t body_limit, bool& sent_nothing);
+                                                   bool keep_body, std::size_t body_limit, const header_match* look_for,
+                                                   bool& sent_nothing);
 
   http_url url_;
   boost::beast::tcp_stream stream_;

@@ -62,6 +62,13 @@ http_load_config http_load_config::from(const params& p, load_shape shape) {
   c.request = serialize_http_request(c.url, p.maybe<std::string>("method").value_or("GET"), headers,
                                      p.maybe<std::string>("body").value_or(""), true);
   if (auto s = p.maybe<std::int64_t>("expect.status")) c.expect_status = static_cast<unsigned>(*s);
+  if (auto h = p.maybe<std::string>("fallback.header")) {
+    try {
+      c.fallback = header_match::parse(*h);
+    } catch (const std::invalid_argument& e) {
+      throw param_error("fallback.header", e.what());
+    }
+  }
   c.timeout = p.maybe<nanoseconds>("timeout").value_or(c.timeout);
   if (c.timeout.count() <= 0) throw param_error("timeout", "the timeout must be positive");
   c.connections = p.maybe<std::int64_t>("connections").value_or(0);
@@ -287,14 +294,17 @@ private:
     const auto connects = http.connects();
     ++in_flight_;
     slot.deadline = intended + config().timeout;
-    auto reply = co_await http.exchange(config().request, clock::time_point::max(), false);
+    const auto* fallback = config().fallback ? &*config().fallback : nullptr;
+    auto reply = co_await http.exchange(config().request, clock::time_point::max(), false, 16u << 20, fallback);
     slot.deadline = clock::time_point::max();
     --in_flight_;
     ++completed_;
     connections_opened_ += http.connects() - connects;
     if (!was_open && http.is_open()) ++connections_open_;
     if (was_open && !http.is_open()) --connections_open_;
-    owner_.series_.record(finished(intended, started, reply.failure ? *reply.failure : classify_status(reply.status, config().expect_status)));
+    auto s = finished(intended, started, reply.failure ? *reply.failure : classify_status(reply.status, config().expect_status));
+    s.fallback = reply.header_matched;
+    owner_.series_.record(s);
   }
 
   asio::awaitable<void> closed_stage(const load_stage& stage, clock::time_point stage_end) {

@@ -29,6 +29,9 @@ struct http_load_config {
   http_url url;
   std::string request;  // serialised once, sent as is
   std::optional<unsigned> expect_status;
+  // Responses carrying this header were answered by a fallback (a stale copy, a default) rather
+  // than the dependency: ok for availability, a rejection for the circuit-breaker analysis.
+  std::optional<header_match> fallback;
   std::chrono::nanoseconds timeout = std::chrono::seconds(2);
   load_shape shape;
   std::int64_t connections = 0;    // 0: opened on demand, up to max_auto_connections per worker

@@ -50,6 +50,8 @@ const param_schema& http_load_params() {
       {"connections", param_kind::integer, "connection pool size (0: sized automatically)", std::int64_t(0), false, 0, 100000},
       {"max_requests", param_kind::integer, "stop after this many requests (0: no limit)", std::int64_t(0), false, 0},
       {"expect.status", param_kind::integer, "status counted as ok (default: any 2xx or 3xx)", {}, false, 100, 599},
+      {"fallback.header", param_kind::text,
+       "a response header ('Name: value' or 'Name') marking answers served by a fallback; the breaker analysis counts them as rejected"},
   };
   return schema;
 }

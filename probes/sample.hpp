@@ -38,6 +38,7 @@ struct sample {
   std::chrono::nanoseconds latency{};  // from `intended` to completion
   outcome result = outcome::ok;
   std::optional<double> value;         // a probe's extracted value (metric, JSON pointer, stdout)
+  bool fallback = false;               // the load's `fallback.header` matched: a fallback answered
 };
 
 // A sample that ends now: latency runs from `intended`.

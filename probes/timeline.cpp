@@ -93,6 +93,8 @@ struct timeline::series_data {
   mutable std::mutex mutex;
   std::vector<window> windows;
   std::array<hot_window, hot_count> hot;
+  mutable sample_log samples;  // sorted in place when read
+  std::uint64_t unlogged = 0;
 
   window& at(std::int64_t index) {
     while (static_cast<std::int64_t>(windows.size()) <= index) {
@@ -154,6 +156,10 @@ void timeline::record_into(series_data& s, const sample& smp) const {
   if (smp.result != outcome::ok && smp.latency < options_.fast_failure) ++w.fast_errors;
   if (smp.value) w.value.add(*smp.value, offset);
   s.record_latency(index, smp.latency);
+  if (s.samples.size() < options_.max_logged_samples)
+    s.samples.add(offset, smp.latency, smp.result, smp.fallback, smp.value);
+  else
+    ++s.unlogged;
 }
 
 timeline::recorder timeline::series(std::string_view name) {
@@ -280,6 +286,28 @@ std::optional<series_stats> timeline::stats(std::string_view name, phase p) cons
   return stats(name, *r);
 }
 
+sample_log timeline::samples(std::string_view name) const {
+  auto* s = find(name);
+  if (!s) return {};
+  std::lock_guard lock(s->mutex);
+  s->samples.sort();
+  return s->samples;
+}
+
+std::uint64_t timeline::unlogged_samples(std::string_view name) const {
+  auto* s = find(name);
+  if (!s) return 0;
+  std::lock_guard lock(s->mutex);
+  return s->unlogged;
+}
+
+bool timeline::samples_complete() const {
+  if (options_.max_logged_samples == 0) return false;
+  for (const auto& name : series_names())
+    if (unlogged_samples(name) > 0) return false;
+  return true;
+}
+
 // ---- JSON -----------------------------------------------------------------------------------
 
 namespace {
@@ -349,12 +377,17 @@ nlohmann::json timeline::to_json() const {
     for (const auto& w : all)
       if (w.total() > 0) data.push_back(window_to_json(w));
     series[name] = {{"window_count", all.size()}, {"windows", std::move(data)}};
+    if (options_.max_logged_samples > 0) {
+      series[name]["samples"] = samples(name).to_json();
+      if (const auto n = unlogged_samples(name)) series[name]["unlogged_samples"] = n;
+    }
   }
   const auto e = end();
-  return {{"version", 1},
+  return {{"version", 2},
           {"window_ns", options_.window.count()},
           {"late_after_ns", options_.late_after.count()},
           {"fast_failure_ns", options_.fast_failure.count()},
+          {"max_logged_samples", options_.max_logged_samples},
           {"phases", std::move(phases)},
           {"end_ns", e ? nlohmann::json(e->count()) : nlohmann::json()},
           {"series", std::move(series)}};
@@ -363,11 +396,15 @@ nlohmann::json timeline::to_json() const {
 namespace {
 timeline_options options_from_json(const nlohmann::json& j) {
   if (!j.is_object()) bad_json("expected an object (the output of timeline::to_json)");
-  if (field<int>(j, "version", "timeline") != 1) bad_json("unsupported version " + j.at("version").dump() + " (this faultline reads version 1)");
+  const int version = field<int>(j, "version", "timeline");
+  if (version != 1 && version != 2)
+    bad_json("unsupported version " + j.at("version").dump() + " (this faultline reads versions 1 and 2)");
   timeline_options o;
   o.window = std::chrono::nanoseconds(field<std::int64_t>(j, "window_ns", "timeline"));
   o.late_after = std::chrono::nanoseconds(field<std::int64_t>(j, "late_after_ns", "timeline"));
   o.fast_failure = std::chrono::nanoseconds(field<std::int64_t>(j, "fast_failure_ns", "timeline"));
+  // Version 1 had no sample logs.
+  o.max_logged_samples = version == 1 ? 0 : field<std::size_t>(j, "max_logged_samples", "timeline");
   return o;
 }
 }  // namespace
@@ -397,6 +434,14 @@ timeline::timeline(const nlohmann::json& j) : timeline(clock::now(), options_fro
         bad_json(where + ": window " + std::to_string(w.index) + " is outside window_count " + std::to_string(count));
       s->windows[static_cast<std::size_t>(w.index)] = std::move(w);
     }
+    if (sj.contains("samples")) {
+      try {
+        s->samples = sample_log::from_json(sj.at("samples"));
+      } catch (const std::invalid_argument& e) {
+        bad_json(where + ": " + e.what());
+      }
+    }
+    if (sj.contains("unlogged_samples")) s->unlogged = field<std::uint64_t>(sj, "unlogged_samples", where);
   }
 }
 

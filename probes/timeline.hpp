@@ -1,12 +1,14 @@
 #pragma once
 // The Timeline: every sample of a run, in fixed-width windows (1 s by default) per named series
 // ("load", one per probe). A window holds a latency histogram, counts per outcome and, for probes
-// with values, the last/min/max value. Phases (baseline, fault, recovery, after) are marked as
-// time offsets; queries go by phase or by time range. The JSON form is lossless and documented
-// in docs/probes.md.
+// with values, the last/min/max value. Each series also logs every sample compactly (the sample
+// log), so the analysis can time events finer than a window. Phases (baseline, fault, recovery,
+// after) are marked as time offsets; queries go by phase or by time range. The JSON form is
+// lossless and documented in docs/probes.md.
 
 #include "core/histogram.hpp"
 #include "probes/sample.hpp"
+#include "probes/sample_log.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -99,6 +101,9 @@ struct timeline_options {
   std::chrono::nanoseconds late_after = std::chrono::milliseconds(1);
   // Errors faster than this are fast failures: what an open circuit breaker's rejections look like.
   std::chrono::nanoseconds fast_failure = std::chrono::milliseconds(50);
+  // Samples each series logs one by one (8 bytes each) on top of its windows; later ones are
+  // counted but not logged. 0 logs none (a plain `faultline load` needs only the windows).
+  std::size_t max_logged_samples = std::size_t{32} << 20;
 };
 
 class timeline {
@@ -157,6 +162,14 @@ public:
   series_stats stats(std::string_view name, time_range range) const;
   // Stats over a phase; nullopt when the phase was never marked.
   std::optional<series_stats> stats(std::string_view name, phase p) const;
+
+  // The series' sample log, in intended order (empty for an unknown series).
+  sample_log samples(std::string_view name) const;
+  // Samples of the series that came after its log was full (or all, when logging is off).
+  std::uint64_t unlogged_samples(std::string_view name) const;
+  // Whether the sample logs hold every sample: logging was on (a timeline read from a version 1
+  // document has no logs) and no log overflowed.
+  bool samples_complete() const;
 
   nlohmann::json to_json() const;
 

@@ -203,6 +203,43 @@ TEST_CASE("timeline JSON round trip is lossless", "[probes]") {
   const auto b = back.stats("load", phase::fault);
   CHECK(a->latency == b->latency);
   CHECK(a->outcomes == b->outcomes);
+  CHECK(back.samples("load") == tl.samples("load"));
+  CHECK(back.samples("health") == tl.samples("health"));
+  CHECK(back.samples("load").size() == 3333);
+  CHECK(back.samples_complete());
+}
+
+TEST_CASE("every sample is also logged one by one, in intended order", "[probes]") {
+  timeline_options options;
+  options.max_logged_samples = 3;
+  timeline tl(t0, options);
+  auto load = tl.series("load");
+  auto fast = at(200ms, 5ms);
+  fast.fallback = true;
+  load.record(at(300ms, 900ms, outcome::timeout));  // recorded when it ends: after later ones
+  load.record(fast);
+  load.record(at(100ms, 1ms));
+  load.record(at(400ms, 1ms));  // over the limit: counted in the windows, not logged
+  const auto log = tl.samples("load");
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].intended == 100ms);
+  CHECK(log[1] == logged_sample{200ms, 5ms, outcome::ok, true, std::nullopt});
+  CHECK(log[2].result == outcome::timeout);
+  CHECK(tl.unlogged_samples("load") == 1);
+  CHECK_FALSE(tl.samples_complete());
+  CHECK(tl.windows("load")[0].total() == 4);
+  CHECK(tl.samples("nothing").empty());
+
+  // A version 1 document (no sample logs) still reads; its logs are empty and not complete.
+  auto j = tl.to_json();
+  j["version"] = 1;
+  j.erase("max_logged_samples");
+  j["series"]["load"].erase("samples");
+  j["series"]["load"].erase("unlogged_samples");
+  const timeline v1(j);
+  CHECK(v1.windows("load") == tl.windows("load"));
+  CHECK(v1.samples("load").empty());
+  CHECK_FALSE(v1.samples_complete());
 }
 
 TEST_CASE("timeline JSON errors name what is wrong", "[probes]") {
@@ -216,7 +253,11 @@ TEST_CASE("timeline JSON errors name what is wrong", "[probes]") {
   };
   const std::string head = R"("version":1,"window_ns":1000000000,"late_after_ns":1000000,"fast_failure_ns":50000000,)";
   CHECK(error_of("{" + head + R"("phases":[],"series":{}})") == "no error");
-  CHECK(error_of(R"({"version":2,"window_ns":1,"late_after_ns":1})") == "timeline: unsupported version 2 (this faultline reads version 1)");
+  CHECK(error_of(R"({"version":3,"window_ns":1,"late_after_ns":1})") ==
+        "timeline: unsupported version 3 (this faultline reads versions 1 and 2)");
+  const std::string head2 = R"("version":2,"window_ns":1000000000,"late_after_ns":1000000,"fast_failure_ns":50000000,"max_logged_samples":10,)";
+  CHECK(error_of("{" + head2 + R"("series":{"load":{"window_count":0,"windows":[],"samples":{"count":1,"data":"AA=="}}}})") ==
+        "timeline: series 'load': samples: 'data' ends in the middle of a number");
   CHECK(error_of("{" + head + R"("phases":[{"phase":"chaos","at_ns":0}]})") ==
         "timeline: unknown phase 'chaos' (known: baseline, fault, recovery, after)");
   CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":0,"late":0,"fast_errors":0,"outcomes":{"oops":1},"latency":{}}]}}})") ==
