@@ -68,9 +68,13 @@ json breaker_json(const breaker_record& b) {
   json out;
   out["source"] = b.source;
   out["transitions"] = json::array();
-  for (const auto& t : b.transitions) out["transitions"].push_back({{"at", t.at}, {"from", t.from}, {"to", t.to}});
+  for (const auto& t : b.transitions)
+    out["transitions"].push_back(
+        {{"at", t.at}, {"from", t.from}, {"to", t.to}, {"resolution", t.resolution}, {"seen_by", t.seen_by}});
   put(out, "time_to_open", b.time_to_open);
+  put(out, "time_to_open_resolution", b.time_to_open_resolution);
   put(out, "time_to_close", b.time_to_close);
+  put(out, "time_to_close_resolution", b.time_to_close_resolution);
   out["flaps"] = b.flaps;
   out["cross_check"] = b.cross_check;
   return out;
@@ -252,10 +256,15 @@ breaker_record read_breaker(const object_reader& r) {
   breaker_record b;
   b.source = r.string("source");
   b.transitions = read_array<breaker_transition>(r, "transitions", [](const object_reader& t) {
-    return breaker_transition{t.number("at"), t.string("from"), t.string("to")};
+    // Version 1 had neither resolution nor seen_by.
+    const auto* seen_by = t.optional("seen_by");
+    return breaker_transition{t.number("at"), t.string("from"), t.string("to"), t.maybe_number("resolution").value_or(0),
+                              seen_by && seen_by->is_string() ? seen_by->get<std::string>() : std::string()};
   });
   b.time_to_open = r.maybe_number("time_to_open");
+  b.time_to_open_resolution = r.maybe_number("time_to_open_resolution");
   b.time_to_close = r.maybe_number("time_to_close");
+  b.time_to_close_resolution = r.maybe_number("time_to_close_resolution");
   b.flaps = r.integer("flaps");
   b.cross_check = r.string("cross_check");
   return b;
@@ -329,7 +338,9 @@ json to_json(const journal& j) {
   analysis["phase_stats"] = json::array();
   for (const auto& s : j.analysis.phase_stats) analysis["phase_stats"].push_back(phase_stat_json(s));
   put(analysis, "mttd", j.analysis.mttd);
+  put(analysis, "mttd_resolution", j.analysis.mttd_resolution);
   put(analysis, "mttr", j.analysis.mttr);
+  put(analysis, "mttr_resolution", j.analysis.mttr_resolution);
   analysis["recovered"] = j.analysis.recovered;
   if (j.analysis.breaker) analysis["breaker"] = breaker_json(*j.analysis.breaker);
   analysis["sla_tier"] = j.analysis.sla_tier;
@@ -384,7 +395,9 @@ journal journal_from_json(const json& doc) {
   auto a = r.object("analysis");
   j.analysis.phase_stats = read_array<phase_stat>(a, "phase_stats", read_phase_stat);
   j.analysis.mttd = a.maybe_number("mttd");
+  j.analysis.mttd_resolution = a.maybe_number("mttd_resolution");
   j.analysis.mttr = a.maybe_number("mttr");
+  j.analysis.mttr_resolution = a.maybe_number("mttr_resolution");
   j.analysis.recovered = a.boolean("recovered");
   if (const auto* b = a.optional("breaker")) j.analysis.breaker = read_breaker(object_reader(*b, a.at("breaker")));
   j.analysis.sla_tier = a.string("sla_tier");

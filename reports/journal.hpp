@@ -111,6 +111,8 @@ struct breaker_transition {
   double at = 0;
   std::string from;  // closed, open, half_open
   std::string to;
+  double resolution = 0;  // it happened within this many seconds around `at`
+  std::string seen_by;    // probe, load, probe+load
 
   friend bool operator==(const breaker_transition&, const breaker_transition&) = default;
 };
@@ -119,7 +121,9 @@ struct breaker_record {
   std::string source;  // "probe:<name>" or "inferred" (from the load's response classes)
   std::vector<breaker_transition> transitions;
   std::optional<double> time_to_open;   // from fault start
+  std::optional<double> time_to_open_resolution;
   std::optional<double> time_to_close;  // from the last revert
+  std::optional<double> time_to_close_resolution;
   std::int64_t flaps = 0;
   std::string cross_check;  // when both sources exist: how the inferred view agreed with the probe
 
@@ -142,7 +146,9 @@ struct expectation_record {
 struct analysis_record {
   std::vector<phase_stat> phase_stats;
   std::optional<double> mttd;
+  std::optional<double> mttd_resolution;
   std::optional<double> mttr;
+  std::optional<double> mttr_resolution;
   bool recovered = false;
   std::optional<breaker_record> breaker;
   std::string sla_tier;  // highest tier achieved in the fault phase: none, bronze, silver, gold, platinum

@@ -5,6 +5,7 @@
 #include "engine/analysis/recovery_times.hpp"
 #include "engine/analysis/rule_eval.hpp"
 #include "engine/analysis/scoring.hpp"
+#include "probes/timeline.hpp"
 
 #include <fmt/format.h>
 
@@ -52,10 +53,6 @@ std::vector<const reports::window_point*> windows_in(const run_facts& facts, con
       if (w.start + facts.window > phase.start && w.start < phase.end) out.push_back(&w);
   }
   return out;
-}
-
-std::size_t windows_for(nanoseconds d, double window) {
-  return std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(seconds_of(d) / window - 1e-9)));
 }
 
 // A grade for a rule from the measured value and the comparator's direction.
@@ -188,7 +185,7 @@ public:
 
   void detection_and_recovery() {
     if (x_.expect.mttd_below) {
-      auto e = bound_expectation("mttd", "time to detect: fault start to the first window off steady state", out_.mttd,
+      auto e = bound_expectation("mttd", "time to detect: fault start to the first moment off steady state", out_.mttd,
                                  seconds_of(*x_.expect.mttd_below), score_weights::mttd, "");
       if (!out_.mttd) {
         // The system never left steady state: there was nothing to detect and the fault was absorbed.
@@ -201,7 +198,7 @@ public:
     if (x_.steady_state.require.empty()) return;
     if (x_.expect.mttr_below) {
       out_.expectations.push_back(bound_expectation(
-          "mttr", "time to recover: last revert to the start of a stable run of steady windows", out_.mttr,
+          "mttr", "time to recover: last revert to the start of a stable stretch of steady state", out_.mttr,
           seconds_of(*x_.expect.mttr_below), score_weights::mttr,
           fmt::format("did not recover within {}", format_duration(x_.timeline.recovery.timeout))));
     } else {
@@ -329,12 +326,20 @@ reports::analysis_record analyse(const experiment& x, const run_facts& facts) {
   add_degradation(out.phase_stats);
 
   const auto* fault = find_phase(facts.phases, "fault");
-  const auto series = windows_by_series(facts);
   const auto& rules = x.steady_state.require;
   if (fault && !rules.empty()) {
-    out.mttd = mttd(rules, series, facts.window, fault->start, fault->end);
-    out.mttr = mttr(rules, series, facts.window, fault->end, windows_for(x.timeline.recovery.stable_for, facts.window),
-                    seconds_of(x.timeline.recovery.timeout));
+    double data_end = 0;
+    for (const auto& p : facts.phases) data_end = std::max(data_end, p.end);
+    const auto steady = steady_truth(rules, facts.samples, facts.window);
+    if (auto d = mttd(steady, fault->start, fault->end)) {
+      out.mttd = d->seconds;
+      out.mttd_resolution = d->resolution;
+    }
+    if (auto r = mttr(steady, fault->end, seconds_of(x.timeline.recovery.stable_for),
+                      seconds_of(x.timeline.recovery.timeout), data_end)) {
+      out.mttr = r->seconds;
+      out.mttr_resolution = r->resolution;
+    }
     out.recovered = out.mttr.has_value();
   }
 
@@ -343,15 +348,18 @@ reports::analysis_record analyse(const experiment& x, const run_facts& facts) {
       out.sla_tier = to_string(achieved_tier(stat->availability, *stat->p95));
     else
       out.sla_tier = "none";
-    std::optional<std::vector<breaker_state>> inferred;
-    if (auto it = series.find("load"); it != series.end()) inferred = states_inferred(it->second);
+    const double fast_failure = seconds_of(x.settings.fast_failure);
+    const auto load = facts.samples.find("load");
+    const bool has_load = load != facts.samples.end();
     const std::string probe = x.expect.breaker ? x.expect.breaker->probe : std::string();
-    if (auto it = series.find(probe); !probe.empty() && it != series.end()) {
-      auto states = states_from_probe(it->second);
-      out.breaker = summarize_breaker(states, facts.window, fault->start, fault->end, "probe:" + probe);
-      if (inferred) out.breaker->cross_check = cross_check(states, *inferred);
-    } else if (inferred) {
-      out.breaker = summarize_breaker(*inferred, facts.window, fault->start, fault->end, "inferred");
+    if (auto it = facts.samples.find(probe); !probe.empty() && it != facts.samples.end()) {
+      const auto seen = transitions_from_probe(it->second);
+      const auto events = has_load ? refine_with_load(seen, load->second, fast_failure) : seen;
+      out.breaker = summarize_breaker(events, fault->start, fault->end, "probe:" + probe);
+      if (has_load) out.breaker->cross_check = cross_check(seen, transitions_inferred(load->second, fast_failure));
+    } else if (has_load) {
+      out.breaker = summarize_breaker(transitions_inferred(load->second, fast_failure), fault->start, fault->end,
+                                      "inferred");
     }
   } else {
     out.sla_tier = "none";
@@ -366,6 +374,32 @@ reports::analysis_record analyse(const experiment& x, const run_facts& facts) {
   build.faults_took_effect();
   build.score();
   return out;
+}
+
+run_facts facts_of(const reports::journal& j) {
+  run_facts facts;
+  facts.window = j.window;
+  facts.phases = j.phases;
+  facts.faults = j.faults;
+  facts.series = j.series;
+  facts.phase_stats = j.analysis.phase_stats;
+  try {
+    const probes::timeline t(j.timeline);
+    if (!t.samples_complete())
+      throw reports::journal_error(
+          "the journal has no complete sample log (schema version 1, or more samples than the log holds): its "
+          "numbers can be rendered but not computed again");
+    for (const auto& name : t.series_names()) facts.samples.emplace(name, t.samples(name));
+  } catch (const std::invalid_argument& e) {
+    throw reports::journal_error(fmt::format("field 'timeline': {}", e.what()));
+  }
+  return facts;
+}
+
+void reanalyse(reports::journal& j, const experiment& x) {
+  auto facts = facts_of(j);
+  j.analysis = analyse(x, facts);
+  if (j.verdict.result == "passed" || j.verdict.result == "failed") j.verdict = decide(facts, j.analysis);
 }
 
 reports::verdict_record decide(const run_facts& facts, const reports::analysis_record& analysis) {

@@ -3,6 +3,7 @@
 // degradation, MTTD, MTTR, breaker behaviour, SLA tier, graded expectations, the resilience score,
 // and the verdict. docs/analysis.md defines every number.
 
+#include "engine/analysis/sample_rules.hpp"
 #include "engine/experiment.hpp"
 #include "reports/journal.hpp"
 
@@ -19,6 +20,7 @@ struct run_facts {
   std::vector<reports::fault_record> faults;
   std::vector<reports::series_record> series;
   std::vector<reports::phase_stat> phase_stats;  // per series and phase, from the full histograms
+  series_samples samples;                        // every sample of each series: the times come from these
   bool steady_before_failed = false;
   std::string steady_before_reason;
   bool aborted = false;
@@ -29,6 +31,13 @@ struct run_facts {
 
 reports::analysis_record analyse(const experiment& x, const run_facts& facts);
 reports::verdict_record decide(const run_facts& facts, const reports::analysis_record& analysis);
+
+// What a journal holds about its run, to analyse it again: needs the sample logs a journal of
+// schema version 2 carries; throws reports::journal_error saying so when they are missing.
+run_facts facts_of(const reports::journal& j);
+// The journal's analysis computed again from its facts, and its verdict when the expectations
+// decided it (an aborted, not steady or errored run keeps its verdict).
+void reanalyse(reports::journal& j, const experiment& x);
 
 // Fills p95_ratio and error_rate_delta of each phase stat against its series' baseline.
 void add_degradation(std::vector<reports::phase_stat>& stats);

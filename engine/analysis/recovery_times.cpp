@@ -36,32 +36,27 @@ bool window_steady(const std::vector<rule>& rules, const series_windows& series,
   return !first_broken_rule(rules, series, index, window_seconds);
 }
 
-std::optional<double> mttd(const std::vector<rule>& rules, const series_windows& series, double window_seconds,
-                           double fault_start, double until) {
-  const auto n = window_count(series);
-  auto first = static_cast<std::size_t>(std::max(0.0, std::floor(fault_start / window_seconds + 1e-9)));
-  for (std::size_t i = first; i < n && static_cast<double>(i) * window_seconds < until; ++i)
-    if (!window_steady(rules, series, i, window_seconds))
-      return std::max(0.0, static_cast<double>(i) * window_seconds - fault_start);
+std::optional<measured_time> mttd(const std::vector<truth_change>& steady, double fault_start, double until) {
+  if (!holds_at(steady, fault_start)) return measured_time{0, 0};
+  for (const auto& c : steady) {
+    if (c.at <= fault_start || c.holds) continue;
+    if (c.at >= until) break;
+    return measured_time{c.at - fault_start, c.resolution};
+  }
   return std::nullopt;
 }
 
-std::optional<double> mttr(const std::vector<rule>& rules, const series_windows& series, double window_seconds,
-                           double last_revert, std::size_t stable_windows, double timeout) {
-  const auto n = window_count(series);
-  stable_windows = std::max<std::size_t>(1, stable_windows);
-  const double earliest = last_revert - window_seconds / 4;
-  auto first = static_cast<std::size_t>(std::max(0.0, std::ceil(earliest / window_seconds - 1e-9)));
-  std::size_t run = 0;
-  for (std::size_t i = first; i < n; ++i) {
-    if (!window_steady(rules, series, i, window_seconds)) {
-      run = 0;
-      continue;
-    }
-    if (++run < stable_windows) continue;
-    const double start = static_cast<double>(i + 1 - stable_windows) * window_seconds;
-    if (start - last_revert > timeout) return std::nullopt;
-    return std::max(0.0, start - last_revert);
+std::optional<measured_time> mttr(const std::vector<truth_change>& steady, double last_revert, double stable_for,
+                                  double timeout, double data_end) {
+  constexpr double slack = 1e-9;
+  for (std::size_t i = 0; i < steady.size(); ++i) {
+    if (!steady[i].holds) continue;
+    const double end = std::min(i + 1 < steady.size() ? steady[i + 1].at : data_end, data_end);
+    if (end <= last_revert) continue;
+    const bool under_way = steady[i].at <= last_revert;
+    const double start = under_way ? last_revert : steady[i].at;
+    if (start - last_revert > timeout + slack) return std::nullopt;
+    if (end - start + slack >= stable_for) return measured_time{start - last_revert, under_way ? 0 : steady[i].resolution};
   }
   return std::nullopt;
 }

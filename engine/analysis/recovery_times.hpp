@@ -1,8 +1,10 @@
 #pragma once
-// Steady state per window, and the two times measured against it: MTTD (fault start -> first
-// window that breaks the steady-state rules) and MTTR (last revert -> start of the first run of
-// `stable_for` consecutive steady windows).
+// The two times measured against the steady state: MTTD (fault start -> the first moment a
+// steady-state rule breaks) and MTTR (last revert -> the start of the first stretch of
+// `stable_for` in which every rule holds), both over the samples (sample_rules.hpp), each with its
+// resolution. Also steady state per window, which the runner's live decisions read.
 
+#include "engine/analysis/sample_rules.hpp"
 #include "engine/rule.hpp"
 #include "reports/journal.hpp"
 
@@ -27,15 +29,21 @@ std::optional<std::string> first_broken_rule(const std::vector<rule>& rules, con
 
 std::size_t window_count(const series_windows& series);
 
-// Seconds from `fault_start` to the start of the first window at or after it (the window that
-// contains the fault start counts) that is not steady, searched until `until`. Clamped at 0.
-std::optional<double> mttd(const std::vector<rule>& rules, const series_windows& series, double window_seconds,
-                           double fault_start, double until);
+// A time in seconds and the width of the interval it is known to lie in.
+struct measured_time {
+  double seconds = 0;
+  double resolution = 0;
+  friend bool operator==(const measured_time&, const measured_time&) = default;
+};
 
-// Seconds from `last_revert` to the start of the first run of `stable_windows` consecutive steady
-// windows that starts no earlier than a quarter window before the revert and no later than
-// `last_revert + timeout`. None when the system did not recover in time.
-std::optional<double> mttr(const std::vector<rule>& rules, const series_windows& series, double window_seconds,
-                           double last_revert, std::size_t stable_windows, double timeout);
+// From `fault_start` to the first moment at or after it, before `until`, at which `steady` does
+// not hold (0 when it did not hold at the fault start). None: steady throughout.
+std::optional<measured_time> mttd(const std::vector<truth_change>& steady, double fault_start, double until);
+
+// From `last_revert` to the start of the first stretch of at least `stable_for` seconds in which
+// `steady` holds, that starts within `timeout` of the revert and ends by `data_end` (a stretch
+// under way at the revert counts from the revert: 0). None: not recovered.
+std::optional<measured_time> mttr(const std::vector<truth_change>& steady, double last_revert, double stable_for,
+                                  double timeout, double data_end);
 
 }  // namespace faultline::engine

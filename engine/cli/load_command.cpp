@@ -203,7 +203,9 @@ int run_load(const load_options& o) {
     executors.push_back(contexts.back()->get_executor());
   }
   const auto start = probes::clock::now() + 20ms;  // let the threads come up first
-  probes::timeline tl(start);
+  probes::timeline_options timeline_options;
+  timeline_options.max_logged_samples = 0;  // the windows are all this command reports
+  probes::timeline tl(start, timeline_options);
   probes::load_generator generator(executors, config, tl.series("load"));
   std::atomic<bool> finished{false};
   generator.on_done([&finished] { finished = true; });

@@ -1,4 +1,6 @@
+#include "engine/analysis/analysis.hpp"
 #include "engine/cli/cli.hpp"
+#include "engine/config_error.hpp"
 #include "reports/markdown.hpp"
 #include "reports/output.hpp"
 
@@ -11,12 +13,14 @@ namespace faultline::cli {
 // `faultline report JOURNAL... [--html F] [--junit F] [--markdown F]`: renders reports from
 // journals alone. One journal: each option names a file. Several (a suite): --html names a
 // directory that gets one page per run and index.html; --junit and --markdown hold them all.
-// Without an option the Markdown summary goes to standard output.
+// Without an option the Markdown summary goes to standard output. --reanalyse computes the
+// analysis again from the journal's samples (the same numbers, unless the definitions changed).
 void add_report_command(CLI::App& app, context& ctx) {
   auto* cmd = app.add_subcommand("report", "Render HTML, JUnit and Markdown reports from run journals");
   struct options {
     std::vector<std::string> journals;
     std::string html, junit, markdown, name;
+    bool reanalyse = false;
   };
   auto opts = std::make_shared<options>();
   cmd->add_option("journals", opts->journals, "journal files (JSON) written by faultline run")->required();
@@ -24,10 +28,23 @@ void add_report_command(CLI::App& app, context& ctx) {
   cmd->add_option("--junit", opts->junit, "JUnit XML file (one testsuite per journal)");
   cmd->add_option("--markdown", opts->markdown, "Markdown summary file ('-' for standard output)");
   cmd->add_option("--name", opts->name, "the suite's name on its index page (several journals)");
+  cmd->add_flag("--reanalyse", opts->reanalyse,
+                "compute the analysis again from the journal's samples instead of rendering the stored one");
   cmd->callback([&ctx, opts] {
     std::vector<reports::journal> runs;
     try {
-      for (const auto& path : opts->journals) runs.push_back(reports::read_journal(path));
+      for (const auto& path : opts->journals) {
+        runs.push_back(reports::read_journal(path));
+        if (!opts->reanalyse) continue;
+        try {
+          const auto& x = runs.back().experiment;
+          engine::reanalyse(runs.back(), engine::parse_experiment(x.resolved_yaml, x.file, ctx.catalogue(), {}));
+        } catch (const reports::journal_error& e) {
+          throw reports::journal_error(path + ": " + e.what());
+        } catch (const engine::config_error& e) {
+          throw reports::journal_error(path + ": the experiment it recorded does not load any more: " + e.what());
+        }
+      }
     } catch (const reports::journal_error& e) {
       std::cerr << "faultline report: " << e.what() << "\n";
       ctx.exit = exit_invalid;

@@ -66,6 +66,12 @@ std::vector<reports::series_record> series_records(const probes::timeline& t,
   return out;
 }
 
+std::map<std::string, probes::sample_log, std::less<>> sample_logs(const probes::timeline& t) {
+  std::map<std::string, probes::sample_log, std::less<>> out;
+  for (const auto& name : t.series_names()) out.emplace(name, t.samples(name));
+  return out;
+}
+
 std::vector<reports::phase_stat> phase_stats(const probes::timeline& t, const std::vector<reports::phase_span>& phases) {
   std::vector<reports::phase_stat> out;
   for (const auto& name : t.series_names()) {

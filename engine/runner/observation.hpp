@@ -19,6 +19,9 @@ std::vector<reports::series_record> series_records(const probes::timeline& t,
                                                    const std::map<std::string, std::string>& kinds,
                                                    std::int64_t windows);
 
+// Every series' sample log, in intended order.
+std::map<std::string, probes::sample_log, std::less<>> sample_logs(const probes::timeline& t);
+
 // Stats of every series in every phase span.
 std::vector<reports::phase_stat> phase_stats(const probes::timeline& t, const std::vector<reports::phase_span>& phases);
 

@@ -325,8 +325,9 @@ struct session::impl {
       co_return;
     }
 
-    // Sampling starts; window 0 begins now.
+    // Sampling starts; window 0 begins now, and the journal's times count from here.
     t0 = steady::now();
+    started_at = iso_time_now();
     timeline = std::make_unique<probes::timeline>(t0, probes::timeline_options{x.settings.window, std::chrono::milliseconds(1),
                                                                              x.settings.fast_failure});
     try {
@@ -475,6 +476,7 @@ struct session::impl {
       for (const auto& p : x.probes) kinds[p.name] = p.type;
       facts.series = series_records(*timeline, kinds, windows);
       facts.phase_stats = phase_stats(*timeline, facts.phases);
+      facts.samples = sample_logs(*timeline);
       j.timeline = timeline->to_json();
     }
     j.phases = facts.phases;

@@ -1,8 +1,7 @@
 #include "engine/analysis/analysis.hpp"
-#include "engine/analysis/breaker.hpp"
-#include "engine/analysis/recovery_times.hpp"
 #include "engine/analysis/scoring.hpp"
 #include "engine/loader.hpp"
+#include "probes/timeline.hpp"
 #include "tests/support/test_catalogue.hpp"
 
 #include <catch2/catch.hpp>
@@ -36,14 +35,7 @@ struct synthetic {
     for (auto i = from; i <= to; ++i) load[i].errors = errors, load[i].fast_failures = fast;
     return *this;
   }
-  series_windows series() const { return {{"load", load}}; }
 };
-
-std::vector<rule> rules(std::initializer_list<const char*> texts) {
-  std::vector<rule> out;
-  for (auto t : texts) out.push_back(parse_rule(t));
-  return out;
-}
 
 std::vector<reports::window_point> values(std::initializer_list<std::pair<std::size_t, double>> changes, std::size_t n) {
   std::vector<reports::window_point> out(n);
@@ -58,79 +50,30 @@ std::vector<reports::window_point> values(std::initializer_list<std::pair<std::s
   return out;
 }
 
+// The samples behind the synthetic run: load at 100/s, 800 ms slow from 12 s to 21 s; a breaker
+// probe read every 200 ms that shows open from 13 s to 23 s.
+void record_samples(probes::timeline& t) {
+  const auto at = [](double s) { return std::chrono::microseconds(static_cast<std::int64_t>(std::llround(s * 1e6))); };
+  auto load = t.series("load");
+  for (int i = 0; i < 3000; ++i) {
+    const double s = i * 0.01;
+    probes::sample smp;
+    smp.intended = smp.started = t.start() + at(s);
+    smp.latency = at(s >= 12 && s < 21 ? 0.8 : 0.02);
+    load.record(smp);
+  }
+  auto breaker = t.series("breaker");
+  for (int i = 0; i < 150; ++i) {
+    const double s = i * 0.2;
+    probes::sample smp;
+    smp.intended = smp.started = t.start() + at(s);
+    smp.latency = at(0.001);
+    smp.value = s >= 13 && s < 23 ? 1.0 : 0.0;
+    breaker.record(smp);
+  }
+}
+
 }  // namespace
-
-TEST_CASE("MTTD and MTTR against the steady-state rules", "[engine]") {
-  // Fault from 10 s to 20 s; latency breaks the rule in windows 12..20.
-  auto t = synthetic(40).slow(12, 20, 0.8);
-  auto r = rules({"load.p95 < 200ms"});
-  CHECK(mttd(r, t.series(), 1.0, 10.0, 20.0) == Approx(2.0));
-  // Stable for 3 windows from window 21: recovered 1 s after the revert.
-  CHECK(mttr(r, t.series(), 1.0, 20.0, 3, 60.0) == Approx(1.0));
-  // A blip at 23 restarts the stable run: windows 24, 25, 26.
-  t.slow(23, 23, 0.5);
-  CHECK(mttr(r, t.series(), 1.0, 20.0, 3, 60.0) == Approx(4.0));
-  // Not recovered within the timeout.
-  CHECK_FALSE(mttr(r, t.series(), 1.0, 20.0, 3, 3.0));
-  // A revert a little after a window boundary still counts that window.
-  auto u = synthetic(30).slow(12, 19, 0.8);
-  CHECK(mttr(r, u.series(), 1.0, 20.05, 3, 60.0) == Approx(0.0));
-  // Never left steady state: nothing to detect.
-  CHECK_FALSE(mttd(r, synthetic(30).series(), 1.0, 10.0, 20.0));
-  // A window without samples is not steady (a stalled system).
-  auto stalled = synthetic(30);
-  stalled.load[15].count = 0;
-  stalled.load[15].p95.reset();
-  CHECK(mttd(r, stalled.series(), 1.0, 10.0, 20.0) == Approx(5.0));
-}
-
-TEST_CASE("breaker times and flaps from a state probe", "[engine]") {
-  auto probe = values({{13, 1}, {23, 2}, {24, 0}}, 40);
-  auto record = summarize_breaker(states_from_probe(probe), 1.0, 10.0, 20.0, "probe:breaker");
-  REQUIRE(record.time_to_open);
-  CHECK(*record.time_to_open == Approx(3.0));
-  REQUIRE(record.time_to_close);
-  CHECK(*record.time_to_close == Approx(4.0));
-  CHECK(record.flaps == 0);
-  REQUIRE(record.transitions.size() == 3);
-  CHECK(record.transitions[1].from == "open");
-  CHECK(record.transitions[1].to == "half_open");
-
-  auto flapping = values({{12, 1}, {15, 0}, {16, 1}, {18, 0}, {19, 1}, {25, 0}}, 40);
-  auto f = summarize_breaker(states_from_probe(flapping), 1.0, 10.0, 20.0, "probe:breaker");
-  CHECK(f.flaps == 2);
-  CHECK(*f.time_to_open == Approx(2.0));
-  CHECK(*f.time_to_close == Approx(5.0));  // the close after the last opening
-
-  auto never = summarize_breaker(states_from_probe(values({}, 40)), 1.0, 10.0, 20.0, "probe:breaker");
-  CHECK_FALSE(never.time_to_open);
-  CHECK_FALSE(never.time_to_close);
-}
-
-TEST_CASE("breaker states inferred from the load's responses", "[engine]") {
-  auto t = synthetic(30);
-  t.errors(11, 12, 40, 0);   // slow failures (timeouts) first
-  t.errors(13, 18, 90, 90);  // then fast rejections dominate: open
-  t.errors(19, 19, 30, 20);  // trial traffic: half-open
-  t.errors(20, 20, 60, 60);  // rejected again: open
-  t.errors(21, 21, 10, 5);   // trials again
-  // window 22 on: healthy, nothing rejected: closed
-  auto states = states_inferred(t.load);
-  CHECK(states[12] == breaker_state::closed);
-  CHECK(states[13] == breaker_state::open);
-  CHECK(states[19] == breaker_state::half_open);
-  CHECK(states[20] == breaker_state::open);
-  CHECK(states[21] == breaker_state::half_open);
-  CHECK(states[22] == breaker_state::closed);
-  auto record = summarize_breaker(states, 1.0, 10.0, 20.0, "inferred");
-  CHECK(*record.time_to_open == Approx(3.0));
-  CHECK(*record.time_to_close == Approx(2.0));
-
-  // Fast failures without slow ones first (a dependency refusing at once) are not a breaker.
-  auto refused = synthetic(20).errors(5, 10, 100, 100);
-  auto r = states_inferred(refused.load);
-  CHECK(std::all_of(r.begin(), r.end(), [](breaker_state s) { return s == breaker_state::closed; }));
-}
 
 TEST_CASE("SLA tiers and grades", "[engine]") {
   CHECK(achieved_tier(0.9996, 0.09) == sla_tier::platinum);
@@ -204,15 +147,25 @@ expect:
   f.evidence.observed = true;
   f.evidence.summary = "900 chunks delayed";
   facts.faults = {f};
+  probes::timeline timeline(probes::clock::now());
+  record_samples(timeline);
+  for (const auto& name : timeline.series_names()) facts.samples.emplace(name, timeline.samples(name));
 
   auto a = analyse(x, facts);
-  CHECK(*a.mttd == Approx(2.0));
-  CHECK(*a.mttr == Approx(1.0));
+  // p95 of the last second's 100 samples breaks with the 6th slow one, intended at 12.05 s.
+  CHECK(*a.mttd == Approx(2.05));
+  CHECK(*a.mttd_resolution == Approx(0.01));
+  // It holds again once only 5 slow ones remain in the window: at 21.94 s (the last is at 20.99 s).
+  CHECK(*a.mttr == Approx(1.94));
+  CHECK(*a.mttr_resolution == Approx(0.01));
   CHECK(a.recovered);
   CHECK(a.sla_tier == "none");
   REQUIRE(a.breaker);
-  CHECK(*a.breaker->time_to_open == Approx(3.0));
-  CHECK(*a.breaker->time_to_close == Approx(3.0));
+  // The probe saw open between its reads at 12.801 s and 13.001 s; the load was slow throughout
+  // and cannot narrow that down.
+  CHECK(*a.breaker->time_to_open == Approx(2.901));
+  CHECK(*a.breaker->time_to_open_resolution == Approx(0.2));
+  CHECK(*a.breaker->time_to_close == Approx(2.901));
   CHECK(a.phase_stats[1].p95_ratio == Approx(16.0));
 
   std::map<std::string, reports::expectation_record> by_name;
@@ -242,4 +195,54 @@ expect:
   facts.steady_before_failed = true;
   facts.steady_before_reason = "load.p95 < 200ms";
   CHECK(decide(facts, a).result == "not_steady");
+}
+
+TEST_CASE("a journal holds what the analysis needs: analysed again, it gives the same numbers", "[engine]") {
+  const std::string yaml = R"yaml(version: 1
+name: again
+proxies:
+  db: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+load:
+  http: { url: http://127.0.0.1:8080/, rate: 100/s }
+probes:
+  breaker: { metric: { url: http://127.0.0.1:8080/metrics, series: state, every: 200ms } }
+steady_state:
+  for: 3s
+  require: [ "load.p95 < 200ms", "breaker.value == 0" ]
+timeline:
+  baseline: 5s
+  steps:
+    - { at: 0s, for: 10s, fault: latency, target: db, latency: 800ms }
+  recovery: { timeout: 30s, stable_for: 3s }
+expect:
+  breaker: { opens_within: 5s, closes_within: 5s, probe: breaker }
+  mttr: { below: 5s }
+)yaml";
+  auto x = parse_experiment(yaml, "again.yaml", test::test_catalogue(), {});
+  probes::timeline timeline(probes::clock::now());
+  record_samples(timeline);
+  reports::journal j;
+  j.window = 1;
+  j.experiment.resolved_yaml = yaml;
+  j.phases = {{"steady_before", 0, 5}, {"baseline", 5, 10}, {"fault", 10, 20}, {"recovery", 20, 24}, {"after", 24, 30}};
+  j.series = {{"load", "load", synthetic(30).slow(12, 20, 0.8).load}, {"breaker", "metric", values({{13, 1}, {23, 0}}, 30)}};
+  j.timeline = timeline.to_json();
+  j.verdict = {"passed", 0, "all met"};
+  run_facts facts = facts_of(j);
+  j.analysis = analyse(x, facts);
+  REQUIRE(j.analysis.mttr);
+  // The breaker rule holds again halfway between the reads at 22.801 s and 23.001 s.
+  CHECK(*j.analysis.mttr == Approx(2.901));
+
+  auto read = reports::journal_from_json(reports::to_json(j));
+  const auto stored = read.analysis;
+  reanalyse(read, x);
+  CHECK(read.analysis == stored);
+  CHECK(read.verdict.result == "passed");
+
+  // A journal without sample logs (schema version 1) cannot be analysed again, and says so.
+  auto old = j;
+  old.timeline["version"] = 1;
+  for (auto& [name, series] : old.timeline["series"].items()) series.erase("samples");
+  CHECK_THROWS_WITH(facts_of(old), Catch::Contains("no complete sample log"));
 }
