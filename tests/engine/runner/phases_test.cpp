@@ -31,6 +31,13 @@ std::string experiment(const std::string& steps, const std::string& extra = "") 
          steps + "  recovery: { timeout: 10s, stable_for: 2s }\n" + extra;
 }
 
+// Runs the phases to their end against a system that stays healthy.
+void run_healthy(test::manual_run& run) {
+  run.health(0s, 60s, true);
+  run.start_phases();
+  REQUIRE(run.run_until(60s));
+}
+
 strings spans(const test::manual_run& run) {
   strings out;
   for (const auto& p : run.phases.spans()) out.push_back(fmt::format("{} {:g}..{:g}", p.name, p.start, p.end));
@@ -42,9 +49,7 @@ strings spans(const test::manual_run& run) {
 TEST_CASE("the phases run in order on the run's clock: steady state, baseline, faults, recovery, after", "[engine]") {
   test::manual_run run(experiment("    - { name: a, at: 0s, for: 3s, fault: fake }\n"
                                   "    - { name: b, at: 1s, for: 3s, fault: fake }\n"));
-  run.health(0s, 60s, true);
-  run.start_phases();
-  REQUIRE(run.run_until(60s));
+  run_healthy(run);
   // Windows 0-1 are complete at 3s: the baseline starts there and the faults at 5s. The last revert
   // is at 9s; windows 9-10 hold and are complete at 12s, so the after phase runs from 11s to 13s.
   CHECK(spans(run) == strings{"steady_before 0..3", "baseline 3..5", "fault 5..9", "recovery 9..11", "after 11..13"});
@@ -85,9 +90,7 @@ TEST_CASE("overlapping steps inject and revert in time order and the fault phase
 TEST_CASE("until: <step> reverts after the step it waits for, at the same moment", "[engine]") {
   test::manual_run run(experiment("    - { name: a, at: 0s, until: b, fault: fake }\n"
                                   "    - { name: b, at: 2s, for: 1s, fault: fake }\n"));
-  run.health(0s, 60s, true);
-  run.start_phases();
-  REQUIRE(run.run_until(60s));
+  run_healthy(run);
   CHECK(run.calls() == strings{"inject a @5000ms", "inject b @7000ms", "revert b @8000ms", "revert a @8000ms"});
   CHECK(spans(run)[2] == "fault 5..8");
 }
@@ -104,28 +107,34 @@ TEST_CASE("until: manual lasts until the operator ends it; the run then goes on"
   CHECK(spans(run) == strings{"steady_before 0..3", "baseline 3..5", "fault 5..30", "recovery 30..32", "after 32..34"});
 }
 
-TEST_CASE("until: recovered reverts once the steady state holds again while faulted", "[engine]") {
-  test::manual_run run(experiment("    - { name: a, at: 0s, until: recovered, for: 20s, fault: fake }\n"));
-  run.health(0s, 5s, true);
-  run.health(5s, 8s, false);
-  run.health(8s, 60s, true);
-  run.start_phases();
-  REQUIRE(run.run_until(60s));
-  // From window 5 (the inject), windows 8-9 are the first two that hold; complete at 11s.
-  CHECK(run.calls() == strings{"inject a @5000ms", "revert a @11000ms"});
-  CHECK(spans(run) == strings{"steady_before 0..3", "baseline 3..5", "fault 5..11", "recovery 11..13", "after 13..15"});
-}
-
-TEST_CASE("not recovered: the step ends at its bound and the recovery phase at its deadline", "[engine]") {
-  test::manual_run run(experiment("    - { name: a, at: 0s, until: recovered, for: 20s, fault: fake }\n"));
-  run.health(0s, 5s, true);
-  run.health(5s, 60s, false);
-  run.start_phases();
-  REQUIRE(run.run_until(60s));
-  CHECK(run.calls() == strings{"inject a @5000ms", "revert a @25000ms"});
-  // The deadline: the last revert + timeout + the windows needed + the settle time = 25 + 10 + 2 + 1.
-  CHECK(spans(run) == strings{"steady_before 0..3", "baseline 3..5", "fault 5..25", "recovery 25..38", "after 38..40"});
-  CHECK(run.logged("not recovered within 10s"));
+TEST_CASE("until: recovered reverts once the steady state holds again while faulted, or at its bound", "[engine]") {
+  struct outage {
+    std::chrono::seconds ends;
+    strings calls;
+    strings spans;
+  };
+  const std::vector<outage> outages{
+      // From window 5 (the inject), windows 8-9 are the first two that hold; complete at 11s.
+      {8s,
+       {"inject a @5000ms", "revert a @11000ms"},
+       {"steady_before 0..3", "baseline 3..5", "fault 5..11", "recovery 11..13", "after 13..15"}},
+      // Never: the step ends at its bound, recovery at its deadline: the last revert + timeout +
+      // the windows needed + the settle time = 25 + 10 + 2 + 1.
+      {60s,
+       {"inject a @5000ms", "revert a @25000ms"},
+       {"steady_before 0..3", "baseline 3..5", "fault 5..25", "recovery 25..38", "after 38..40"}},
+  };
+  for (const auto& o : outages) {
+    test::manual_run run(experiment("    - { name: a, at: 0s, until: recovered, for: 20s, fault: fake }\n"));
+    run.health(0s, 5s, true);
+    run.health(5s, o.ends, false);
+    run.health(o.ends, 60s, true);
+    run.start_phases();
+    REQUIRE(run.run_until(60s));
+    CHECK(run.calls() == o.calls);
+    CHECK(spans(run) == o.spans);
+    CHECK(run.logged("not recovered within 10s") == (o.ends == 60s));
+  }
 }
 
 TEST_CASE("without steady-state rules there is no wait: recovery lasts stable_for", "[engine]") {
@@ -213,9 +222,7 @@ TEST_CASE("a failed inject stops the run: the other faults are reverted and no r
                                   "    - { name: b, at: 1s, for: 10s, fault: fake }\n"));
   run.world.behaviour["b"].fail_inject = true;
   run.world.behaviour["b"].capability = true;
-  run.health(0s, 60s, true);
-  run.start_phases();
-  REQUIRE(run.run_until(60s));
+  run_healthy(run);
   CHECK(run.calls() == strings{"inject a @5000ms", "inject b @6000ms", "revert b @6000ms", "revert a @6000ms"});
   CHECK(spans(run) == strings{"steady_before 0..3", "baseline 3..5", "fault 5..6"});
   CHECK(run.control.stop().error == "step 'b' (fake): the fake lacks a capability");

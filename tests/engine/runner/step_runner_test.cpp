@@ -92,19 +92,9 @@ TEST_CASE("a failed inject is reverted (it may have applied in part) and stops t
   }
 }
 
-TEST_CASE("an abort before a step's time: nothing is injected and the step ends", "[engine]") {
-  test::manual_run run(with_steps("    - { name: a, at: 3s, for: 1s, fault: fake }\n"));
-  run.start_steps(0s);
-  run.run_until(2s);
-  run.control.request_abort("test");
-  run.run_until(2s);
-  CHECK(run.step("a").ended().is_set());
-  CHECK(run.calls().empty());
-  CHECK_FALSE(run.step("a").record().injected_at);
-}
-
-TEST_CASE("an abort reverts an injected fault at once", "[engine]") {
-  test::manual_run run(with_steps("    - { name: a, at: 0s, for: 60s, fault: fake }\n"));
+TEST_CASE("an abort reverts an injected fault at once and a step not yet started never injects", "[engine]") {
+  test::manual_run run(with_steps("    - { name: a, at: 0s, for: 60s, fault: fake }\n"
+                                  "    - { name: b, at: 3s, for: 1s, fault: fake }\n"));
   run.start_steps(0s);
   run.run_until(2500ms);
   run.control.request_abort("test");
@@ -112,6 +102,8 @@ TEST_CASE("an abort reverts an injected fault at once", "[engine]") {
   CHECK(run.calls() == strings{"inject a @0ms", "revert a @2500ms"});
   CHECK(run.logged("reverted fake [a] (abort)"));
   CHECK(run.step("a").ended().is_set());
+  CHECK(run.step("b").ended().is_set());
+  CHECK_FALSE(run.step("b").record().injected_at);
 }
 
 TEST_CASE("an inject under way is not cut short by an abort: the revert follows it", "[engine]") {
@@ -151,21 +143,28 @@ TEST_CASE("until: <step> ends a step when the other step ends", "[engine]") {
   CHECK(run.calls() == strings{"inject a @0ms", "inject b @2000ms", "revert b @3500ms", "revert a @3500ms"});
 }
 
-TEST_CASE("until: manual ends when the operator says so, or at its bound", "[engine]") {
-  const auto steps = "    - { name: a, at: 0s, until: manual, for: 20s, fault: fake }\n";
-  SECTION("the operator ends it") {
-    test::manual_run run(with_steps(steps));
-    run.start_steps(0s);
-    run.run_until(7s);
-    run.control.manual_end().set();
-    run.run_until(7s);
-    CHECK(run.calls() == strings{"inject a @0ms", "revert a @7000ms"});
-  }
-  SECTION("nobody ends it") {
-    test::manual_run run(with_steps(steps));
-    run.start_steps(0s);
-    run.run_until(60s);
-    CHECK(run.calls() == strings{"inject a @0ms", "revert a @20000ms"});
+TEST_CASE("until: manual and until: recovered end when their moment comes, or at their bound", "[engine]") {
+  struct ending {
+    const char* until;
+    std::function<engine::event&(test::manual_run&)> moment;
+  };
+  const std::vector<ending> endings{
+      {"manual", [](test::manual_run& run) -> engine::event& { return run.control.manual_end(); }},
+      {"recovered", [](test::manual_run& run) -> engine::event& { return run.recovered; }},
+  };
+  for (const auto& e : endings) {
+    const auto steps = fmt::format("    - {{ name: a, at: 1s, until: {}, for: 10s, fault: fake }}\n", e.until);
+    test::manual_run ended(with_steps(steps));
+    ended.start_steps(0s);
+    ended.run_until(4s);
+    e.moment(ended).set();
+    ended.run_until(4s);
+    CHECK(ended.calls() == strings{"inject a @1000ms", "revert a @4000ms"});
+
+    test::manual_run bounded(with_steps(steps));
+    bounded.start_steps(0s);
+    bounded.run_until(30s);
+    CHECK(bounded.calls() == strings{"inject a @1000ms", "revert a @11000ms"});
   }
 }
 
@@ -179,24 +178,6 @@ TEST_CASE("until: manual without a bound needs game-day mode", "[engine]") {
   run.control.manual_end().set();
   run.run_until(1h);
   CHECK(run.calls() == strings{"inject a @0ms", "revert a @3600000ms"});
-}
-
-TEST_CASE("until: recovered ends when the system recovers, or at its bound", "[engine]") {
-  const auto steps = "    - { name: a, at: 1s, until: recovered, for: 10s, fault: fake }\n";
-  SECTION("it recovers") {
-    test::manual_run run(with_steps(steps));
-    run.start_steps(0s);
-    run.run_until(4s);
-    run.recovered.set();
-    run.run_until(4s);
-    CHECK(run.calls() == strings{"inject a @1000ms", "revert a @4000ms"});
-  }
-  SECTION("it does not") {
-    test::manual_run run(with_steps(steps));
-    run.start_steps(0s);
-    run.run_until(30s);
-    CHECK(run.calls() == strings{"inject a @1000ms", "revert a @11000ms"});
-  }
 }
 
 TEST_CASE("an action runs once at its time and an abort cancels it", "[engine]") {
