@@ -37,7 +37,7 @@ struct session::impl {
         probe_types(probes_),
         options(std::move(options_)),
         out(options.out ? *options.out : std::cout),
-        control(ctl.get_executor(), faultline::steady_clock(), [this](const std::string& line) { log(line); }),
+        control(ctl.get_executor(), faultline::steady_clock(), log_to_output()),
         state(options.state_path),
         signals(ctl, SIGINT, SIGTERM),
         id{make_run_id(), {}} {}
@@ -63,15 +63,19 @@ struct session::impl {
   std::unique_ptr<progress> status;
   std::unique_ptr<phase_sequence> phases;
 
+  // Progress lines go through the status line once it exists.
   void log(const std::string& line) {
     if (status) status->log(line);
     else out << line << "\n";
   }
+  log_line log_to_output() {
+    return [this](const std::string& line) { log(line); };
+  }
 
   // Everything that can fail before anything is touched; throws preflight_error or capability_error.
   void preflight() {
-    undo_leftovers(state, fault_types, [this](const std::string& line) { log(line); });
-    proxies = start_proxies(x, [this](const std::string& line) { log(line); });
+    undo_leftovers(state, fault_types, log_to_output());
+    proxies = start_proxies(x, log_to_output());
     faults::fault_context base;
     base.executor = ctl.get_executor();
     base.proxies = proxies.get();
@@ -112,8 +116,7 @@ struct session::impl {
     asio::co_spawn(ctl, status->run(control.finished()), log_stray_exception(runner_log, "progress"));
     if (options.interactive) {
       operator_keys keys{&control.manual_end(), &control.finished(),
-                         [this](const std::string& why) { control.request_abort(why); },
-                         [this](const std::string& line) { log(line); }};
+                         [this](const std::string& why) { control.request_abort(why); }, log_to_output()};
       asio::co_spawn(ctl, read_operator_keys(keys), log_stray_exception(runner_log, "operator keys"));
     }
     co_return true;
