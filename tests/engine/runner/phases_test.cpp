@@ -95,7 +95,7 @@ TEST_CASE("until: <step> reverts after the step it waits for, at the same moment
   CHECK(spans(run)[2] == "fault 5..8");
 }
 
-TEST_CASE("until: manual lasts until the operator ends it; the run then goes on", "[engine]") {
+TEST_CASE("until: manual lasts until the operator ends it and the run then goes on", "[engine]") {
   test::manual_run run(experiment("    - { name: a, at: 0s, until: manual, fault: fake }\n"), true);
   run.health(0s, 60s, true);
   run.start_phases();
@@ -179,7 +179,7 @@ TEST_CASE("an abort_when rule stops the run and reverts every fault", "[engine]"
   CHECK(run.logged("ABORT: abort_when"));
 }
 
-TEST_CASE("an abort request (the operator's key) reverts at once; later steps never start", "[engine]") {
+TEST_CASE("an abort request (the operator's key) reverts at once and later steps never start", "[engine]") {
   test::manual_run run(experiment("    - { name: a, at: 0s, for: 10s, fault: fake }\n"
                                   "    - { name: b, at: 3s, for: 10s, fault: fake }\n"));
   run.health(0s, 60s, true);
@@ -193,7 +193,7 @@ TEST_CASE("an abort request (the operator's key) reverts at once; later steps ne
   CHECK(run.control.stop().abort_reason == "aborted by the operator");
 }
 
-TEST_CASE("SIGINT aborts the run and reverts every fault; a second signal only says the rollback runs",
+TEST_CASE("SIGINT aborts the run and reverts every fault, a second signal only says the rollback runs",
           "[engine]") {
   test::manual_run run(experiment("    - { name: a, at: 0s, for: 10s, fault: fake }\n"));
   run.health(0s, 60s, true);
