@@ -1,7 +1,10 @@
 #include "core/clock.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
@@ -13,12 +16,14 @@ namespace {
 class timer_alarm final : public alarm {
 public:
   explicit timer_alarm(asio::any_io_executor executor) : timer_(std::move(executor)) {}
+  ~timer_alarm() override { *alive_ = false; }
 
   void set(clock::time_point at, std::function<void()> fire) override {
     ++generation_;
     timer_.expires_at(at);  // cancels a pending wait; its handler sees operation_aborted
-    timer_.async_wait([this, generation = generation_, fire = std::move(fire)](boost::system::error_code ec) {
-      if (ec || generation != generation_) return;  // `this` is only touched while the timer lives
+    timer_.async_wait([this, alive = alive_, generation = generation_, fire = std::move(fire)](boost::system::error_code ec) {
+      // A wait that completed just before the alarm was destroyed still runs: `alive` says so.
+      if (ec || !*alive || generation != generation_) return;
       fire();
     });
   }
@@ -31,6 +36,7 @@ public:
 private:
   asio::steady_timer timer_;
   std::uint64_t generation_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 class steady_clock_source final : public clock {
@@ -47,6 +53,19 @@ std::shared_ptr<clock> steady_clock() {
   static const auto source = std::make_shared<steady_clock_source>();
   return source;
 }
+
+asio::awaitable<void> sleep_until(clock& time, clock::time_point at) {
+  if (time.now() >= at) co_return;
+  auto executor = co_await asio::this_coro::executor;
+  // The alarm cancels a timer that never expires by itself: waiting on that timer is what makes
+  // the sleep cancellable by the caller (awaitable operators, cancellation slots).
+  asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
+  auto alarm = time.make_alarm(executor);  // declared after `wake`: destroyed (cancelled) first
+  alarm->set(at, [&wake] { wake.cancel(); });
+  co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<void> sleep_for(clock& time, clock::duration d) { co_await sleep_until(time, time.now() + d); }
 
 class manual_clock::manual_alarm final : public alarm {
 public:
@@ -104,6 +123,14 @@ void manual_clock::advance(duration by) {
 
 std::unique_ptr<alarm> manual_clock::make_alarm(asio::any_io_executor executor) {
   return std::make_unique<manual_alarm>(*this, std::move(executor));
+}
+
+std::optional<clock::time_point> manual_clock::next_alarm() const {
+  std::lock_guard lock(mutex_);
+  std::optional<time_point> next;
+  for (const auto* a : alarms_)
+    if (a->fire_ && (!next || a->at_ < *next)) next = a->at_;
+  return next;
 }
 
 void manual_clock::fire_due() {

@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace faultline::faults {
+struct fault_type;
+}
+
 namespace faultline::engine {
 
 using std::chrono::nanoseconds;
@@ -62,7 +66,10 @@ struct step {
   std::size_t index = 0;
   nanoseconds at{};     // from the start of the fault phase
   bool is_action = false;
-  std::string type;     // the fault or action type
+  std::string type;     // the fault or action type, as written
+  // `type` in the registry the experiment was loaded with, resolved once by the loader: never null
+  // in a loaded experiment; the registry outlives it.
+  const faults::fault_type* fault_type = nullptr;
   std::string target;
   step_end end = step_end::after_duration;
   std::optional<nanoseconds> duration;  // `for`; the bound for recovered/manual

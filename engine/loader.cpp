@@ -430,6 +430,7 @@ private:
                                                   type->action ? "an action" : "a fault",
                                                   type->action ? "action" : "fault", s.type));
     }
+    s.fault_type = type;
     auto keys = step_keys;
     for (const auto& k : schema_keys(type->params)) keys.push_back(k);
     const auto what = fmt::format("step {} ({} '{}')", index + 1, s.is_action ? "action" : "fault", s.type);
@@ -653,7 +654,7 @@ private:
     };
     const auto& steps = x.timeline.steps;
     for (std::size_t i = 0; i < steps.size(); ++i) {
-      const auto* type = known_.faults.find(steps[i].type);
+      const auto* type = steps[i].fault_type;
       if (!type || !type->exclusive || steps[i].is_action) continue;
       for (std::size_t j = i + 1; j < steps.size(); ++j) {
         const auto& a = steps[i];

@@ -44,12 +44,11 @@ std::string describe_step_end(const step& s) {
   return {};
 }
 
-std::string describe_step(const step& s, const faults::fault_registry& faults) {
-  const auto* type = faults.find(s.type);
-  const std::string details = type ? format_params(type->params, s.parameters) : "";
+std::string describe_step(const step& s) {
+  const std::string details = format_params(s.fault_type->params, s.parameters);
   std::string what = s.target.empty() ? s.type : fmt::format("{} on {}", s.type, s.target);
   if (!details.empty()) what += fmt::format(" ({})", details);
-  if (type && type->destructive) what += " DESTRUCTIVE: destroys data";
+  if (s.fault_type->destructive) what += " DESTRUCTIVE: destroys data";
   return what;
 }
 
@@ -89,7 +88,7 @@ std::string describe_summary(const experiment& x) {
                      x.load ? ", load " + describe_load(*x.load) : "", expectations, expectations == 1 ? "" : "s");
 }
 
-std::string render_plan(const experiment& x, const faults::fault_registry& faults) {
+std::string render_plan(const experiment& x) {
   std::string out = fmt::format("plan for '{}' ({})\n", x.name, x.file.string());
   if (!x.description.empty()) out += fmt::format("  {}\n", x.description);
   const auto line = [&](const std::string& when, const std::string& what, const std::string& detail) {
@@ -122,10 +121,10 @@ std::string render_plan(const experiment& x, const faults::fault_registry& fault
   for (const auto& s : x.timeline.steps) {
     const auto at = t0 + s.at;
     if (s.is_action) {
-      events.push_back({at, 1, "action", fmt::format("{} [{}]", describe_step(s, faults), s.name)});
+      events.push_back({at, 1, "action", fmt::format("{} [{}]", describe_step(s), s.name)});
       continue;
     }
-    events.push_back({at, 1, "inject", fmt::format("{} [{}] {}", describe_step(s, faults), s.name, describe_step_end(s))});
+    events.push_back({at, 1, "inject", fmt::format("{} [{}] {}", describe_step(s), s.name, describe_step_end(s))});
     if (s.end == step_end::after_duration)
       events.push_back({at + *s.duration, 0, "revert", fmt::format("{} [{}]", s.type, s.name)});
   }

@@ -6,13 +6,9 @@
 
 #include <string>
 
-namespace faultline::faults {
-class fault_registry;
-}
-
 namespace faultline::engine {
 
 std::string describe_summary(const experiment& x);
-std::string render_plan(const experiment& x, const faults::fault_registry& faults);
+std::string render_plan(const experiment& x);
 
 }  // namespace faultline::engine

@@ -78,7 +78,7 @@ void add_run_command(CLI::App& app, context& ctx) {
     }
     if (!problems.empty()) throw engine::config_error(std::move(problems));
     if (opts->dry_run) {
-      for (const auto& x : experiments) std::cout << engine::render_plan(x, ctx.faults) << "\n";
+      for (const auto& x : experiments) std::cout << engine::render_plan(x) << "\n";
       ctx.exit = exit_ok;
       return;
     }

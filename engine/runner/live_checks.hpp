@@ -35,6 +35,7 @@ public:
   // Windows needed to cover a duration.
   std::int64_t windows_for(std::chrono::nanoseconds d) const;
   std::chrono::nanoseconds window() const { return timeline_.options().window; }
+  std::chrono::nanoseconds settle() const { return settle_; }
 
 private:
   series_windows windows_until(std::int64_t end) const;

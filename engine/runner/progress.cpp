@@ -3,8 +3,6 @@
 #include "core/units.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
 #include <ostream>
@@ -13,7 +11,6 @@ namespace faultline::engine {
 namespace {
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
-using steady = std::chrono::steady_clock;
 
 const char* breaker_name(double v) {
   if (v == 0) return "closed";
@@ -28,20 +25,21 @@ std::string clock_text(std::chrono::nanoseconds d) {
 }
 }  // namespace
 
-progress::progress(std::ostream& out, bool tty, const probes::timeline& t, steady::time_point t0,
-                   std::chrono::nanoseconds window, std::string breaker_series)
-    : out_(out), tty_(tty), timeline_(t), t0_(t0), window_(window), breaker_series_(std::move(breaker_series)),
-      phase_start_(steady::now()) {}
+progress::progress(std::ostream& out, bool tty, const probes::timeline& t, faultline::clock& time,
+                   std::string breaker_series)
+    : out_(out), tty_(tty), timeline_(t), time_(time), breaker_series_(std::move(breaker_series)),
+      phase_start_(time.now()) {}
 
 void progress::set_phase(std::string name, std::chrono::nanoseconds planned) {
   phase_ = std::move(name);
   planned_ = planned;
-  phase_start_ = steady::now();
+  phase_start_ = time_.now();
   if (!tty_) out_ << status_line() << "\n" << std::flush;
 }
 
 std::string progress::status_line() const {
-  const auto elapsed = steady::now() - phase_start_;
+  const auto now = time_.now();
+  const auto elapsed = now - phase_start_;
   std::string line = fmt::format("[{} {}/{}]", phase_, clock_text(elapsed), clock_text(planned_));
   if (active_) {
     auto names = active_();
@@ -50,11 +48,11 @@ std::string progress::status_line() const {
     line += fmt::format(" faults: {}", list.empty() ? "none" : list);
   }
   // The last full window: samples still in flight are not in it yet.
-  const auto current = timeline_.window_of(steady::now() - t0_);
+  const auto current = timeline_.window_of(timeline_.offset_of(now));
   if (current >= 1 && timeline_.has_series("load")) {
     auto w = timeline_.windows("load", timeline_.window_range(current - 1));
     if (!w.empty() && w[0].total() > 0) {
-      const double seconds = std::chrono::duration<double>(window_).count();
+      const double seconds = std::chrono::duration<double>(timeline_.options().window).count();
       line += fmt::format(" | {:.0f} rps p95 {} err {:.1f}%", static_cast<double>(w[0].total()) / seconds,
                           format_duration(std::chrono::duration_cast<std::chrono::microseconds>(w[0].latency.percentile(95))),
                           100.0 * static_cast<double>(w[0].errors()) / static_cast<double>(w[0].total()));
@@ -78,10 +76,8 @@ void progress::log(const std::string& line) {
 }
 
 asio::awaitable<void> progress::run(event& finished) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!finished.is_set()) {
-    timer.expires_after(std::chrono::seconds(1));
-    co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || finished.wait());
+    co_await (sleep_for(time_, std::chrono::seconds(1)) || finished.wait());
     if (finished.is_set()) break;
     ++ticks_;
     if (tty_) {

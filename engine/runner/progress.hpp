@@ -3,6 +3,7 @@
 // error rate, breaker state) that rewrites itself on a terminal, or plain log lines (every five
 // seconds and at each phase change) when output is not a terminal.
 
+#include "core/clock.hpp"
 #include "engine/runner/event.hpp"
 #include "probes/timeline.hpp"
 
@@ -18,8 +19,8 @@ namespace faultline::engine {
 
 class progress {
 public:
-  progress(std::ostream& out, bool tty, const probes::timeline& t, std::chrono::steady_clock::time_point t0,
-           std::chrono::nanoseconds window, std::string breaker_series);
+  // Elapsed times are read from `time`; offset 0 is the timeline's start.
+  progress(std::ostream& out, bool tty, const probes::timeline& t, faultline::clock& time, std::string breaker_series);
 
   void set_phase(std::string name, std::chrono::nanoseconds planned);
   // Names of the faults active now, asked for at each status line.
@@ -35,11 +36,10 @@ private:
   std::ostream& out_;
   bool tty_;
   const probes::timeline& timeline_;
-  std::chrono::steady_clock::time_point t0_;
-  std::chrono::nanoseconds window_;
+  faultline::clock& time_;
   std::string breaker_series_;
   std::string phase_ = "starting";
-  std::chrono::steady_clock::time_point phase_start_;
+  clock::time_point phase_start_;
   std::chrono::nanoseconds planned_{};
   std::function<std::vector<std::string>()> active_;
   bool drawn_ = false;

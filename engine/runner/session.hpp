@@ -4,12 +4,12 @@
 // the analysis and the journal. Rollback always runs: on success, failure, abort and signals.
 
 #include "engine/experiment.hpp"
+#include "engine/runner/preflight.hpp"  // preflight_error: run() throws it
 #include "reports/journal.hpp"
 
 #include <filesystem>
-#include <functional>
 #include <iosfwd>
-#include <string>
+#include <memory>
 
 namespace faultline::faults {
 class fault_registry;
@@ -25,12 +25,6 @@ struct run_options {
   bool interactive = false;          // game-day mode: keys end manual faults or abort
   bool tty = false;                  // a status line that rewrites itself; else plain log lines
   std::ostream* out = nullptr;       // progress; std::cout when null
-};
-
-// Thrown by preflight problems found before anything started (exit 2).
-class preflight_error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
 };
 
 class session {

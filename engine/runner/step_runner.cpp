@@ -4,7 +4,6 @@
 #include "core/units.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -14,12 +13,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
-using steady = std::chrono::steady_clock;
-
-asio::awaitable<void> sleep_until(steady::time_point when) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, when);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-}
 
 std::string iso_now() {
   auto now = std::chrono::system_clock::now();
@@ -28,21 +21,34 @@ std::string iso_now() {
 
 }  // namespace
 
-step_runner::step_runner(const step& s, const faults::fault_type& type, std::unique_ptr<faults::fault> fault,
-                         const step_environment& env)
-    : step_(s), type_(type), fault_(std::move(fault)), env_(env), ended_(env.executor) {
+step_runner::step_runner(const step& s, std::unique_ptr<faults::fault> fault, const step_environment& env)
+    : step_(s), fault_(std::move(fault)), env_(env), control_(*env.control), ended_(control_.executor()) {
   record_.step = s.name;
   record_.type = s.type;
   record_.target = s.target;
   record_.action = s.is_action;
-  for (const auto& spec : type.params) {
+  for (const auto& spec : s.fault_type->params) {
     auto it = s.parameters.values().find(spec.name);
     if (it != s.parameters.values().end()) record_.params[spec.name] = format_param(spec.kind, it->second);
   }
 }
 
+std::vector<std::unique_ptr<step_runner>> make_step_runners(const experiment& x,
+                                                            std::vector<std::unique_ptr<faults::fault>> faults,
+                                                            const step_environment& env) {
+  std::vector<std::unique_ptr<step_runner>> runners;
+  for (std::size_t i = 0; i < x.timeline.steps.size(); ++i)
+    runners.push_back(std::make_unique<step_runner>(x.timeline.steps[i], std::move(faults.at(i)), env));
+  for (auto& r : runners) {
+    if (r->spec().end != step_end::after_step) continue;
+    for (auto& other : runners)
+      if (other->spec().name == r->spec().until_step) r->end_with(other->ended());
+  }
+  return runners;
+}
+
 double step_runner::offset_now() const {
-  return std::chrono::duration<double>(steady::now() - env_.run_start).count();
+  return std::chrono::duration<double>(control_.now() - phase_.run_start).count();
 }
 
 void step_runner::capture_evidence() {
@@ -55,9 +61,10 @@ void step_runner::capture_evidence() {
   record_.engine = fault_->engine();
 }
 
-asio::awaitable<void> step_runner::run() {
-  co_await (sleep_until(env_.fault_start + step_.at) || env_.abort->wait());
-  if (env_.abort->is_set()) {
+asio::awaitable<void> step_runner::run(fault_phase phase) {
+  phase_ = std::move(phase);
+  co_await (sleep_until(control_.time(), phase_.start + step_.at) || control_.abort().wait());
+  if (control_.abort().is_set()) {
     ended_.set();
     co_return;
   }
@@ -88,57 +95,58 @@ asio::awaitable<void> step_runner::run() {
     active_ = true;
     co_await fault_->inject();
     record_.injected_at = offset_now();
-    env_.log(fmt::format("injected {} [{}]{}", step_.type, step_.name, step_.target.empty() ? "" : " on " + step_.target));
+    control_.log(fmt::format("injected {} [{}]{}", step_.type, step_.name, step_.target.empty() ? "" : " on " + step_.target));
   } catch (const std::exception& e) {
     failure = e.what();
     capability = dynamic_cast<const faults::capability_error*>(&e) != nullptr;
   }
   if (!failure.empty()) {
     record_.error = fmt::format("inject failed: {}", failure);
-    env_.log(fmt::format("{} [{}]: {}", step_.type, step_.name, record_.error));
+    control_.log(fmt::format("{} [{}]: {}", step_.type, step_.name, record_.error));
     co_await revert_now("inject failed");  // it may have been applied in part
     ended_.set();
-    env_.fail_run(fmt::format("step '{}' ({}): {}", step_.name, step_.type, failure), capability);
+    control_.fail_run(fmt::format("step '{}' ({}): {}", step_.name, step_.type, failure), capability);
     co_return;
   }
   co_await wait_for_end();
-  co_await revert_now(env_.abort->is_set() ? "abort" : "end of step");
+  co_await revert_now(control_.abort().is_set() ? "abort" : "end of step");
   ended_.set();
 }
 
 asio::awaitable<void> step_runner::run_action() {
   record_.injected_at = offset_now();
-  env_.log(fmt::format("running action {} [{}]", step_.type, step_.name));
+  control_.log(fmt::format("running action {} [{}]", step_.type, step_.name));
   try {
-    co_await (fault_->inject() || env_.abort->wait());
-    if (env_.abort->is_set()) record_.error = "cancelled by abort";
+    co_await (fault_->inject() || control_.abort().wait());
+    if (control_.abort().is_set()) record_.error = "cancelled by abort";
   } catch (const std::exception& e) {
     record_.error = e.what();
   }
   record_.reverted_at = offset_now();
   capture_evidence();
   if (record_.evidence.details.contains("output")) record_.output = record_.evidence.details["output"].get<std::string>();
-  env_.log(fmt::format("action {} [{}] finished{}", step_.type, step_.name,
-                       record_.error.empty() ? ": " + record_.evidence.summary : ": " + record_.error));
+  control_.log(fmt::format("action {} [{}] finished{}", step_.type, step_.name,
+                           record_.error.empty() ? ": " + record_.evidence.summary : ": " + record_.error));
 }
 
 asio::awaitable<void> step_runner::wait_for_end() {
-  const auto deadline = step_.duration ? env_.fault_start + step_.at + *step_.duration : steady::time_point::max();
+  auto& time = control_.time();
+  const auto deadline = step_.duration ? phase_.start + step_.at + *step_.duration : clock::time_point::max();
+  auto& abort = control_.abort();
   switch (step_.end) {
     case step_end::after_duration:
-      co_await (sleep_until(deadline) || env_.abort->wait());
+      co_await (sleep_until(time, deadline) || abort.wait());
       break;
     case step_end::recovered:
-      co_await (env_.recovered(steady::now()) || sleep_until(deadline) || env_.abort->wait());
+      co_await (phase_.recovered(time.now()) || sleep_until(time, deadline) || abort.wait());
       break;
     case step_end::manual:
-      co_await (env_.manual_end->wait() || sleep_until(deadline) || env_.abort->wait());
+      co_await (control_.manual_end().wait() || sleep_until(time, deadline) || abort.wait());
       break;
-    case step_end::after_step: {
-      event* other = env_.ended_of(step_.until_step);
-      co_await (other->wait() || sleep_until(deadline) || env_.abort->wait());
+    case step_end::after_step:
+      if (until_) co_await (until_->wait() || sleep_until(time, deadline) || abort.wait());
+      else co_await (sleep_until(time, deadline) || abort.wait());
       break;
-    }
   }
 }
 
@@ -154,11 +162,11 @@ asio::awaitable<void> step_runner::revert_now(const std::string& why) {
   if (failure.empty()) {
     record_.reverted_at = offset_now();
     if (recorded_undo_) env_.state->remove(env_.run_id, step_.name);
-    env_.log(fmt::format("reverted {} [{}] ({})", step_.type, step_.name, why));
+    control_.log(fmt::format("reverted {} [{}] ({})", step_.type, step_.name, why));
   } else {
     record_.error += (record_.error.empty() ? "" : "; ") + fmt::format("revert failed: {}", failure);
-    env_.log(fmt::format("REVERT FAILED for {} [{}]: {}; the state file keeps it for 'faultline recover'", step_.type,
-                         step_.name, failure));
+    control_.log(fmt::format("REVERT FAILED for {} [{}]: {}; the state file keeps it for 'faultline recover'",
+                             step_.type, step_.name, failure));
   }
   capture_evidence();
   active_ = false;

@@ -93,7 +93,7 @@ int inject(const std::string& experiment_file, const std::string& step_name, con
   for (const auto& s : x.timeline.steps)
     if (s.name == step_name) step = &s;
   if (!step) throw std::runtime_error("no step named " + step_name);
-  const auto* type = r.faults.find(step->type);
+  const auto* type = step->fault_type;
   faults::fault_context ctx;
   ctx.target = step->target;
   ctx.step_name = step->name;
