@@ -366,15 +366,17 @@ private:
       out += fmt::format("<g class=\"band\" data-band=\"breaker\" data-source=\"{}\">\n", xml_escape(b.source));
       band_label(out, y, 16, "breaker state");
       std::string state = b.transitions.empty() ? "closed" : b.transitions.front().from;
-      double from = 0;
+      double from = 0, from_resolution = 0;
+      // Each state from the transition into it to the next one; a half-open trial of a few
+      // milliseconds still gets a visible sliver.
       auto segment = [&](double to) {
         if (!(to > from)) return;
-        double x0 = x_(from), x1 = x_(to);
+        double x0 = x_(from), x1 = std::max(x_(to), x0 + 1.5);
         out += fmt::format(
             "<rect class=\"breaker-{0}\" data-state=\"{0}\" data-start=\"{1}\" data-end=\"{2}\" x=\"{3}\" y=\"{4}\" width=\"{5}\" "
-            "height=\"16\"><title>breaker {6} from {7} to {8}</title></rect>\n",
-            xml_escape(state), from, to, px(x0), px(y), px(x1 - x0), xml_escape(breaker_state_label(state)), format_seconds(from),
-            format_seconds(to));
+            "height=\"16\"><title>breaker {6} from {7} to {8} ({9} long)</title></rect>\n",
+            xml_escape(state), from, to, px(x0), px(y), px(x1 - x0), xml_escape(breaker_state_label(state)),
+            format_seconds_within(from, from_resolution), format_seconds(to), format_seconds(to - from));
         auto label = breaker_state_label(state);
         if (text_width(label, 10) + 6 < x1 - x0)
           out += fmt::format("<text class=\"band-text\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px((x0 + x1) / 2),
@@ -383,6 +385,7 @@ private:
       for (const auto& t : b.transitions) {
         segment(t.at);
         from = t.at;
+        from_resolution = t.resolution;
         state = t.to;
       }
       segment(end_);

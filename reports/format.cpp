@@ -9,6 +9,12 @@ namespace faultline::reports {
 
 std::string format_score(double score) { return format_number(score, 1); }
 
+std::string format_seconds_within(const std::optional<double>& seconds, const std::optional<double>& resolution) {
+  if (!seconds) return format_seconds(seconds);
+  if (!resolution || *resolution <= 0) return format_seconds(*seconds);
+  return format_seconds(*seconds) + " ±" + format_seconds(*resolution / 2);
+}
+
 std::string format_signed_seconds(double seconds) {
   if (seconds == 0) return "±0s";
   return (seconds > 0 ? "+" : "-") + format_seconds(std::fabs(seconds));

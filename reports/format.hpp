@@ -4,6 +4,7 @@
 
 #include "core/units.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,10 @@ namespace faultline::reports {
 
 // A score 0..100 with at most one decimal: 87 -> "87", 87.44 -> "87.4".
 std::string format_score(double score);
+
+// A measured time and how finely it is known: "569ms ±10ms" (half the resolution; the time
+// alone when the resolution is absent or 0). "—" when the time is absent.
+std::string format_seconds_within(const std::optional<double>& seconds, const std::optional<double>& resolution);
 
 // "+25%", "-10%", "+1.5s": signed change for the diff.
 std::string format_signed_seconds(double seconds);

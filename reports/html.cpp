@@ -220,6 +220,12 @@ std::string readable_time(const std::string& iso) {
 
 std::string state_label(std::string_view state) { return state == "half_open" ? "half-open" : std::string(state); }
 
+// " (±10ms)": how finely a time is known, for a KPI's note.
+std::string within(const std::optional<double>& resolution) {
+  if (!resolution || *resolution <= 0) return "";
+  return " (±" + format_seconds(*resolution / 2) + ")";
+}
+
 const phase_stat* stat_for(const journal& j, const series_record* s, std::string_view phase) {
   return s ? find_phase_stat(j, s->name, phase) : nullptr;
 }
@@ -302,16 +308,20 @@ private:
     bool all_met = s_.expectations_met == s_.expectations;
     out += kpi(all_met ? "good" : "bad", "Expectations",
                fmt::format("{}<small>/{}</small>", s_.expectations_met, s_.expectations), all_met ? "all met" : fmt::format("{} missed", s_.expectations - s_.expectations_met));
-    out += kpi("", "MTTD", format_seconds(s_.mttd), s_.mttd ? "fault start → steady state broken" : "steady state never broke");
+    out += kpi("", "MTTD", format_seconds(s_.mttd),
+               s_.mttd ? "fault start → steady state broken" + within(s_.mttd_resolution) : "steady state never broke");
     if (s_.mttr)
-      out += kpi("", "MTTR", format_seconds(*s_.mttr), "last revert → steady again");
+      out += kpi("", "MTTR", format_seconds(*s_.mttr), "last revert → steady again" + within(s_.mttr_resolution));
     else
       out += kpi(s_.recovered ? "" : "bad", "MTTR", s_.recovered ? "—" : "not recovered",
                  s_.recovered ? "" : "within the recovery timeout");
     if (s_.breaker_seen) {
       std::string value = s_.breaker_opened ? format_seconds(*s_.breaker_opened) : "never";
-      std::string note = s_.breaker_opened ? "to open after fault start" : "the breaker never opened";
-      if (s_.breaker_closed) note += fmt::format("; closed {} after the last revert", format_seconds(*s_.breaker_closed));
+      std::string note =
+          s_.breaker_opened ? "to open after fault start" + within(s_.breaker_opened_resolution) : "the breaker never opened";
+      if (s_.breaker_closed)
+        note += fmt::format("; closed {} after the last revert",
+                            format_seconds_within(s_.breaker_closed, s_.breaker_closed_resolution));
       else if (s_.breaker_opened) note += "; never closed";
       if (s_.breaker_flaps > 0) note += fmt::format("; {} flap{}", s_.breaker_flaps, s_.breaker_flaps == 1 ? "" : "s");
       out += kpi("", "Circuit breaker", value, note);
@@ -517,6 +527,16 @@ private:
         format_seconds(s.p50), format_seconds(s.p95), format_seconds(s.p99), format_seconds(s.max), ratio);
   }
 
+  // A transition's moment against the fault: "569ms ±10ms after the fault started".
+  std::string when(const breaker_transition& t) const {
+    const auto* fault = find_phase(j_, "fault");
+    const auto at = [&](double seconds) { return format_seconds_within(seconds, t.resolution); };
+    if (!fault) return "at " + at(t.at);
+    if (t.at < fault->start) return at(fault->start - t.at) + " before the fault started";
+    if (t.at < fault->end) return at(t.at - fault->start) + " after the fault started";
+    return at(t.at - fault->end) + " after the last revert";
+  }
+
   void breaker(std::string& out) const {
     if (!j_.analysis.breaker) return;
     const auto& b = *j_.analysis.breaker;
@@ -524,16 +544,22 @@ private:
     std::string source = b.source == "inferred" ? std::string("from outside, from the load's response classes")
                          : b.source.rfind("probe:", 0) == 0 ? "through the state probe '" + b.source.substr(6) + "'"
                                                             : b.source;
-    out += fmt::format("<p>Seen {}. Time to open {}, time to close {}, {} flap{}.</p>\n", esc(source),
-                       b.time_to_open ? format_seconds(*b.time_to_open) + " after the fault started" : std::string("— (never opened)"),
-                       b.time_to_close ? format_seconds(*b.time_to_close) + " after the last revert" : std::string("— (never closed)"), b.flaps,
-                       b.flaps == 1 ? "" : "s");
+    out += fmt::format("<p>Seen {}. Time to open {}, time to close {}, {} flap{} (re-openings from half-open).</p>\n",
+                       esc(source),
+                       b.time_to_open ? format_seconds_within(b.time_to_open, b.time_to_open_resolution) + " after the fault started"
+                                      : std::string("— (never opened)"),
+                       b.time_to_close ? format_seconds_within(b.time_to_close, b.time_to_close_resolution) + " after the last revert"
+                                       : std::string("— (never closed)"),
+                       b.flaps, b.flaps == 1 ? "" : "s");
     if (!b.cross_check.empty()) out += fmt::format("<p class=\"sub\">Cross-check: {}</p>\n", esc(b.cross_check));
     if (!b.transitions.empty()) {
-      out += "<table class=\"compact\">\n<thead><tr><th class=\"num\">At</th><th>From</th><th>To</th></tr></thead>\n<tbody>\n";
+      out += "<table class=\"compact\">\n<thead><tr><th>When</th><th>From</th><th>To</th><th>Seen by</th></tr></thead>\n"
+             "<tbody>\n";
       for (const auto& t : b.transitions)
-        out += fmt::format("<tr><td class=\"num\">t = {}</td><td><span class=\"state {}\">{}</span></td><td><span class=\"state {}\">{}</span></td></tr>\n",
-                           format_seconds(t.at), esc(t.from), esc(state_label(t.from)), esc(t.to), esc(state_label(t.to)));
+        out += fmt::format("<tr><td>{}</td><td><span class=\"state {}\">{}</span></td><td><span class=\"state {}\">{}</span></td>"
+                           "<td>{}</td></tr>\n",
+                           esc(when(t)), esc(t.from), esc(state_label(t.from)), esc(t.to), esc(state_label(t.to)),
+                           esc(t.seen_by.empty() ? "—" : t.seen_by));
       out += "</tbody>\n</table>\n";
     }
     out += "</section>\n";

@@ -358,11 +358,11 @@ journal journal_from_json(const json& doc) {
   if (version == doc.end()) throw journal_error("not a faultline journal: it has no 'schema_version' field");
   if (!version->is_number_integer())
     throw journal_error(fmt::format("not a faultline journal: 'schema_version' is {}, not an integer", type_name(*version)));
-  if (version->get<std::int64_t>() != journal_schema_version)
+  if (version->get<std::int64_t>() < oldest_journal_schema_version || version->get<std::int64_t>() > journal_schema_version)
     throw journal_error(fmt::format(
-        "journal schema version {} is not supported: this faultline reads schema version {} only "
+        "journal schema version {} is not supported: this faultline reads schema versions {} to {} "
         "(render it with the faultline release that wrote it, or run the experiment again)",
-        version->get<std::int64_t>(), journal_schema_version));
+        version->get<std::int64_t>(), oldest_journal_schema_version, journal_schema_version));
 
   object_reader r(doc, "");
   journal j;

@@ -14,7 +14,10 @@
 
 namespace faultline::reports {
 
-inline constexpr int journal_schema_version = 1;
+// Version 2 added the resolution of every reported time and the Timeline's sample logs; this
+// faultline reads versions 1 and 2 (docs/journal.md, "Versions").
+inline constexpr int journal_schema_version = 2;
+inline constexpr int oldest_journal_schema_version = 1;
 
 struct experiment_info {
   std::string name;

@@ -51,8 +51,13 @@ void append_suite(std::string& out, const journal& j, std::size_t id) {
   property("exit_code", std::to_string(j.verdict.exit_code));
   property("score", format_score(j.analysis.score));
   property("sla_tier", j.analysis.sla_tier);
-  property("mttd", format_seconds(j.analysis.mttd));
-  property("mttr", format_seconds(j.analysis.mttr));
+  property("mttd", format_seconds_within(j.analysis.mttd, j.analysis.mttd_resolution));
+  property("mttr", format_seconds_within(j.analysis.mttr, j.analysis.mttr_resolution));
+  if (const auto& b = j.analysis.breaker) {
+    property("breaker_time_to_open", format_seconds_within(b->time_to_open, b->time_to_open_resolution));
+    property("breaker_time_to_close", format_seconds_within(b->time_to_close, b->time_to_close_resolution));
+    property("breaker_flaps", std::to_string(b->flaps));
+  }
   property("recovered", j.analysis.recovered ? "true" : "false");
   property("run_id", j.run_id);
   property("file", j.experiment.file);
@@ -90,7 +95,8 @@ void append_suite(std::string& out, const journal& j, std::size_t id) {
   std::string system_out = fmt::format("{} {}: {} (score {}, SLA tier {}, MTTD {}, MTTR {})\n", j.experiment.name,
                                        summary.result_title, j.verdict.reason, format_score(j.analysis.score),
                                        j.analysis.sla_tier.empty() ? "none" : j.analysis.sla_tier,
-                                       format_seconds(j.analysis.mttd), format_seconds(j.analysis.mttr));
+                                       format_seconds_within(j.analysis.mttd, j.analysis.mttd_resolution),
+                                       format_seconds_within(j.analysis.mttr, j.analysis.mttr_resolution));
   for (const auto& e : j.analysis.expectations)
     system_out += fmt::format("  [{}] {}: measured {}, target {}\n", e.met ? "met" : "MISSED", expectation_case_name(e),
                               e.measured, e.target);

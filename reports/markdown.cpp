@@ -62,14 +62,17 @@ std::string render_markdown(const journal& j) {
   }
 
   out += "| MTTD | MTTR | Breaker opened | Breaker closed | Breaker flaps |\n|---|---|---|---|---|\n";
-  std::string mttr = s.mttr ? format_seconds(*s.mttr) : (s.recovered ? "—" : "not recovered");
+  std::string mttr = s.mttr ? format_seconds_within(s.mttr, s.mttr_resolution) : (s.recovered ? "—" : "not recovered");
   std::string opened = "—", closed = "—", flaps = "—";
   if (s.breaker_seen) {
-    opened = s.breaker_opened ? format_seconds(*s.breaker_opened) + " after fault start" : "never opened";
-    closed = s.breaker_closed ? format_seconds(*s.breaker_closed) + " after last revert" : "never closed";
+    opened = s.breaker_opened ? format_seconds_within(s.breaker_opened, s.breaker_opened_resolution) + " after fault start"
+                              : "never opened";
+    closed = s.breaker_closed ? format_seconds_within(s.breaker_closed, s.breaker_closed_resolution) + " after last revert"
+                              : "never closed";
     flaps = std::to_string(s.breaker_flaps);
   }
-  out += fmt::format("| {} | {} | {} | {} | {} |\n\n", format_seconds(s.mttd), mttr, opened, closed, flaps);
+  out += fmt::format("| {} | {} | {} | {} | {} |\n\n", format_seconds_within(s.mttd, s.mttd_resolution), mttr, opened,
+                     closed, flaps);
 
   if (!s.phases.empty()) {
     out += "| Phase | Worst p99 | Worst error rate |\n|---|---|---|\n";

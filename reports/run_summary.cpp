@@ -79,11 +79,15 @@ run_summary summarize(const journal& j) {
       std::count_if(j.analysis.expectations.begin(), j.analysis.expectations.end(), [](const auto& e) { return e.met; }));
   out.mttd = j.analysis.mttd;
   out.mttr = j.analysis.mttr;
+  out.mttd_resolution = j.analysis.mttd_resolution;
+  out.mttr_resolution = j.analysis.mttr_resolution;
   out.recovered = j.analysis.recovered;
   if (j.analysis.breaker) {
     out.breaker_seen = true;
     out.breaker_opened = j.analysis.breaker->time_to_open;
     out.breaker_closed = j.analysis.breaker->time_to_close;
+    out.breaker_opened_resolution = j.analysis.breaker->time_to_open_resolution;
+    out.breaker_closed_resolution = j.analysis.breaker->time_to_close_resolution;
     out.breaker_flaps = j.analysis.breaker->flaps;
   }
   for (const auto& phase : ordered_phase_names(j)) {

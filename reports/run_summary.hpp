@@ -33,8 +33,10 @@ struct run_summary {
   std::size_t expectations = 0;
   std::size_t expectations_met = 0;
   std::optional<double> mttd, mttr;
+  std::optional<double> mttd_resolution, mttr_resolution;
   bool recovered = false;
   std::optional<double> breaker_opened, breaker_closed;  // time to open (from fault start), to close (from last revert)
+  std::optional<double> breaker_opened_resolution, breaker_closed_resolution;
   std::int64_t breaker_flaps = 0;
   bool breaker_seen = false;
   std::vector<phase_extremes> phases;  // in phase_order, only phases that have stats

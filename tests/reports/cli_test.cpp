@@ -60,7 +60,7 @@ TEST_CASE("faultline report rejects an unreadable or older journal with exit 2",
   std::ofstream(old_path) << doc.dump();
   auto r = run_faultline("report " + old_path + " --html " + (temp_dir() / "never.html").string());
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Contains("faultline report: " + old_path + ": journal schema version 0 is not supported: this faultline reads schema version 1 only"));
+  CHECK_THAT(r.output, Contains("faultline report: " + old_path + ": journal schema version 0 is not supported: this faultline reads schema versions 1 to 2"));
   CHECK_FALSE(std::filesystem::exists(temp_dir() / "never.html"));
 
   auto missing = run_faultline("report /nonexistent/run.json");

@@ -9,6 +9,11 @@ TEST_CASE("scores and signed changes", "[reports]") {
   CHECK(format_score(80) == "80");
   CHECK(format_signed_seconds(8) == "+8s");
   CHECK(format_signed_seconds(-0.5) == "-500ms");
+  CHECK(format_seconds_within(0.612, 0.02) == "612ms ±10ms");
+  CHECK(format_seconds_within(3.3, 0.2) == "3.3s ±100ms");
+  CHECK(format_seconds_within(0.0004, 0.0) == "400µs");
+  CHECK(format_seconds_within(2.0, std::nullopt) == "2s");
+  CHECK(format_seconds_within(std::nullopt, 0.1) == "—");
 }
 
 TEST_CASE("escaping for XML and Markdown, and slugs", "[reports]") {

@@ -237,3 +237,24 @@ TEST_CASE("HTML: a window without samples breaks the lines; other runs render to
   CHECK_THAT(bare, Contains("the load generator could not start"));
   CHECK_THAT(bare, Contains("The experiment states no expectations."));
 }
+
+TEST_CASE("HTML: breaker transitions at their sub-second times, each with its resolution", "[reports]") {
+  auto j = test::synthetic_journal();
+  const auto html = reports::render_html(j);
+  const auto svg = figure_of(html);
+  auto band_start = svg.find("data-band=\"breaker\"");
+  REQUIRE(band_start != std::string::npos);
+  auto band = svg.substr(band_start, svg.find("</g>", band_start) - band_start);
+  auto segments = test::find_tags(band, "rect");
+  REQUIRE(segments.size() == 6);
+  // The half-open trial of 300 ms is drawn where it was, as long as it was.
+  CHECK(test::number_attr(segments[2], "data-start") == Approx(27));
+  CHECK(test::number_attr(segments[2], "data-end") == Approx(27.3));
+  CHECK_THAT(band, Contains("<title>breaker half-open from 27s ±10ms to 27.3s (300ms long)</title>"));
+  // The breaker card: each time with its resolution, each transition with who saw it.
+  CHECK_THAT(html, Contains("Time to open 612ms ±10ms after the fault started, time to close 3s ±100ms after the last revert"));
+  CHECK_THAT(html, Contains("<td>612ms ±10ms after the fault started</td>"));
+  CHECK_THAT(html, Contains("<td>3s ±100ms after the last revert</td>"));
+  CHECK_THAT(html, Contains("<td>probe+load</td>"));
+  CHECK_THAT(html, Contains("fault start → steady state broken (±10ms)"));
+}

@@ -62,7 +62,9 @@ TEST_CASE("JUnit: one testsuite per experiment, one testcase per expectation, va
   CHECK(test::attributes_of(failure[0])["message"] == "measured " + j.analysis.expectations[0].measured + ", target &gt;= gold");
   CHECK_THAT(xml, Catch::Contains("<testcase name=\"mttr: time to recover: last revert to the start of a stable run of steady windows\" classname=\"faultline.checkout-db-slowness\" time=\"0.000\"/>"));
   CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.score\" value=\"77.8\"/>"));
-  CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.mttr\" value=\"4s\"/>"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.mttr\" value=\"4s ±100ms\"/>"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.breaker_time_to_open\" value=\"612ms ±10ms\"/>"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"faultline.breaker_flaps\" value=\"1\"/>"));
 }
 
 TEST_CASE("JUnit: a suite gets consecutive ids and aborted runs are errors", "[reports]") {

@@ -284,15 +284,23 @@ journal synthetic_journal() {
     if (st.series == "load" && st.phase == "fault") fault = &st;
 
   j.analysis.mttd = 1.0;
+  j.analysis.mttd_resolution = 0.02;
   j.analysis.mttr = 4.0;
+  j.analysis.mttr_resolution = 0.2;
   j.analysis.recovered = true;
   breaker_record b;
   b.source = "probe:breaker";
-  b.transitions = {{17, "closed", "open"}, {27, "open", "half_open"}, {28, "half_open", "open"}, {46, "open", "half_open"}, {48, "half_open", "closed"}};
-  b.time_to_open = 2.0;
+  b.transitions = {{15.612, "closed", "open", 0.02, "probe+load"},
+                   {27, "open", "half_open", 0.02, "probe+load"},
+                   {27.3, "half_open", "open", 0.02, "load"},
+                   {46, "open", "half_open", 0.02, "probe+load"},
+                   {48, "half_open", "closed", 0.2, "probe"}};
+  b.time_to_open = 0.612;
+  b.time_to_open_resolution = 0.02;
   b.time_to_close = 3.0;
+  b.time_to_close_resolution = 0.2;
   b.flaps = 1;
-  b.cross_check = "the inferred view agreed within one window on all 5 transitions";
+  b.cross_check = "the load's responses showed 4 of the 4 transitions the state probe saw, and 1 re-opening it sampled past";
   j.analysis.breaker = b;
   j.analysis.sla_tier = "bronze";
 
