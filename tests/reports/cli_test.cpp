@@ -117,3 +117,9 @@ TEST_CASE("faultline diff: bad input exits 2 with the reason", "[reports]") {
   CHECK_THAT(mismatch.output, Contains("different experiments"));
   CHECK(run_faultline("diff " + base + " " + other_path + " --allow-different-experiments").exit_code == 0);
 }
+
+TEST_CASE("faultline report --reanalyse refuses a journal without samples (schema version 1)", "[reports]") {
+  auto r = run_faultline("report " + recorded() + " --reanalyse --markdown -");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Contains("faultline report: " + recorded() + ": the journal has no complete sample log"));
+}

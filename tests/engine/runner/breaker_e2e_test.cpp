@@ -5,7 +5,11 @@
 // with half-open trials (80 ms) shorter than the state probe's period (200 ms). And the same
 // experiment run twice gives the same numbers.
 
+#include "engine/analysis/analysis.hpp"
+#include "engine/loader.hpp"
+#include "reports/journal.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/test_catalogue.hpp"
 #include "tests/support/utc_time.hpp"
 
 #include <boost/asio.hpp>
@@ -184,6 +188,13 @@ TEST_CASE("a latency fault opens the service's breaker: times, flaps and MTTR ma
   CHECK(analysis["mttr"].get<double>() == Approx(*closed).margin(mttr_tolerance_s));
   CHECK(analysis["mttr_resolution"].get<double>() <= 0.25);
   CHECK(journal["verdict"]["exit_code"] == 0);
+
+  // The journal holds what the analysis needs: analysed again, the same numbers.
+  auto again = faultline::reports::journal_from_json(journal);
+  const auto stored = again.analysis;
+  faultline::engine::reanalyse(again, faultline::engine::parse_experiment(again.experiment.resolved_yaml, again.experiment.file,
+                                                                          faultline::test::builtin_catalogue(), {}));
+  CHECK(again.analysis == stored);
 }
 
 TEST_CASE("the same experiment twice: the same score and MTTR", "[engine]") {
