@@ -248,3 +248,34 @@ TEST_CASE("load config errors name the parameter", "[probes]") {
   p.set("url", std::string("http://127.0.0.1:1/"));
   CHECK_THROWS_AS(http_load_config::from(p, {}), param_error);
 }
+
+TEST_CASE("fallback.header marks the answers a fallback served, and they stay ok", "[probes]") {
+  std::atomic<int> n{0};
+  test::http_test_server server([&n](const test::http_test_request&) {
+    test::http_test_reply reply;
+    const int i = n++;
+    if (i % 2 == 0) reply.headers["X-Cache"] = "stale";
+    if (i % 4 == 1) reply.headers["x-cache"] = "hit";  // the header, but another value
+    return reply;
+  });
+  timeline tl(probes::clock::now() + 50ms);
+  params p;
+  p.set("url", server.url("/"));
+  p.set("fallback.header", std::string("x-cache: stale"));
+  const auto config = std::make_shared<const http_load_config>(http_load_config::from(p, {open_stage(100, 400ms)}));
+  REQUIRE(config->fallback);
+  CHECK(config->fallback->name == "x-cache");
+  const auto r = run(config, tl);
+  CHECK(r.all.count(outcome::ok) == 40);
+  const auto log = tl.samples("load");
+  REQUIRE(log.size() == 40);
+  std::size_t marked = 0;
+  for (const auto& s : log.all()) marked += s.fallback ? 1 : 0;
+  CHECK(marked == 20);
+
+  params bad;
+  bad.set("url", server.url("/"));
+  bad.set("fallback.header", std::string(": stale"));
+  CHECK_THROWS_WITH(http_load_config::from(bad, {open_stage(1, 1s)}),
+                    Catch::Contains("expected a header as 'Name: value' or 'Name' (e.g. 'X-Cache: stale')"));
+}
