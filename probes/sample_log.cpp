@@ -45,6 +45,9 @@ std::uint64_t get_varint(const std::string& in, std::size_t& pos) {
   bad("'data' holds a number longer than 64 bits");
 }
 
+std::uint64_t zigzag(std::int64_t v) { return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63); }
+std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
+
 constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 }  // namespace
@@ -102,36 +105,46 @@ std::string base64_decode(const std::string& text) {
 
 // ---- sample_log -----------------------------------------------------------------------------
 
+sample_log::samples& sample_log::own() {
+  if (!data_) data_ = std::make_shared<samples>();
+  else if (data_.use_count() > 1) data_ = std::make_shared<samples>(*data_);
+  return *data_;
+}
+
 void sample_log::add(std::chrono::nanoseconds intended, std::chrono::nanoseconds latency, outcome result, bool fallback,
                      std::optional<double> value) {
+  auto& d = own();
   const std::int64_t us = std::max<std::int64_t>(0, to_us(intended));
   const auto index = static_cast<std::size_t>(us >> 32);
-  if (epochs_.size() <= index) epochs_.resize(index + 1);
-  auto& e = epochs_[index];
-  if (us < last_us_) sorted_ = false;
-  last_us_ = std::max(last_us_, us);
+  if (d.epochs.size() <= index) d.epochs.resize(index + 1);
+  auto& e = d.epochs[index];
+  if (us < d.last_us) d.sorted = false;
+  d.last_us = std::max(d.last_us, us);
   e.entries.push_back({static_cast<std::uint32_t>(us & 0xffffffff), pack(latency, result, fallback)});
   const bool has_value = value && std::isfinite(*value);
   constexpr double none = std::numeric_limits<double>::quiet_NaN();
   if (has_value && e.values.empty()) e.values.assign(e.entries.size() - 1, none);
   if (has_value || !e.values.empty()) e.values.push_back(has_value ? *value : none);
-  ++size_;
+  ++d.size;
 }
 
 bool sample_log::has_values() const {
-  return std::any_of(epochs_.begin(), epochs_.end(), [](const epoch& e) { return !e.values.empty(); });
+  return data_ && std::any_of(data_->epochs.begin(), data_->epochs.end(), [](const epoch& e) { return !e.values.empty(); });
 }
 
 std::size_t sample_log::bytes() const {
-  std::size_t n = sizeof(*this) + epochs_.capacity() * sizeof(epoch);
-  for (const auto& e : epochs_) n += e.entries.capacity() * sizeof(entry) + e.values.capacity() * sizeof(double);
+  std::size_t n = sizeof(*this);
+  if (!data_) return n;
+  n += sizeof(samples) + data_->epochs.capacity() * sizeof(epoch);
+  for (const auto& e : data_->epochs) n += e.entries.capacity() * sizeof(entry) + e.values.capacity() * sizeof(double);
   return n;
 }
 
 void sample_log::sort() {
-  if (sorted_) return;
+  if (sorted()) return;
+  auto& d = own();
   const auto by_time = [](const entry& a, const entry& b) { return a.intended_us < b.intended_us; };
-  for (auto& e : epochs_) {
+  for (auto& e : d.epochs) {
     if (e.values.empty()) {
       std::stable_sort(e.entries.begin(), e.entries.end(), by_time);
       continue;
@@ -149,13 +162,14 @@ void sample_log::sort() {
     e.entries = std::move(entries);
     e.values = std::move(values);
   }
-  sorted_ = true;
+  d.sorted = true;
 }
 
 logged_sample sample_log::operator[](std::size_t i) const {
+  const auto& epochs = data_->epochs;
   std::size_t epoch_index = 0;
-  while (i >= epochs_[epoch_index].entries.size()) i -= epochs_[epoch_index++].entries.size();
-  const auto& e = epochs_[epoch_index];
+  while (i >= epochs[epoch_index].entries.size()) i -= epochs[epoch_index++].entries.size();
+  const auto& e = epochs[epoch_index];
   const auto& n = e.entries[i];
   logged_sample s;
   s.intended = std::chrono::microseconds((static_cast<std::int64_t>(epoch_index) << 32) + n.intended_us);
@@ -168,29 +182,36 @@ logged_sample sample_log::operator[](std::size_t i) const {
 
 std::vector<logged_sample> sample_log::all() const {
   std::vector<logged_sample> out;
-  out.reserve(size_);
-  for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+  out.reserve(size());
+  for (std::size_t i = 0; i < size(); ++i) out.push_back((*this)[i]);
   return out;
 }
 
 nlohmann::json sample_log::to_json() const {
-  if (!sorted_) {
+  if (!sorted()) {
     auto copy = *this;
     copy.sort();
     return copy.to_json();
   }
   std::string data;
-  data.reserve(size_ * 5);
-  std::int64_t previous = 0;
+  data.reserve(size() * 4);
+  std::int64_t previous = 0, previous_delta = 0;
   nlohmann::json values = nlohmann::json::array();
   const bool with_values = has_values();
-  for (std::size_t k = 0; k < epochs_.size(); ++k) {
-    const auto& e = epochs_[k];
+  static const std::vector<epoch> no_epochs;
+  const auto& epochs = data_ ? data_->epochs : no_epochs;
+  for (std::size_t k = 0; k < epochs.size(); ++k) {
+    const auto& e = epochs[k];
     for (std::size_t i = 0; i < e.entries.size(); ++i) {
+      // The change in the gap between intended starts (0 for a steady rate) with the outcome and
+      // fallback bits, then the latency: 3 bytes for most samples.
       const std::int64_t us = (static_cast<std::int64_t>(k) << 32) + e.entries[i].intended_us;
-      put_varint(data, static_cast<std::uint64_t>(us - previous));
-      put_varint(data, e.entries[i].packed);
+      const std::int64_t delta = us - previous;
+      const auto flags = e.entries[i].packed & (fallback_bit | (fallback_bit - 1));
+      put_varint(data, zigzag(delta - previous_delta) << latency_shift | flags);
+      put_varint(data, e.entries[i].packed >> latency_shift);
       previous = us;
+      previous_delta = delta;
       if (!with_values) continue;
       if (!e.values.empty() && !std::isnan(e.values[i]))
         values.push_back(e.values[i]);
@@ -198,7 +219,11 @@ nlohmann::json sample_log::to_json() const {
         values.push_back(nullptr);
     }
   }
-  nlohmann::json out{{"count", size_}, {"data", base64_encode(data)}};
+  auto text = base64_encode(data);
+  data = std::string();  // the raw bytes are not needed any more: a long run's are tens of MB
+  auto out = nlohmann::json::object();
+  out["count"] = size();
+  out["data"] = std::move(text);
   if (with_values) out["values"] = std::move(values);
   return out;
 }
@@ -221,21 +246,26 @@ sample_log sample_log::from_json(const nlohmann::json& j) {
   }
   sample_log log;
   std::size_t pos = 0;
-  std::int64_t us = 0;
+  std::int64_t us = 0, delta = 0;
+  constexpr std::int64_t limit = std::int64_t{1} << 52;  // far beyond any run; keeps the sums exact
   for (std::uint64_t i = 0; i < count; ++i) {
-    const auto delta = get_varint(data, pos);
-    const auto packed = get_varint(data, pos);
-    if (delta > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - us)) bad("an intended time is out of range");
-    if (packed > std::numeric_limits<std::uint32_t>::max() || (packed & (fallback_bit - 1)) >= outcome_count)
-      bad("sample " + std::to_string(i) + " has an unknown outcome");
-    us += static_cast<std::int64_t>(delta);
+    const auto head = get_varint(data, pos);
+    const auto latency = get_varint(data, pos);
+    if ((head & (fallback_bit - 1)) >= outcome_count) bad("sample " + std::to_string(i) + " has an unknown outcome");
+    if (latency > static_cast<std::uint64_t>(sample_log::max_latency.count())) bad("sample " + std::to_string(i) + " has a latency out of range");
+    const auto change = unzigzag(head >> latency_shift);
+    if (change < -limit || change > limit || delta + change < 0 || delta + change > limit || us + delta + change > limit)
+      bad("sample " + std::to_string(i) + " has an intended time out of order or out of range");
+    delta += change;
+    us += delta;
+    const auto packed = static_cast<std::uint32_t>(latency << latency_shift | (head & (fallback_bit | (fallback_bit - 1))));
     std::optional<double> value;
     if (values) {
       const auto& v = (*values)[i];
       if (v.is_number()) value = v.get<double>();
       else if (!v.is_null()) bad("'values' must hold numbers or nulls");
     }
-    const auto p = static_cast<std::uint32_t>(packed);
+    const auto p = packed;
     log.add(std::chrono::microseconds(us), std::chrono::microseconds(p >> latency_shift),
             static_cast<outcome>(p & (fallback_bit - 1)), (p & fallback_bit) != 0, value);
   }

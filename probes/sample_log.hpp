@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct logged_sample {
   friend bool operator==(const logged_sample&, const logged_sample&) = default;
 };
 
+// Copies share their samples until one of them changes (copy on write): handing the log of a
+// finished run to the analysis and the journal costs nothing.
 class sample_log {
 public:
   // Latencies are kept to the microsecond up to this; longer ones are kept as this.
@@ -39,15 +42,15 @@ public:
            std::optional<double> value);
   void add(const logged_sample& s) { add(s.intended, s.latency, s.result, s.fallback, s.value); }
 
-  std::size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return data_ ? data_->size : 0; }
+  bool empty() const { return size() == 0; }
   bool has_values() const;
   std::size_t bytes() const;  // memory held, for the benchmark
 
   // Puts the samples in intended order; samples intended at the same microsecond keep the order
   // they were added in. Cheap when already sorted.
   void sort();
-  bool sorted() const { return sorted_; }
+  bool sorted() const { return !data_ || data_->sorted; }
   // The i-th sample (in intended order once sorted).
   logged_sample operator[](std::size_t i) const;
   std::vector<logged_sample> all() const;  // for tests and small series
@@ -71,10 +74,15 @@ private:
     std::vector<entry> entries;
     std::vector<double> values;  // parallel to entries once any sample had a value; NaN: none
   };
-  std::vector<epoch> epochs_;
-  std::size_t size_ = 0;
-  bool sorted_ = true;
-  std::int64_t last_us_ = 0;  // the latest intended offset added, to keep `sorted_`
+  struct samples {
+    std::vector<epoch> epochs;
+    std::size_t size = 0;
+    bool sorted = true;
+    std::int64_t last_us = 0;  // the latest intended offset added, to keep `sorted`
+  };
+  std::shared_ptr<samples> data_;
+
+  samples& own();  // this log's own samples, copied first if they are shared
 };
 
 // Base64 (RFC 4648, with padding) of bytes; decode throws std::invalid_argument on bad input.
