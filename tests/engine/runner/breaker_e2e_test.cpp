@@ -195,6 +195,17 @@ TEST_CASE("a latency fault opens the service's breaker: times, flaps and MTTR ma
   faultline::engine::reanalyse(again, faultline::engine::parse_experiment(again.experiment.resolved_yaml, again.experiment.file,
                                                                           faultline::test::builtin_catalogue(), {}));
   CHECK(again.analysis == stored);
+  // And through the CLI: `faultline report --reanalyse` renders what the stored analysis renders.
+  const auto path = fs::temp_directory_path() / ("faultline-breaker-e2e-" + std::to_string(::getpid()) + ".journal.json");
+  std::ofstream(path) << journal.dump();
+  const auto stored_md = faultline::test::run_command(faultline::test::faultline_binary() + " report " + path.string() + " --markdown -");
+  const auto again_md =
+      faultline::test::run_command(faultline::test::faultline_binary() + " report " + path.string() + " --reanalyse --markdown -");
+  fs::remove(path);
+  CHECK(stored_md.exit_code == 0);
+  CHECK(again_md.exit_code == 0);
+  CHECK_THAT(stored_md.output, Catch::Contains("| MTTD | MTTR |"));
+  CHECK(again_md.output == stored_md.output);
 }
 
 TEST_CASE("the same experiment twice: the same score and MTTR", "[engine]") {
