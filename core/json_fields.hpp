@@ -80,8 +80,8 @@ inline std::string child(const std::string& path, std::string_view key) {
 
 [[noreturn]] inline void fail(const std::string& path, std::string_view expected, const nlohmann::json& got,
                               bool or_null) {
-  throw json_field_error(
-      fmt::format("field '{}' must be {}{}, not {}", path, expected, or_null ? " or null" : "", got.type_name()));
+  const auto what = path.empty() ? std::string("the document") : fmt::format("field '{}'", path);
+  throw json_field_error(fmt::format("{} must be {}{}, not {}", what, expected, or_null ? " or null" : "", got.type_name()));
 }
 
 }  // namespace json_detail
