@@ -11,10 +11,15 @@
 #include "faults/proxy/timeout.hpp"
 #include "tests/faults/proxy/line_protocol.hpp"
 #include "tests/faults/proxy/loopback.hpp"
+#include "tests/support/eventually.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 using namespace faultline::test;
 using namespace std::chrono_literals;
@@ -32,16 +37,6 @@ fp::proxy_info add_proxy(fp::proxy_set& set, const std::string& name, const std:
 
 fp::toxic_spec spec(std::shared_ptr<const fp::toxic_config> config, direction d = direction::downstream, std::string name = "") {
   return {std::move(name), d, 1.0, std::move(config)};
-}
-
-template <typename Predicate>
-bool eventually(Predicate p, std::chrono::milliseconds limit = 5s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (p()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return p();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "faults/userspace/netns.hpp"
 #include "tests/faults/userspace/netns_lab.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -58,8 +59,7 @@ int inversions(const std::vector<std::uint32_t>& seq) {
 }
 
 void wait_for_udp(const test::echo_server& server, std::uint64_t at_least, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (server.udp_received() < at_least && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  test::eventually([&] { return server.udp_received() >= at_least; }, limit);
   std::this_thread::sleep_for(100ms);  // stragglers
 }
 
