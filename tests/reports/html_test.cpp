@@ -211,7 +211,7 @@ TEST_CASE("HTML: the figure is well-formed SVG", "[reports]") {
   std::filesystem::remove(path);
 }
 
-TEST_CASE("HTML: a window without samples breaks the lines; other runs render too", "[reports]") {
+TEST_CASE("HTML: a window without samples breaks the lines, other runs render too", "[reports]") {
   auto j = test::synthetic_journal();
   auto& w = j.series[0].windows[30];
   w = reports::window_point{};

@@ -235,7 +235,7 @@ TEST_CASE("removing a timeout toxic closes both ends", "[faults][proxy]") {
   CHECK(sec == asio::error::eof);
 }
 
-TEST_CASE("disabled proxies refuse connections and drop existing ones; enabling listens again", "[faults][proxy]") {
+TEST_CASE("disabled proxies refuse connections and drop existing ones, enabling listens again", "[faults][proxy]") {
   loopback_server echo(loopback_server::mode::echo);
   fp::proxy_set set;
   auto info = add_proxy(set, "d", echo.address());

@@ -109,7 +109,7 @@ double download_seconds(const netns_lab& lab, std::uint16_t port, std::size_t by
 
 }  // namespace
 
-TEST_CASE("userspace: 50 ms delay adds 50 ms to TCP connect and request round trips; revert leaves no rule", "[faults][netns]") {
+TEST_CASE("userspace: 50 ms delay adds 50 ms to TCP connect and request round trips, revert leaves no rule", "[faults][netns]") {
   SKIP_WITHOUT_NETNS();
   netns_lab lab("us-delay");
   test::echo_server server(lab.server_ns(), {7000});
@@ -188,7 +188,7 @@ TEST_CASE("userspace: traffic outside the scope is not delayed", "[faults][netns
   CHECK(test::ruleset(lab.server_ns()) == rules_before);
 }
 
-TEST_CASE("userspace: duplicate sends every packet twice; corrupt makes the receiver drop them", "[faults][netns]") {
+TEST_CASE("userspace: duplicate sends every packet twice, corrupt makes the receiver drop them", "[faults][netns]") {
   SKIP_WITHOUT_NETNS();
   netns_lab lab("us-dup");
   test::echo_server server(lab.server_ns(), {}, 7003);
