@@ -44,7 +44,7 @@ void reply_queue::release_orphans(proxy::session_io& io) {
   bool changed = false;
   for (auto& p : pieces_) {
     if (!p.holder) continue;
-    bool present = std::any_of(live.begin(), live.end(), [&](const proxy::message_toxic& t) { return t.config == p.holder; });
+    bool present = std::any_of(live.begin(), live.end(), [&](const proxy::installed_toxic& t) { return t.config == p.holder; });
     if (!present) {
       p.holder.reset();
       p.at = {};

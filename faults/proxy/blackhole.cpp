@@ -1,6 +1,24 @@
 #include "faults/proxy/blackhole.hpp"
 
+#include <fmt/format.h>
+
 namespace faultline::proxy {
+
+const toxic_descriptor& blackhole_toxic::type_descriptor() {
+  static const toxic_descriptor d{
+      "blackhole",
+      "accept connections and forward nothing, never close",
+      "",
+      "",
+      {},
+      nullptr,
+      made_of<blackhole_toxic>(),
+      [](const toxic_stats& s) {
+        return toxic_effect{s.bytes_dropped_total > 0, fmt::format("{} swallowed on {}", bytes_text(s.bytes_dropped_total), links_text(s))};
+      },
+  };
+  return d;
+}
 
 void blackhole_toxic::on_data(chunk c, toxic_state*, stage_io& io) const { io.drop(c); }
 void blackhole_toxic::on_eof(chunk c, toxic_state*, stage_io& io) const { io.drop(c); }

@@ -3,6 +3,7 @@
 // The count survives updates of the toxic, as in Toxiproxy.
 
 #include "faults/proxy/toxic.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <cstdint>
 
@@ -10,9 +11,9 @@ namespace faultline::proxy {
 
 class limit_data_toxic final : public toxic {
 public:
-  explicit limit_data_toxic(std::uint64_t bytes) : bytes_(bytes) {}
-  std::string_view type() const override { return "limit_data"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit limit_data_toxic(const params& p);
+  explicit limit_data_toxic(std::uint64_t bytes);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   std::unique_ptr<toxic_state> new_state() const override;
 

@@ -4,14 +4,15 @@
 // in the stream that no client could recover from (Toxiproxy does the same).
 
 #include "faults/proxy/toxic.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 
 class timeout_toxic final : public toxic {
 public:
-  explicit timeout_toxic(duration timeout) : timeout_(timeout) {}
-  std::string_view type() const override { return "timeout"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit timeout_toxic(const params& p);
+  explicit timeout_toxic(duration timeout);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   void on_start(toxic_state* state, stage_io& io) const override;
   void on_stop(toxic_state* state, stage_io& io) const override;

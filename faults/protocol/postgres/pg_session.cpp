@@ -43,21 +43,10 @@ using statement_ptr = std::shared_ptr<statement>;
 
 // What the toxics chose for one query.
 struct effects {
-  struct delayer {
-    config_ptr toxic;
-    counters_ptr counters;
-    proxy::duration delay{};
-  };
-  std::vector<delayer> delays;
+  reply_hold delays;
   std::shared_ptr<const pg_error_toxic> error;
   std::shared_ptr<const pg_drop_toxic> drop;
   counters_ptr answer_counters;  // of error or drop
-
-  proxy::duration total_delay() const {
-    proxy::duration d{};
-    for (const auto& x : delays) d += x.delay;
-    return d;
-  }
 };
 
 // What the client waits for, in the order the server answers.
@@ -314,37 +303,37 @@ private:
     push_slot(slot{slot::kind::startup}, io);
   }
 
+  // The first pg_refuse toxic that chooses this connection (every connection matches).
   std::optional<std::pair<std::shared_ptr<const pg_refuse_toxic>, counters_ptr>> choose_refusal(proxy::session_io& io) {
-    for (const auto& t : io.message_toxics()) {
-      auto refuse = std::dynamic_pointer_cast<const pg_refuse_toxic>(t.config);
-      if (!refuse) continue;
-      t.counters->messages_total.fetch_add(1, relaxed);
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (roll(t.toxicity, io.random())) return std::pair{refuse, t.counters};
-    }
-    return std::nullopt;
+    std::optional<std::pair<std::shared_ptr<const pg_refuse_toxic>, counters_ptr>> out;
+    offer<pg_refuse_toxic>(io, [](const pg_refuse_toxic&) { return true; },
+                           [&](const proxy::installed_toxic& t, const pg_refuse_toxic&) {
+                             out.emplace(std::static_pointer_cast<const pg_refuse_toxic>(t.config), t.counters);
+                             return false;  // refused: no other toxic sees this connection
+                           });
+    return out;
   }
 
-  // Which toxics act on this query; counts what each saw and matched.
-  // `classes` caches the statement classes of `sql` (classified when a toxic first asks).
+  // Which toxics act on this query. `classes` caches the statement classes of `sql`
+  // (classified when a toxic first asks).
   effects evaluate(std::string_view sql, std::optional<class_set>& classes, proxy::session_io& io) {
     effects fx;
-    for (const auto& t : io.message_toxics()) {
-      auto q = std::dynamic_pointer_cast<const query_toxic>(t.config);
-      if (!q) continue;
-      t.counters->messages_total.fetch_add(1, relaxed);
-      if (q->match().wants_classes() && !classes) classes = classify(sql);
-      if (!q->match().matches({sql, classes.value_or(class_set{})})) continue;
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (!roll(t.toxicity, io.random())) continue;
-      if (auto d = std::dynamic_pointer_cast<const pg_delay_toxic>(q)) {
-        fx.delays.push_back({t.config, t.counters, jittered(d->delay(), d->jitter(), io.random())});
-      } else if (!fx.error && !fx.drop) {  // one answer per query: the first toxic that chose it
-        if (auto e = std::dynamic_pointer_cast<const pg_error_toxic>(q)) fx.error = e;
-        else if (auto x = std::dynamic_pointer_cast<const pg_drop_toxic>(q)) fx.drop = x;
-        if (fx.error || fx.drop) fx.answer_counters = t.counters;
-      }
-    }
+    offer<query_toxic>(
+        io,
+        [&](const query_toxic& q) {
+          if (q.match().wants_classes() && !classes) classes = classify(sql);
+          return q.match().matches({sql, classes.value_or(class_set{})});
+        },
+        [&](const proxy::installed_toxic& t, const query_toxic& q) {
+          if (const auto* d = dynamic_cast<const pg_delay_toxic*>(&q)) {
+            fx.delays.add(t, d->draw(io.random()));
+          } else if (!fx.error && !fx.drop) {  // one answer per query: the first toxic that chose it
+            if (dynamic_cast<const pg_error_toxic*>(&q)) fx.error = std::static_pointer_cast<const pg_error_toxic>(t.config);
+            else if (dynamic_cast<const pg_drop_toxic*>(&q)) fx.drop = std::static_pointer_cast<const pg_drop_toxic>(t.config);
+            if (fx.error || fx.drop) fx.answer_counters = t.counters;
+          }
+          return true;
+        });
     return fx;
   }
 
@@ -429,9 +418,9 @@ private:
         send_cut(front.fx.drop->reset(), io);  // the server ran it; the client never hears back
         return {true, {}, nullptr};
       }
-      front.release_at = start_delays(front.fx, io);
+      front.release_at = front.fx.delays.start(io);
     }
-    reply_target target{false, front.release_at, front.fx.delays.empty() ? nullptr : front.fx.delays.front().toxic};
+    reply_target target{false, front.release_at, front.fx.delays.holder()};
     if (front.fx.error && type == 'E' && !front.error_replaced) {
       front.error_replaced = true;
       front.fx.answer_counters->messages_affected_total.fetch_add(1, relaxed);
@@ -441,16 +430,6 @@ private:
     }
     complete_if_done(type, io);
     return target;
-  }
-
-  // Starts the hold of a response: counts each delay toxic and returns the release time.
-  static time_point start_delays(const effects& fx, proxy::session_io& io) {
-    if (fx.delays.empty()) return {};
-    for (const auto& d : fx.delays) {
-      d.counters->messages_affected_total.fetch_add(1, relaxed);
-      d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), relaxed);
-    }
-    return io.now() + fx.total_delay();
   }
 
   static bool expected(slot::kind k, char type) {
@@ -540,8 +519,8 @@ private:
       auto s = std::move(front);
       slots_.pop_front();
       if (s.fx.answer_counters) s.fx.answer_counters->messages_affected_total.fetch_add(1, relaxed);
-      auto at = start_delays(s.fx, io);
-      send_reply(view(s.answer), at, s.fx.delays.empty() ? nullptr : s.fx.delays.front().toxic, io);
+      auto at = s.fx.delays.start(io);
+      send_reply(view(s.answer), at, s.fx.delays.holder(), io);
       if (s.cut_after) {
         if (s.fx.answer_counters) s.fx.answer_counters->connections_closed_total.fetch_add(1, relaxed);
         send_cut(false, io);

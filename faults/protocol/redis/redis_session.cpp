@@ -28,15 +28,10 @@ std::string_view view(const proxy::byte_buffer& b) { return {b.data(), b.size()}
 
 // A command waiting for its reply.
 struct slot {
-  struct delayer {
-    config_ptr toxic;
-    counters_ptr counters;
-    proxy::duration delay{};
-  };
   bool local = false;          // answered by the session with `answer`
   proxy::byte_buffer answer;
   counters_ptr answer_counters;  // of the toxic that answered
-  std::vector<delayer> delays;
+  reply_hold delays;
   bool passthrough = false;  // the server's replies from this one on pass through unread
   int hello = 0;             // HELLO n: the protocol version once the server accepts
   bool started = false;
@@ -78,12 +73,10 @@ public:
   void on_message_toxics(proxy::session_io& io) override {
     if (cut_) return;
     for (const auto& t : io.message_toxics()) {
-      auto outage = std::dynamic_pointer_cast<const redis_outage_toxic>(t.config);
+      const auto* outage = dynamic_cast<const redis_outage_toxic*>(t.config.get());
       if (!outage || std::find(outages_seen_.begin(), outages_seen_.end(), t.config) != outages_seen_.end()) continue;
       outages_seen_.push_back(t.config);  // rolled once per connection, not again on every change
-      t.counters->messages_total.fetch_add(1, relaxed);
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (!roll(t.toxicity, io.random())) continue;
+      if (!chooses(t, [] { return true; }, io.random())) continue;  // every connection matches
       t.counters->messages_affected_total.fetch_add(1, relaxed);
       (outage->reset() ? t.counters->connections_reset_total : t.counters->connections_closed_total).fetch_add(1, relaxed);
       cut_ = true;
@@ -147,28 +140,25 @@ private:
     const auto name = upper(args[0]);
     slot s;
     const bool whole = reader_.retaining();  // every argument was read
-    for (const auto& t : io.message_toxics()) {
-      auto c = std::dynamic_pointer_cast<const command_toxic>(t.config);
-      if (!c) continue;
-      t.counters->messages_total.fetch_add(1, relaxed);
-      if (!c->match().matches(args)) continue;
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (!roll(t.toxicity, io.random())) continue;
-      if (auto d = std::dynamic_pointer_cast<const redis_delay_toxic>(c)) {
-        s.delays.push_back({t.config, t.counters, jittered(d->delay(), d->jitter(), io.random())});
-        continue;
-      }
-      if (s.local || in_multi_) continue;  // one answer per command; none inside MULTI (see the header)
-      if (auto e = std::dynamic_pointer_cast<const redis_error_toxic>(c)) {
-        s.answer = error_reply(e->line());
-      } else if (std::dynamic_pointer_cast<const redis_miss_toxic>(c) && whole) {
-        s.answer = miss_reply(args, resp_);
-      }
-      if (!s.answer.empty()) {
-        s.local = true;
-        s.answer_counters = t.counters;
-      }
-    }
+    offer<command_toxic>(
+        io, [&](const command_toxic& c) { return c.match().matches(args); },
+        [&](const proxy::installed_toxic& t, const command_toxic& c) {
+          if (const auto* d = dynamic_cast<const redis_delay_toxic*>(&c)) {
+            s.delays.add(t, d->draw(io.random()));
+            return true;
+          }
+          if (s.local || in_multi_) return true;  // one answer per command; none inside MULTI (see the header)
+          if (const auto* e = dynamic_cast<const redis_error_toxic*>(&c)) {
+            s.answer = error_reply(e->line());
+          } else if (dynamic_cast<const redis_miss_toxic*>(&c) && whole) {
+            s.answer = miss_reply(args, resp_);
+          }
+          if (!s.answer.empty()) {
+            s.local = true;
+            s.answer_counters = t.counters;
+          }
+          return true;
+        });
     if (s.local) {
       forward_current_ = false;
       push_slot(std::move(s), io);
@@ -242,20 +232,9 @@ private:
     answering_ = true;
     if (!front.started) {
       front.started = true;
-      front.release_at = start_delays(front, io);
+      front.release_at = front.delays.start(io);
     }
-    target_ = {front.release_at, front.delays.empty() ? nullptr : front.delays.front().toxic};
-  }
-
-  static time_point start_delays(const slot& s, proxy::session_io& io) {
-    if (s.delays.empty()) return {};
-    proxy::duration total{};
-    for (const auto& d : s.delays) {
-      d.counters->messages_affected_total.fetch_add(1, relaxed);
-      d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), relaxed);
-      total += d.delay;
-    }
-    return io.now() + total;
+    target_ = {front.release_at, front.delays.holder()};
   }
 
   // Sends the answers the session made once every reply before them went.
@@ -264,8 +243,8 @@ private:
       auto s = std::move(slots_.front());
       slots_.pop_front();
       s.answer_counters->messages_affected_total.fetch_add(1, relaxed);
-      auto at = start_delays(s, io);
-      send_reply(view(s.answer), at, s.delays.empty() ? nullptr : s.delays.front().toxic, io);
+      auto at = s.delays.start(io);
+      send_reply(view(s.answer), at, s.delays.holder(), io);
     }
   }
 
