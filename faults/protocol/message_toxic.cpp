@@ -28,11 +28,17 @@ proxy::duration message_delay::draw(std::mt19937_64& random) const {
   return d.count() < 0 ? proxy::duration(0) : d;
 }
 
+void count_affected(proxy::toxic_counters& counters) { counters.messages_affected_total.fetch_add(1, std::memory_order_relaxed); }
+
+void count_cut(proxy::toxic_counters& counters, bool reset) {
+  (reset ? counters.connections_reset_total : counters.connections_closed_total).fetch_add(1, std::memory_order_relaxed);
+}
+
 proxy::time_point reply_hold::start(proxy::session_io& io) const {
   if (delays_.empty()) return {};
   proxy::duration total{};
   for (const auto& d : delays_) {
-    d.counters->messages_affected_total.fetch_add(1, std::memory_order_relaxed);
+    count_affected(*d.counters);
     d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), std::memory_order_relaxed);
     total += d.delay;
   }

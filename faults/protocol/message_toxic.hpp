@@ -16,6 +16,9 @@
 
 namespace faultline::protocol {
 
+using config_ptr = std::shared_ptr<const proxy::toxic_config>;
+using counters_ptr = std::shared_ptr<proxy::toxic_counters>;
+
 // A message-level toxic that acts on the messages its Match selects. Match is built from the
 // toxic's parameters (query_match, command_match) and throws param_error naming a bad one.
 template <typename Match>
@@ -67,6 +70,11 @@ void offer(proxy::session_io& io, Matches&& matches, Act&& act) {
     if (config && chooses(t, [&] { return matches(*config); }, io.random()) && !act(t, *config)) return;
   }
 }
+
+// A toxic acted on a message (answered it, or cut its connection): its counters say so, and
+// count the connection it reset or closed.
+void count_affected(proxy::toxic_counters& counters);
+void count_cut(proxy::toxic_counters& counters, bool reset);
 
 // The delays the toxics chose for one message: its reply is held for their sum.
 class reply_hold {

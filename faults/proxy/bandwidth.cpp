@@ -1,5 +1,7 @@
 #include "faults/proxy/bandwidth.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,14 +17,11 @@ struct schedule final : toxic_state {
 
 const toxic_descriptor& bandwidth_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "bandwidth",
-      "limit throughput (0 passes nothing)",
-      "",
-      "",
-      {bandwidth_param("rate", "bytes per second (KB = 1000 bytes)", std::nullopt)},
-      nullptr,
-      made_of<bandwidth_toxic>(),
-      [](const toxic_stats& s) {
+      .name = "bandwidth",
+      .summary = "limit throughput (0 passes nothing)",
+      .params = {bandwidth_param("rate", "bytes per second (KB = 1000 bytes)", std::nullopt)},
+      .make = made_of<bandwidth_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.bytes_delayed_total > 0, fmt::format("{} of {} held back by the rate limit on {}", bytes_text(s.bytes_delayed_total),
                                                                    bytes_text(s.bytes_in_total), links_text(s))};
       },

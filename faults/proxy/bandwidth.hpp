@@ -3,7 +3,6 @@
 // Rate 0 passes nothing (the data waits until the toxic is removed or updated).
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

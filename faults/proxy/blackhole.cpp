@@ -1,19 +1,17 @@
 #include "faults/proxy/blackhole.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 namespace faultline::proxy {
 
 const toxic_descriptor& blackhole_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "blackhole",
-      "accept connections and forward nothing, never close",
-      "",
-      "",
-      {},
-      nullptr,
-      made_of<blackhole_toxic>(),
-      [](const toxic_stats& s) {
+      .name = "blackhole",
+      .summary = "accept connections and forward nothing, never close",
+      .make = made_of<blackhole_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.bytes_dropped_total > 0, fmt::format("{} swallowed on {}", bytes_text(s.bytes_dropped_total), links_text(s))};
       },
   };

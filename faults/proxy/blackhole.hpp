@@ -4,7 +4,6 @@
 // that connection rather than go on with a hole in the stream.
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

@@ -1,6 +1,7 @@
 #include "faults/proxy/latency.hpp"
 
 #include "core/units.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <fmt/format.h>
 
@@ -8,21 +9,19 @@ namespace faultline::proxy {
 
 const toxic_descriptor& latency_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "latency",
-      "delay data by latency +/- jitter",
-      "",
-      "",
-      {
+      .name = "latency",
+      .summary = "delay data by latency +/- jitter",
+      .params = {
           duration_param("latency", "added delay", std::chrono::nanoseconds(0)),
           duration_param("jitter", "uniform +/- variation; at most the latency", std::chrono::nanoseconds(0)),
       },
-      [](const params& p, const param_shown& show) {
+      .validate = [](const params& p, const param_shown& show) {
         if (p.duration("jitter") > p.duration("latency"))
           throw param_error("jitter", fmt::format("{} is larger than {}: delays would be cut off at 0; make jitter at most the latency",
                                                   show("jitter"), show("latency")));
       },
-      made_of<latency_toxic>(),
-      [](const toxic_stats& s) {
+      .make = made_of<latency_toxic>(),
+      .describe = [](const toxic_stats& s) {
         auto average = s.chunks_delayed_total ? static_cast<double>(s.delay_ns_total) / static_cast<double>(s.chunks_delayed_total) / 1e9 : 0.0;
         return toxic_effect{s.chunks_delayed_total > 0,
                             fmt::format("{} ({}) delayed by {} on average on {}", plural(s.chunks_delayed_total, "chunk", "chunks"),

@@ -3,7 +3,6 @@
 // latency toxics add up because each measures from when the previous one released the chunk.
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

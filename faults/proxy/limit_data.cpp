@@ -1,5 +1,7 @@
 #include "faults/proxy/limit_data.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,14 +17,11 @@ struct count final : toxic_state {
 
 const toxic_descriptor& limit_data_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "limit_data",
-      "close the connection after a number of bytes",
-      "",
-      "",
-      {size_param("bytes", "bytes passed before the close", std::nullopt)},
-      nullptr,
-      made_of<limit_data_toxic>(),
-      [](const toxic_stats& s) {
+      .name = "limit_data",
+      .summary = "close the connection after a number of bytes",
+      .params = {size_param("bytes", "bytes passed before the close", std::nullopt)},
+      .make = made_of<limit_data_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.connections_closed_total > 0, fmt::format("{} closed at the limit, {} cut off",
                                                                         plural(s.connections_closed_total, "connection", "connections"),
                                                                         bytes_text(s.bytes_dropped_total))};

@@ -3,7 +3,6 @@
 // The count survives updates of the toxic, as in Toxiproxy.
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <cstdint>
 

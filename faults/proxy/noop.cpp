@@ -1,18 +1,16 @@
 #include "faults/proxy/noop.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 namespace faultline::proxy {
 
 const toxic_descriptor& noop_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "noop",
-      "pass everything untouched (control API only; Toxiproxy clients test their setup with it)",
-      "",
-      "",
-      {},
-      nullptr,
-      made_of<noop_toxic>(),
-      [](const toxic_stats&) { return toxic_effect{false, "passes everything untouched"}; },
-      true,
+      .name = "noop",
+      .summary = "pass everything untouched (control API only; Toxiproxy clients test their setup with it)",
+      .make = made_of<noop_toxic>(),
+      .describe = [](const toxic_stats&) { return toxic_effect{false, "passes everything untouched"}; },
+      .api_only = true,
   };
   return d;
 }

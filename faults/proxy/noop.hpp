@@ -2,7 +2,6 @@
 // noop: passes everything on untouched. Toxiproxy has it; clients use it to test their setup.
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

@@ -1,19 +1,18 @@
 #include "faults/proxy/reset_peer.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 namespace faultline::proxy {
 
 const toxic_descriptor& reset_peer_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "reset_peer",
-      "reset the connection (RST) after the timeout",
-      "",
-      "",
-      {duration_param("timeout", "time before the reset", std::chrono::nanoseconds(0))},
-      nullptr,
-      made_of<reset_peer_toxic>(),
-      [](const toxic_stats& s) {
+      .name = "reset_peer",
+      .summary = "reset the connection (RST) after the timeout",
+      .params = {duration_param("timeout", "time before the reset", std::chrono::nanoseconds(0))},
+      .make = made_of<reset_peer_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.connections_reset_total > 0,
                             fmt::format("{} reset", plural(s.connections_reset_total, "connection", "connections"))};
       },

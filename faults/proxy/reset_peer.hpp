@@ -3,7 +3,6 @@
 // the connection (RST, as SO_LINGER 0 makes close() do) after `timeout`; 0 resets at once.
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

@@ -1,5 +1,7 @@
 #include "faults/proxy/slicer.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,21 +17,19 @@ struct schedule final : toxic_state {
 
 const toxic_descriptor& slicer_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "slicer",
-      "cut data into small pieces with a delay between them",
-      "",
-      "",
-      {
+      .name = "slicer",
+      .summary = "cut data into small pieces with a delay between them",
+      .params = {
           size_param("average_size", "average piece size", 1, 1),
           size_param("size_variation", "piece size variation; smaller than average_size", 0),
           duration_param("delay", "delay between pieces", std::chrono::nanoseconds(0), api_unit::microseconds),
       },
-      [](const params& p, const param_shown& show) {
+      .validate = [](const params& p, const param_shown& show) {
         if (p.integer("size_variation") >= p.integer("average_size"))
           throw param_error("size_variation", fmt::format("{} must be smaller than {}", show("size_variation"), show("average_size")));
       },
-      made_of<slicer_toxic>(),
-      [](const toxic_stats& s) {
+      .make = made_of<slicer_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.chunks_out_total > s.chunks_in_total,
                             fmt::format("{} cut into {}", plural(s.chunks_in_total, "chunk", "chunks"), plural(s.chunks_out_total, "piece", "pieces"))};
       },

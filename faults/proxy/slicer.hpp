@@ -3,7 +3,6 @@
 // them `delay` apart, in order (Toxiproxy's halving algorithm, so pieces vary evenly).
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <cstddef>
 #include <vector>

@@ -1,19 +1,18 @@
 #include "faults/proxy/slow_close.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 namespace faultline::proxy {
 
 const toxic_descriptor& slow_close_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "slow_close",
-      "delay the close of the connection",
-      "",
-      "",
-      {duration_param("delay", "delay before the close is passed on", std::chrono::nanoseconds(0))},
-      nullptr,
-      made_of<slow_close_toxic>(),
-      [](const toxic_stats& s) {
+      .name = "slow_close",
+      .summary = "delay the close of the connection",
+      .params = {duration_param("delay", "delay before the close is passed on", std::chrono::nanoseconds(0))},
+      .make = made_of<slow_close_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.closes_delayed_total > 0, fmt::format("{} passed on late", plural(s.closes_delayed_total, "close", "closes"))};
       },
   };

@@ -2,7 +2,6 @@
 // slow_close: the end of the stream is passed on `delay` after it arrived; data is untouched.
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

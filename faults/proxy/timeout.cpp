@@ -1,19 +1,18 @@
 #include "faults/proxy/timeout.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 #include <fmt/format.h>
 
 namespace faultline::proxy {
 
 const toxic_descriptor& timeout_toxic::type_descriptor() {
   static const toxic_descriptor d{
-      "timeout",
-      "stop all data and close after the timeout (0: never close)",
-      "",
-      "",
-      {duration_param("timeout", "time before the connection is closed", std::chrono::nanoseconds(0))},
-      nullptr,
-      made_of<timeout_toxic>(),
-      [](const toxic_stats& s) {
+      .name = "timeout",
+      .summary = "stop all data and close after the timeout (0: never close)",
+      .params = {duration_param("timeout", "time before the connection is closed", std::chrono::nanoseconds(0))},
+      .make = made_of<timeout_toxic>(),
+      .describe = [](const toxic_stats& s) {
         return toxic_effect{s.bytes_dropped_total > 0 || s.connections_closed_total > 0,
                             fmt::format("{} dropped, {} closed on {}", bytes_text(s.bytes_dropped_total),
                                         plural(s.connections_closed_total, "connection", "connections"), links_text(s))};

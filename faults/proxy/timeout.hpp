@@ -4,7 +4,6 @@
 // in the stream that no client could recover from (Toxiproxy does the same).
 
 #include "faults/proxy/toxic.hpp"
-#include "faults/proxy/toxic_descriptor.hpp"
 
 namespace faultline::proxy {
 

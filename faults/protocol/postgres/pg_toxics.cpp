@@ -135,14 +135,13 @@ query_match::query_match(const params& p) : query_match(p.text("match"), p.list(
 
 const proxy::toxic_descriptor& pg_delay_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "pg_delay",
-      "hold the response to matching PostgreSQL queries for a delay (+/- jitter), keeping order",
-      pg,
-      "query",
-      with_match(message_delay::params_for("the response")),
-      nullptr,
-      proxy::made_of<pg_delay_toxic>(),
-      delayed,
+      .name = "pg_delay",
+      .summary = "hold the response to matching PostgreSQL queries for a delay (+/- jitter), keeping order",
+      .protocol = pg,
+      .noun = "query",
+      .params = with_match(message_delay::params_for("the response")),
+      .make = proxy::made_of<pg_delay_toxic>(),
+      .describe = delayed,
   };
   return d;
 }
@@ -154,18 +153,17 @@ pg_delay_toxic::pg_delay_toxic(const query_match& match, proxy::duration delay, 
 
 const proxy::toxic_descriptor& pg_error_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "pg_error",
-      "answer matching PostgreSQL queries with an error (SQLSTATE, message) instead of running them",
-      pg,
-      "query",
-      with_match({
+      .name = "pg_error",
+      .summary = "answer matching PostgreSQL queries with an error (SQLSTATE, message) instead of running them",
+      .protocol = pg,
+      .noun = "query",
+      .params = with_match({
           proxy::text_param("sqlstate", "the SQLSTATE to report, e.g. 40001 serialization_failure, 57014 query_canceled", std::nullopt),
           proxy::text_param("message", "the error message (default: PostgreSQL's text for the SQLSTATE)", ""),
           proxy::choice_param("severity", "ERROR keeps the connection usable; FATAL ends it", "ERROR", {"ERROR", "FATAL"}),
       }),
-      nullptr,
-      proxy::made_of<pg_error_toxic>(),
-      [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered with the error", s.messages_affected_total)); },
+      .make = proxy::made_of<pg_error_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered with the error", s.messages_affected_total)); },
   };
   return d;
 }
@@ -184,14 +182,13 @@ pg_error_toxic::pg_error_toxic(const query_match& match, std::string sqlstate, s
 
 const proxy::toxic_descriptor& pg_drop_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "pg_drop",
-      "cut the connection while a matching PostgreSQL query is in flight (the server runs it, the client never hears back)",
-      pg,
-      "query",
-      with_match({proxy::choice_param("mode", "reset (RST) or close (FIN)", "reset", {"reset", "close"})}),
-      nullptr,
-      proxy::made_of<pg_drop_toxic>(),
-      [](const proxy::toxic_stats& s) {
+      .name = "pg_drop",
+      .summary = "cut the connection while a matching PostgreSQL query is in flight (the server runs it, the client never hears back)",
+      .protocol = pg,
+      .noun = "query",
+      .params = with_match({proxy::choice_param("mode", "reset (RST) or close (FIN)", "reset", {"reset", "close"})}),
+      .make = proxy::made_of<pg_drop_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) {
         return affected(s, fmt::format("{} connections cut mid-query ({} reset, {} closed)", s.messages_affected_total, s.connections_reset_total,
                                        s.connections_closed_total));
       },
@@ -208,17 +205,16 @@ pg_drop_toxic::pg_drop_toxic(const query_match& match, std::string mode) : pg_dr
 
 const proxy::toxic_descriptor& pg_refuse_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "pg_refuse",
-      "refuse new PostgreSQL connections at startup with a FATAL error (53300 too_many_connections)",
-      pg,
-      "connection",
-      {
+      .name = "pg_refuse",
+      .summary = "refuse new PostgreSQL connections at startup with a FATAL error (53300 too_many_connections)",
+      .protocol = pg,
+      .noun = "connection",
+      .params = {
           proxy::text_param("sqlstate", "the SQLSTATE to report", "53300"),
           proxy::text_param("message", "the error message (default: PostgreSQL's text for the SQLSTATE)", ""),
       },
-      nullptr,
-      proxy::made_of<pg_refuse_toxic>(),
-      [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} refused at startup", s.messages_affected_total)); },
+      .make = proxy::made_of<pg_refuse_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} refused at startup", s.messages_affected_total)); },
   };
   return d;
 }

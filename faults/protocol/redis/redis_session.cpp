@@ -1,9 +1,9 @@
 #include "faults/protocol/redis/redis_session.hpp"
 
+#include "faults/protocol/message_session.hpp"
 #include "faults/protocol/message_toxic.hpp"
 #include "faults/protocol/redis/redis_toxics.hpp"
 #include "faults/protocol/redis/resp.hpp"
-#include "faults/protocol/reply_queue.hpp"
 #include "faults/proxy/log.hpp"
 
 #include <algorithm>
@@ -18,13 +18,6 @@ namespace {
 
 using proxy::direction;
 using proxy::time_point;
-constexpr auto relaxed = std::memory_order_relaxed;
-
-using config_ptr = std::shared_ptr<const proxy::toxic_config>;
-using counters_ptr = std::shared_ptr<proxy::toxic_counters>;
-
-void append(proxy::byte_buffer& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
-std::string_view view(const proxy::byte_buffer& b) { return {b.data(), b.size()}; }
 
 // A command waiting for its reply.
 struct slot {
@@ -43,43 +36,18 @@ struct reply_target {
   config_ptr holder;
 };
 
-class redis_session final : public proxy::session {
+class redis_session final : public message_session {
 public:
-  void on_data(direction d, proxy::chunk c, proxy::session_io& io) override {
-    if (c.what != proxy::chunk::kind::data || cut_) return;
-    std::string_view data(c.bytes.data(), c.bytes.size());
-    if (d == direction::upstream) {
-      from_client(data, io);
-      flush_to_server(io);
-    } else {
-      from_server(data, io);
-    }
-    flush_replies(io);
-  }
-
-  void on_eof(direction d, proxy::session_io& io) override {
-    if (d == direction::upstream) {
-      // A command cut short by the client's end goes on as it is: the server answers it (or not).
-      if (forward_current_ && reader_.retaining()) append(to_server_, view(reader_.raw()));
-      reader_.reset();
-      flush_to_server(io);
-      io.end(direction::upstream);
-    } else {
-      flush_replies(io);
-      replies_.push_end(io);
-    }
-  }
-
   void on_message_toxics(proxy::session_io& io) override {
-    if (cut_) return;
+    if (replies_.cut()) return;
     for (const auto& t : io.message_toxics()) {
       const auto* outage = dynamic_cast<const redis_outage_toxic*>(t.config.get());
       if (!outage || std::find(outages_seen_.begin(), outages_seen_.end(), t.config) != outages_seen_.end()) continue;
       outages_seen_.push_back(t.config);  // rolled once per connection, not again on every change
       if (!chooses(t, [] { return true; }, io.random())) continue;  // every connection matches
-      t.counters->messages_affected_total.fetch_add(1, relaxed);
-      (outage->reset() ? t.counters->connections_reset_total : t.counters->connections_closed_total).fetch_add(1, relaxed);
-      cut_ = true;
+      count_affected(*t.counters);
+      count_cut(*t.counters, outage->reset());
+      replies_.abandon();
       if (outage->reset()) io.reset();
       else io.close();
       return;
@@ -90,7 +58,13 @@ public:
 private:
   // ---- client -> server -------------------------------------------------------------------
 
-  void from_client(std::string_view data, proxy::session_io& io) {
+  // A command cut short by the client's end goes on as it is: the server answers it (or not).
+  void client_ended() override {
+    if (forward_current_ && reader_.retaining()) append(to_server_, view(reader_.raw()));
+    reader_.reset();
+  }
+
+  void from_client(std::string_view data, proxy::session_io& io) override {
     auto sink = [this](std::string_view bytes) {
       if (forward_current_) append(to_server_, bytes);
     };
@@ -186,11 +160,11 @@ private:
 
   // ---- server -> client -------------------------------------------------------------------
 
-  void from_server(std::string_view data, proxy::session_io& io) {
-    auto sink = [this, &io](std::string_view bytes) { send_reply(bytes, target_.at, target_.holder, io); };
-    while (!data.empty() && !cut_) {
+  void from_server(std::string_view data, proxy::session_io& io) override {
+    auto sink = [this, &io](std::string_view bytes) { replies_.push(io, bytes, target_.at, target_.holder); };
+    while (!data.empty() && !replies_.cut()) {
       if (server_passthrough_) {
-        send_reply(data, {}, nullptr, io);
+        replies_.push(io, data, {}, nullptr);
         return;
       }
       if (!reader_of_replies_.in_value() && !in_reply_) start_reply(data.front(), io);
@@ -242,36 +216,10 @@ private:
     while (!slots_.empty() && slots_.front().local) {
       auto s = std::move(slots_.front());
       slots_.pop_front();
-      s.answer_counters->messages_affected_total.fetch_add(1, relaxed);
+      count_affected(*s.answer_counters);
       auto at = s.delays.start(io);
-      send_reply(view(s.answer), at, s.delays.holder(), io);
+      replies_.push(io, view(s.answer), at, s.delays.holder());
     }
-  }
-
-  // ---- output ------------------------------------------------------------------------------
-
-  void send_reply(std::string_view bytes, time_point at, const config_ptr& holder, proxy::session_io& io) {
-    if (bytes.empty()) return;
-    if (!piece_.empty() && (piece_at_ != at || piece_holder_ != holder)) flush_replies(io);
-    piece_at_ = at;
-    piece_holder_ = holder;
-    append(piece_, bytes);
-  }
-
-  void flush_replies(proxy::session_io& io) {
-    if (piece_.empty() || cut_) {
-      piece_.clear();
-      return;
-    }
-    replies_.push(io, std::exchange(piece_, proxy::byte_buffer()), piece_at_, std::exchange(piece_holder_, nullptr));
-  }
-
-  void flush_to_server(proxy::session_io& io) {
-    if (to_server_.empty() || cut_) {
-      to_server_.clear();
-      return;
-    }
-    io.forward(direction::upstream, {proxy::chunk::kind::data, std::exchange(to_server_, proxy::byte_buffer()), io.now()});
   }
 
   command_reader reader_;
@@ -281,7 +229,6 @@ private:
   bool client_passthrough_ = false;
   bool in_multi_ = false;
   int resp_ = 2;
-  proxy::byte_buffer to_server_;
 
   std::deque<slot> slots_;
   reply_reader reader_of_replies_;
@@ -291,12 +238,6 @@ private:
   reply_target target_;
 
   std::vector<config_ptr> outages_seen_;
-  bool cut_ = false;
-
-  proxy::byte_buffer piece_;
-  time_point piece_at_{};
-  config_ptr piece_holder_;
-  reply_queue replies_;
 };
 
 }  // namespace

@@ -199,14 +199,13 @@ command_match::command_match(const params& p) : command_match(p.list("commands")
 
 const proxy::toxic_descriptor& redis_delay_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "redis_delay",
-      "hold the reply to matching Redis commands for a delay (+/- jitter), keeping pipelined order",
-      redis,
-      "command",
-      with_match(message_delay::params_for("the reply")),
-      nullptr,
-      proxy::made_of<redis_delay_toxic>(),
-      delayed,
+      .name = "redis_delay",
+      .summary = "hold the reply to matching Redis commands for a delay (+/- jitter), keeping pipelined order",
+      .protocol = redis,
+      .noun = "command",
+      .params = with_match(message_delay::params_for("the reply")),
+      .make = proxy::made_of<redis_delay_toxic>(),
+      .describe = delayed,
   };
   return d;
 }
@@ -218,17 +217,16 @@ redis_delay_toxic::redis_delay_toxic(const command_match& match, proxy::duration
 
 const proxy::toxic_descriptor& redis_error_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "redis_error",
-      "answer matching Redis commands with an error (LOADING, BUSY, OOM, READONLY, MASTERDOWN or custom) without asking the server",
-      redis,
-      "command",
-      with_match({
+      .name = "redis_error",
+      .summary = "answer matching Redis commands with an error (LOADING, BUSY, OOM, READONLY, MASTERDOWN or custom) without asking the server",
+      .protocol = redis,
+      .noun = "command",
+      .params = with_match({
           proxy::choice_param("error", "which error", "LOADING", error_names()),
           proxy::text_param("message", "the whole error line without '-' (required for custom; overrides the usual text)", ""),
       }),
-      nullptr,
-      proxy::made_of<redis_error_toxic>(),
-      [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered with the error", s.messages_affected_total)); },
+      .make = proxy::made_of<redis_error_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered with the error", s.messages_affected_total)); },
   };
   return d;
 }
@@ -258,14 +256,13 @@ redis_error_toxic::redis_error_toxic(const command_match& match, std::string err
 
 const proxy::toxic_descriptor& redis_miss_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "redis_miss",
-      "answer matching Redis reads (GET, MGET, HGET, HGETALL, EXISTS, ...) as misses without asking the server; data stays",
-      redis,
-      "command",
-      with_match({}),
-      nullptr,
-      proxy::made_of<redis_miss_toxic>(),
-      [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered as misses", s.messages_affected_total)); },
+      .name = "redis_miss",
+      .summary = "answer matching Redis reads (GET, MGET, HGET, HGETALL, EXISTS, ...) as misses without asking the server; data stays",
+      .protocol = redis,
+      .noun = "command",
+      .params = with_match({}),
+      .make = proxy::made_of<redis_miss_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered as misses", s.messages_affected_total)); },
   };
   return d;
 }
@@ -280,14 +277,13 @@ redis_miss_toxic::redis_miss_toxic(const command_match& match) : redis_miss_toxi
 
 const proxy::toxic_descriptor& redis_outage_toxic::type_descriptor() {
   static const proxy::toxic_descriptor d{
-      "redis_outage",
-      "cut every connection through a Redis proxy, existing and new, while the fault lasts",
-      redis,
-      "connection",
-      {proxy::choice_param("mode", "reset (RST) or close (FIN)", "reset", {"reset", "close"})},
-      nullptr,
-      proxy::made_of<redis_outage_toxic>(),
-      [](const proxy::toxic_stats& s) {
+      .name = "redis_outage",
+      .summary = "cut every connection through a Redis proxy, existing and new, while the fault lasts",
+      .protocol = redis,
+      .noun = "connection",
+      .params = {proxy::choice_param("mode", "reset (RST) or close (FIN)", "reset", {"reset", "close"})},
+      .make = proxy::made_of<redis_outage_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) {
         return affected(s, fmt::format("{} cut ({} reset, {} closed)", s.messages_affected_total, s.connections_reset_total,
                                        s.connections_closed_total));
       },

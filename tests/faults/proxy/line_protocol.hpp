@@ -18,14 +18,13 @@ using fp::direction;
 struct answer_line final : fp::toxic_config {
   static const fp::toxic_descriptor& type_descriptor() {
     static const fp::toxic_descriptor d{
-        "answer_line",
-        "answer a matching line",
-        "line",
-        "line",
-        {fp::text_param("match", "the line", std::nullopt), fp::text_param("reply", "the answer", std::nullopt)},
-        nullptr,
-        fp::made_of<answer_line>(),
-        [](const fp::toxic_stats& s) { return fp::toxic_effect{s.chunks_in_total > 0, "answered"}; },
+        .name = "answer_line",
+        .summary = "answer a matching line",
+        .protocol = "line",
+        .noun = "line",
+        .params = {fp::text_param("match", "the line", std::nullopt), fp::text_param("reply", "the answer", std::nullopt)},
+        .make = fp::made_of<answer_line>(),
+        .describe = [](const fp::toxic_stats& s) { return fp::toxic_effect{s.chunks_in_total > 0, "answered"}; },
     };
     return d;
   }

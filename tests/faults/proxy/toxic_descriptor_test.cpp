@@ -173,6 +173,18 @@ void check_same(const fp::toxic_descriptor& d, const values& given, const std::s
   if (yaml.accepted && api.accepted) CHECK(yaml.attributes == api.attributes);
 }
 
+// The cells of a markdown table row, trimmed.
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  std::size_t at = 1;
+  for (auto bar = line.find('|', at); bar != std::string::npos; at = bar + 1, bar = line.find('|', at)) {
+    auto cell = line.substr(at, bar - at);
+    auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+    cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+  }
+  return cells;
+}
+
 // Markdown table rows (cells trimmed) under a header row equal to `header`.
 std::vector<std::vector<std::string>> table_rows(const std::string& file, const std::string& header) {
   std::ifstream in(faultline::test::source_dir() + "/" + file);
@@ -191,14 +203,7 @@ std::vector<std::vector<std::string>> table_rows(const std::string& file, const 
       inside = false;
       continue;
     }
-    std::vector<std::string> cells;
-    std::size_t at = 1;
-    for (auto bar = line.find('|', at); bar != std::string::npos; at = bar + 1, bar = line.find('|', at)) {
-      auto cell = line.substr(at, bar - at);
-      auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
-      cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
-    }
-    rows.push_back(cells);
+    rows.push_back(cells_of(line));
   }
   return rows;
 }
@@ -346,16 +351,7 @@ TEST_CASE("docs/proxy.md and docs/protocol-faults.md list every toxic attribute 
       in_table = false;
       continue;
     }
-    auto cells = [&] {
-      std::vector<std::string> out;
-      std::size_t at = 1;
-      for (auto bar = line.find('|', at); bar != std::string::npos; at = bar + 1, bar = line.find('|', at)) {
-        auto cell = line.substr(at, bar - at);
-        auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
-        out.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
-      }
-      return out;
-    }();
+    const auto cells = cells_of(line);
     const auto param = cells.at(0).substr(1, cells.at(0).size() - 2);
     // Under "### `pg_error`" a table speaks of pg_error; under "### Choosing queries" of every
     // toxic with that parameter.
