@@ -1,7 +1,5 @@
 #include "faults/proxy/toxic_descriptor.hpp"
 
-#include "core/units.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -39,17 +37,6 @@ double scale_of(api_unit unit) {
   return 1;
 }
 
-const char* unit_words(api_unit unit) {
-  switch (unit) {
-    case api_unit::milliseconds: return "milliseconds";
-    case api_unit::microseconds: return "microseconds";
-    case api_unit::kilobytes_per_second: return "KB/s";
-    case api_unit::bytes: return "bytes";
-    case api_unit::plain: return "";
-  }
-  return "";
-}
-
 bool numeric(param_kind kind) {
   switch (kind) {
     case param_kind::duration:
@@ -61,6 +48,30 @@ bool numeric(param_kind kind) {
     case param_kind::bandwidth: return true;
     default: return false;
   }
+}
+
+// Whether the control API can write a parameter of this kind in this unit.
+bool unit_fits(api_unit unit, param_kind kind) {
+  switch (unit) {
+    case api_unit::plain:
+      return !numeric(kind) || kind == param_kind::integer || kind == param_kind::number || kind == param_kind::fraction;
+    case api_unit::milliseconds:
+    case api_unit::microseconds: return kind == param_kind::duration;
+    case api_unit::kilobytes_per_second: return kind == param_kind::bandwidth;
+    case api_unit::bytes: return kind == param_kind::size;
+  }
+  return false;
+}
+
+const char* unit_words(api_unit unit) {
+  switch (unit) {
+    case api_unit::milliseconds: return "milliseconds";
+    case api_unit::microseconds: return "microseconds";
+    case api_unit::kilobytes_per_second: return "KB/s";
+    case api_unit::bytes: return "bytes";
+    case api_unit::plain: return "";
+  }
+  return "";
 }
 
 // Whole numbers go out as JSON integers, as Toxiproxy writes them; finer values as fractions.
@@ -361,12 +372,7 @@ void toxic_descriptor::check() const {
     const auto& s = tp.spec;
     if (s.required == s.default_value.has_value()) throw wrong(fmt::format("parameter '{}' must be required or have a default", s.name));
     if (numeric(s.kind) && (!s.min || !s.max)) throw wrong(fmt::format("numeric parameter '{}' needs a min and a max", s.name));
-    const bool unit_fits = tp.unit == api_unit::plain ? !numeric(s.kind) || s.kind == param_kind::integer ||
-                                                            s.kind == param_kind::number || s.kind == param_kind::fraction
-                           : tp.unit == api_unit::milliseconds || tp.unit == api_unit::microseconds ? s.kind == param_kind::duration
-                           : tp.unit == api_unit::kilobytes_per_second                               ? s.kind == param_kind::bandwidth
-                                                                                                     : s.kind == param_kind::size;
-    if (!unit_fits) throw wrong(fmt::format("parameter '{}' is a {} but its API unit is {}", s.name, faultline::to_string(s.kind), to_string(tp.unit)));
+    if (!unit_fits(tp.unit, s.kind)) throw wrong(fmt::format("parameter '{}' is a {} but its API unit is {}", s.name, faultline::to_string(s.kind), to_string(tp.unit)));
   }
 }
 
