@@ -38,16 +38,8 @@ double scale_of(api_unit unit) {
 }
 
 bool numeric(param_kind kind) {
-  switch (kind) {
-    case param_kind::duration:
-    case param_kind::integer:
-    case param_kind::number:
-    case param_kind::fraction:
-    case param_kind::rate:
-    case param_kind::size:
-    case param_kind::bandwidth: return true;
-    default: return false;
-  }
+  return kind == param_kind::duration || kind == param_kind::integer || kind == param_kind::number || kind == param_kind::fraction ||
+         kind == param_kind::rate || kind == param_kind::size || kind == param_kind::bandwidth;
 }
 
 // Whether the control API can write a parameter of this kind in this unit.
