@@ -8,34 +8,36 @@
 
 namespace faultline::proxy {
 
-const char* to_string(api_unit unit) {
-  switch (unit) {
-    case api_unit::plain: return "";
-    case api_unit::milliseconds: return "ms";
-    case api_unit::microseconds: return "µs";
-    case api_unit::kilobytes_per_second: return "KB/s";
-    case api_unit::bytes: return "bytes";
-  }
-  return "";
-}
-
 namespace {
 
 using nlohmann::json;
 using ordered = nlohmann::ordered_json;
 using std::chrono::nanoseconds;
 
-// Canonical units (ns, bytes per second, bytes) in one API unit.
-double scale_of(api_unit unit) {
-  switch (unit) {
-    case api_unit::milliseconds: return 1e6;
-    case api_unit::microseconds: return 1e3;
-    case api_unit::kilobytes_per_second: return 1e3;
-    case api_unit::plain:
-    case api_unit::bytes: return 1;
-  }
-  return 1;
+// Each API unit once: its symbol, its name in messages, and canonical units (ns, bytes per
+// second, bytes) per API unit.
+struct unit_facts {
+  api_unit unit;
+  const char* symbol;
+  const char* words;
+  double scale;
+};
+constexpr unit_facts all_units[] = {
+    {api_unit::plain, "", "", 1},
+    {api_unit::milliseconds, "ms", "milliseconds", 1e6},
+    {api_unit::microseconds, "µs", "microseconds", 1e3},
+    {api_unit::kilobytes_per_second, "KB/s", "KB/s", 1e3},
+    {api_unit::bytes, "bytes", "bytes", 1},
+};
+
+const unit_facts& facts(api_unit unit) {
+  for (const auto& f : all_units)
+    if (f.unit == unit) return f;
+  return all_units[0];
 }
+
+double scale_of(api_unit unit) { return facts(unit).scale; }
+const char* unit_words(api_unit unit) { return facts(unit).words; }
 
 bool numeric(param_kind kind) {
   return kind == param_kind::duration || kind == param_kind::integer || kind == param_kind::number || kind == param_kind::fraction ||
@@ -53,17 +55,6 @@ bool unit_fits(api_unit unit, param_kind kind) {
     case api_unit::bytes: return kind == param_kind::size;
   }
   return false;
-}
-
-const char* unit_words(api_unit unit) {
-  switch (unit) {
-    case api_unit::milliseconds: return "milliseconds";
-    case api_unit::microseconds: return "microseconds";
-    case api_unit::kilobytes_per_second: return "KB/s";
-    case api_unit::bytes: return "bytes";
-    case api_unit::plain: return "";
-  }
-  return "";
 }
 
 // Whole numbers go out as JSON integers, as Toxiproxy writes them; finer values as fractions.
@@ -257,6 +248,8 @@ const json* given(const json& attributes, const std::string& name) {
 }
 
 }  // namespace
+
+const char* to_string(api_unit unit) { return facts(unit).symbol; }
 
 toxic_param duration_param(std::string name, std::string help, std::optional<nanoseconds> fallback, api_unit unit) {
   param_spec s{std::move(name), param_kind::duration, std::move(help)};
