@@ -1,6 +1,7 @@
 #include "core/units.hpp"
 #include "engine/cli/cli.hpp"
 #include "engine/plan.hpp"
+#include "engine/runner/preflight.hpp"
 #include "engine/runner/session.hpp"
 #include "engine/state_file.hpp"
 #include "reports/diff.hpp"
@@ -60,8 +61,8 @@ void add_run_command(CLI::App& app, context& ctx) {
   cmd->add_option("--report-dir", opts->report_dir, "where journals and reports go (default: faultline-reports)");
   cmd->add_option("--junit", opts->junit, "also write one JUnit XML file for all experiments here");
   cmd->add_option("--baseline", opts->baseline, "compare with this earlier journal; a regression exits 1");
-  cmd->add_option("--state-file", opts->state_path, "state file for crash recovery (default: " +
-                                                        engine::state_file::default_path().string() + ")");
+  cmd->add_option("--state-file", opts->state_path,
+                  fmt::format("state file for crash recovery (default: {})", engine::state_file::default_path_rule()));
   cmd->callback([&ctx, opts] {
     auto vars = parse_vars(opts->vars);
     std::vector<std::filesystem::path> inputs(opts->inputs.begin(), opts->inputs.end());
@@ -92,6 +93,9 @@ void add_run_command(CLI::App& app, context& ctx) {
         throw engine::config_error({{{opts->baseline, 0, 0, ""}, e.what()}});
       }
     }
+
+    // A suite that needs privileges this process lacks stops here, before its first experiment.
+    for (const auto& x : experiments) engine::check_privileges(x);
 
     engine::run_options options;
     options.state_path = opts->state_path.empty() ? engine::state_file::default_path() : std::filesystem::path(opts->state_path);
