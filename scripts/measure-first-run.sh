@@ -50,19 +50,20 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { s = b - a; printf "%dm%02ds (%.0f s)", s / 60, s % 60, s }'; }
 
-clone() {
-  git clone --quiet --no-hardlinks "$FAULTLINE_ROOT" "$1"
-  git -C "$1" checkout --quiet --detach "$rev"
+# begin NAME TITLE: announces TITLE, clones the commit into $work/NAME; sets log and start.
+begin() {
+  step "$2"
+  git clone --quiet --no-hardlinks "$FAULTLINE_ROOT" "$work/$1"
+  git -C "$work/$1" checkout --quiet --detach "$rev"
+  log="$work/$1.log"
+  note "log: $log; load before: $(load)"
+  start=$(now)
 }
 
 demo_result="not measured" test_result="not measured"
 
 if [ "$only" != test ]; then
-  step "(a) scripts/demo.sh from a clean clone, until the game day's first line"
-  clone "$work/demo"
-  log="$work/demo.log"
-  note "log: $log; load before: $(load)"
-  start=$(now)
+  begin demo "(a) scripts/demo.sh from a clean clone, until the game day's first line"
   # Line-buffered output (faultline's lines reach the log when printed); its own process group, so
   # that it can be interrupted as Ctrl-C would (the game day stops its servers on the way out).
   (cd "$work/demo" && exec setsid stdbuf -oL -eL ./scripts/demo.sh) >"$log" 2>&1 &
@@ -92,11 +93,7 @@ if [ "$only" != test ]; then
 fi
 
 if [ "$only" != demo ]; then
-  step "(b) scripts/test.sh from a clean clone, in full"
-  clone "$work/test"
-  log="$work/test.log"
-  note "log: $log; load before: $(load)"
-  start=$(now)
+  begin test "(b) scripts/test.sh from a clean clone, in full"
   status=0
   (cd "$work/test" && ./scripts/test.sh) >"$log" 2>&1 || status=$?
   test_result="$(since "$start") (exit $status; $(grep -E '% tests passed' "$log" | tail -n1 || echo 'no ctest summary'))"
