@@ -103,7 +103,6 @@ void add_run_command(CLI::App& app, context& ctx) {
     options.tty = ::isatty(STDOUT_FILENO) != 0;
     std::vector<reports::journal> runs;
     const std::filesystem::path dir(opts->report_dir);
-    std::filesystem::create_directories(dir);
     std::vector<std::filesystem::path> journals;
     for (std::size_t i = 0; i < experiments.size(); ++i) {
       const auto& x = experiments[i];
@@ -114,6 +113,7 @@ void add_run_command(CLI::App& app, context& ctx) {
       std::cout << fmt::format("=== {}: {} (exit {}): {}\n", x.name, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
       auto names = reports::suite_page_names(runs);
       auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
+      std::filesystem::create_directories(dir);  // only now: a run stopped in preflight leaves nothing
       reports::write_journal(j, journal_path.string());
       journals.push_back(journal_path);
       if (j.verdict.result == "aborted" && j.verdict.reason.find("SIG") != std::string::npos) break;  // a signal ends the suite

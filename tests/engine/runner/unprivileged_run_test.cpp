@@ -1,6 +1,7 @@
 // faultline as an ordinary user, end to end through the binary: a proxy-only experiment (latency
 // on a proxy, HTTP load, reports) passes with its state file under XDG_STATE_HOME; a network fault
-// stops in preflight naming CAP_NET_ADMIN, before anything starts, and changes nothing. As root the
+// stops in preflight naming CAP_NET_ADMIN, before anything starts, and changes nothing, and so does
+// stopping another user's process (CAP_KILL). As root the
 // test runs faultline as user nobody (setpriv); as anyone else, as that user.
 
 #include "tests/support/command.hpp"
@@ -151,4 +152,23 @@ timeline:
   CHECK_FALSE(fs::exists(reports));
   CHECK_FALSE(fs::exists(user.home() / "state"));
   CHECK(qdiscs_of_lo() == qdiscs_before);
+}
+
+TEST_CASE("stopping another user's process as an ordinary user stops in preflight naming CAP_KILL", "[engine]") {
+  unprivileged_user user;
+  // PID 1 belongs to root wherever the test runs.
+  const auto experiment = user.write("process.yaml", R"(version: 1
+name: process-as-user
+timeline:
+  baseline: 1s
+  steps:
+    - { at: 0s, for: 2s, fault: process_stop, target: "1" }
+)");
+  const auto reports = user.home() / "reports";
+  auto r = user.faultline(fmt::format("run {} --report-dir {}", experiment.string(), reports.string()));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("process.yaml:") && Catch::Contains("not allowed to signal PID 1") &&
+                           Catch::Contains("CAP_KILL"));
+  CHECK_FALSE(fs::exists(reports));
 }
