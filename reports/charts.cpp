@@ -385,7 +385,7 @@ private:
       for (const auto& t : b.transitions) {
         segment(t.at);
         from = t.at;
-        from_resolution = t.resolution;
+        from_resolution = t.resolution.value_or(0);
         state = t.to;
       }
       segment(end_);

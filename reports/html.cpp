@@ -559,7 +559,7 @@ private:
         out += fmt::format("<tr><td>{}</td><td><span class=\"state {}\">{}</span></td><td><span class=\"state {}\">{}</span></td>"
                            "<td>{}</td></tr>\n",
                            esc(when(t)), esc(t.from), esc(state_label(t.from)), esc(t.to), esc(state_label(t.to)),
-                           esc(t.seen_by.empty() ? "—" : t.seen_by));
+                           esc(t.seen_by.value_or("—")));
       out += "</tbody>\n</table>\n";
     }
     out += "</section>\n";

@@ -1,8 +1,12 @@
 #pragma once
 // The journal: one JSON document per run and the source of truth for every report. The engine
 // fills these plain structs; the renderers (JUnit, Markdown, HTML) and `faultline diff` read them.
-// Times are seconds from the start of the run unless a name says otherwise.
+// Times are seconds from the start of the run unless a name says otherwise. Each struct's
+// json_fields() is its JSON form, read and written from that one list (docs/journal.md).
 
+#include "core/json_fields.hpp"
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -10,14 +14,27 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace faultline::reports {
 
-// Version 2 added the resolution of every reported time and the Timeline's sample logs; this
-// faultline reads versions 1 and 2 (docs/journal.md, "Versions").
+// Version 2 stores the windows once, in `timeline`, and derives `series` from it when reading;
+// it adds the resolution of every reported time and the Timeline's sample logs (what
+// `faultline report --reanalyse` needs). Version 1 journals (windows written out in `series`,
+// times per window) are still read (docs/journal.md, "Versions").
 inline constexpr int journal_schema_version = 2;
-inline constexpr int oldest_journal_schema_version = 1;
+inline constexpr int journal_oldest_schema_version = 1;
+
+// Rules some journal fields meet beyond their JSON type.
+inline std::optional<std::string> positive_seconds(const nlohmann::json& v) {
+  if (v.get<double>() > 0) return std::nullopt;
+  return fmt::format("a positive number of seconds, not {}", v.get<double>());
+}
+inline std::optional<std::string> an_object(const nlohmann::json& v) {
+  if (v.is_object()) return std::nullopt;
+  return fmt::format("an object, not {}", v.type_name());
+}
 
 struct experiment_info {
   std::string name;
@@ -27,6 +44,13 @@ struct experiment_info {
   std::string resolved_yaml;  // the experiment after ${VAR} substitution
 
   friend bool operator==(const experiment_info&, const experiment_info&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("name", &experiment_info::name),
+                      field("file", &experiment_info::file),
+                      field("description", &experiment_info::description),
+                      field("tags", &experiment_info::tags),
+                      field("resolved_yaml", &experiment_info::resolved_yaml)};
+  }
 };
 
 struct environment_info {
@@ -37,6 +61,13 @@ struct environment_info {
   std::map<std::string, std::string> engines;  // step name -> engine that ran it (netem, userspace, proxy)
 
   friend bool operator==(const environment_info&, const environment_info&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("host", &environment_info::host),
+                      field("kernel", &environment_info::kernel),
+                      field("os", &environment_info::os),
+                      field("faultline_version", &environment_info::faultline_version),
+                      field("engines", &environment_info::engines)};
+  }
 };
 
 // baseline, fault, recovery, after; plus steady_before (the pre-fault steady-state check).
@@ -46,6 +77,11 @@ struct phase_span {
   double end = 0;
 
   friend bool operator==(const phase_span&, const phase_span&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("name", &phase_span::name),
+                      field("start", &phase_span::start),
+                      field("end", &phase_span::end)};
+  }
 };
 
 struct evidence_record {
@@ -54,6 +90,11 @@ struct evidence_record {
   nlohmann::json details = nlohmann::json::object();
 
   friend bool operator==(const evidence_record&, const evidence_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("observed", &evidence_record::observed),
+                      field("summary", &evidence_record::summary),
+                      field("details", &evidence_record::details, an_object)};
+  }
 };
 
 struct fault_record {
@@ -70,9 +111,23 @@ struct fault_record {
   std::string output;  // an action's captured output (tail)
 
   friend bool operator==(const fault_record&, const fault_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("step", &fault_record::step),
+                      field("type", &fault_record::type),
+                      field("target", &fault_record::target),
+                      field("action", &fault_record::action),
+                      field("params", &fault_record::params),
+                      field("injected_at", &fault_record::injected_at),
+                      field("reverted_at", &fault_record::reverted_at),
+                      field("engine", &fault_record::engine),
+                      field("evidence", &fault_record::evidence),
+                      field("error", &fault_record::error),
+                      field("output", &fault_record::output)};
+  }
 };
 
-// One analysis window of one series.
+// One analysis window of one series: what reports/windows.hpp derives from a Timeline window.
+// Its JSON form is how version 1 journals wrote windows; version 2 stores the Timeline instead.
 struct window_point {
   double start = 0;
   std::uint64_t count = 0;
@@ -84,14 +139,37 @@ struct window_point {
   std::optional<double> value;                    // last extracted value in the window
 
   friend bool operator==(const window_point&, const window_point&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("start", &window_point::start),
+                      field("count", &window_point::count),
+                      field("errors", &window_point::errors),
+                      field("outcomes", &window_point::outcomes),
+                      field("fast_failures", &window_point::fast_failures),
+                      field("min", &window_point::min),
+                      field("mean", &window_point::mean),
+                      field("p50", &window_point::p50),
+                      field("p75", &window_point::p75),
+                      field("p90", &window_point::p90),
+                      field("p95", &window_point::p95),
+                      field("p99", &window_point::p99),
+                      field("p999", &window_point::p999),
+                      field("max", &window_point::max),
+                      field("value", &window_point::value)};
+  }
 };
 
+// In the JSON, a series entry holds its name, kind and window_count; the windows themselves are
+// derived from `timeline` when the journal is read (journal.cpp), so they are stored once.
 struct series_record {
   std::string name;  // "load" or a probe name
   std::string kind;  // "load" or the probe type
   std::vector<window_point> windows;
 
   friend bool operator==(const series_record&, const series_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("name", &series_record::name),
+                      field("kind", &series_record::kind)};
+  }
 };
 
 struct phase_stat {
@@ -108,16 +186,44 @@ struct phase_stat {
   std::optional<double> error_rate_delta;
 
   friend bool operator==(const phase_stat&, const phase_stat&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("series", &phase_stat::series),
+                      field("phase", &phase_stat::phase),
+                      field("count", &phase_stat::count),
+                      field("errors", &phase_stat::errors),
+                      field("error_rate", &phase_stat::error_rate),
+                      field("availability", &phase_stat::availability),
+                      field("rps", &phase_stat::rps),
+                      field("min", &phase_stat::min),
+                      field("mean", &phase_stat::mean),
+                      field("p50", &phase_stat::p50),
+                      field("p75", &phase_stat::p75),
+                      field("p90", &phase_stat::p90),
+                      field("p95", &phase_stat::p95),
+                      field("p99", &phase_stat::p99),
+                      field("p999", &phase_stat::p999),
+                      field("max", &phase_stat::max),
+                      field("p95_ratio", &phase_stat::p95_ratio),
+                      field("error_rate_delta", &phase_stat::error_rate_delta)};
+  }
 };
 
 struct breaker_transition {
   double at = 0;
   std::string from;  // closed, open, half_open
   std::string to;
-  double resolution = 0;  // it happened within this many seconds around `at`
-  std::string seen_by;    // probe, load, probe+load
+  // Absent in version 1 journals (and in journals written before the analysis over samples).
+  std::optional<double> resolution;    // it happened within this many seconds around `at`
+  std::optional<std::string> seen_by;  // probe, load, probe+load
 
   friend bool operator==(const breaker_transition&, const breaker_transition&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("at", &breaker_transition::at),
+                      field("from", &breaker_transition::from),
+                      field("to", &breaker_transition::to),
+                      field("resolution", &breaker_transition::resolution),
+                      field("seen_by", &breaker_transition::seen_by)};
+  }
 };
 
 struct breaker_record {
@@ -131,6 +237,16 @@ struct breaker_record {
   std::string cross_check;  // when both sources exist: how the inferred view agreed with the probe
 
   friend bool operator==(const breaker_record&, const breaker_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("source", &breaker_record::source),
+                      field("transitions", &breaker_record::transitions),
+                      field("time_to_open", &breaker_record::time_to_open),
+                      field("time_to_open_resolution", &breaker_record::time_to_open_resolution),
+                      field("time_to_close", &breaker_record::time_to_close),
+                      field("time_to_close_resolution", &breaker_record::time_to_close_resolution),
+                      field("flaps", &breaker_record::flaps),
+                      field("cross_check", &breaker_record::cross_check)};
+  }
 };
 
 struct expectation_record {
@@ -144,6 +260,16 @@ struct expectation_record {
   double weight = 0;  // its weight in the score
 
   friend bool operator==(const expectation_record&, const expectation_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("name", &expectation_record::name),
+                      field("description", &expectation_record::description),
+                      field("target", &expectation_record::target),
+                      field("measured", &expectation_record::measured),
+                      field("measured_value", &expectation_record::measured_value),
+                      field("met", &expectation_record::met),
+                      field("grade", &expectation_record::grade),
+                      field("weight", &expectation_record::weight)};
+  }
 };
 
 struct analysis_record {
@@ -159,6 +285,18 @@ struct analysis_record {
   std::vector<expectation_record> expectations;
 
   friend bool operator==(const analysis_record&, const analysis_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("phase_stats", &analysis_record::phase_stats),
+                      field("mttd", &analysis_record::mttd),
+                      field("mttd_resolution", &analysis_record::mttd_resolution),
+                      field("mttr", &analysis_record::mttr),
+                      field("mttr_resolution", &analysis_record::mttr_resolution),
+                      field("recovered", &analysis_record::recovered),
+                      field("breaker", &analysis_record::breaker),
+                      field("sla_tier", &analysis_record::sla_tier),
+                      field("score", &analysis_record::score),
+                      field("expectations", &analysis_record::expectations)};
+  }
 };
 
 struct verdict_record {
@@ -167,6 +305,11 @@ struct verdict_record {
   std::string reason;  // one line: what decided the verdict
 
   friend bool operator==(const verdict_record&, const verdict_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("result", &verdict_record::result),
+                      field("exit_code", &verdict_record::exit_code),
+                      field("reason", &verdict_record::reason)};
+  }
 };
 
 struct journal {
@@ -180,11 +323,25 @@ struct journal {
   std::vector<phase_span> phases;
   std::vector<fault_record> faults;
   std::vector<series_record> series;
-  nlohmann::json timeline;  // the full Timeline, as probes serialises it (lossless)
+  nlohmann::json timeline;  // the full Timeline, as probes serialises it (lossless); `series` comes from it
   analysis_record analysis;
   verdict_record verdict;
 
   friend bool operator==(const journal&, const journal&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("run_id", &journal::run_id),
+                      field("experiment", &journal::experiment),
+                      field("environment", &journal::environment),
+                      field("started_at", &journal::started_at),
+                      field("ended_at", &journal::ended_at),
+                      field("window", &journal::window, positive_seconds),
+                      field("phases", &journal::phases),
+                      field("faults", &journal::faults),
+                      field("series", &journal::series),
+                      field("timeline", &journal::timeline),
+                      field("analysis", &journal::analysis),
+                      field("verdict", &journal::verdict)};
+  }
 };
 
 // A journal that cannot be read: wrong schema version, missing fields. The message says which.

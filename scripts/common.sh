@@ -19,6 +19,7 @@ FAULTLINE_PACKAGES=(
   libxml2-utils
   clang
   qemu-system-x86 busybox-static cpio kmod
+  dpkg-dev file lintian man-db systemd
 )
 
 # ensure_packages PKG... : apt-get install only what is missing (idempotent).

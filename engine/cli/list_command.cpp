@@ -32,7 +32,8 @@ void add_list_command(CLI::App& app, context& ctx) {
         if (type.action != actions) continue;
         std::string target = type.target == faults::target_kind::none ? "" : fmt::format(" [target: {}{}]",
             faults::to_string(type.target), type.protocol.empty() ? "" : " with protocol " + type.protocol);
-        std::cout << fmt::format("  {:<18} {}{}{}\n", name, type.summary, target, type.destructive ? " (destructive)" : "");
+        std::cout << fmt::format("  {:<18} {}{}{}{}\n", name, type.summary, target, type.destructive ? " (destructive)" : "",
+                                 type.capability.empty() ? "" : " (needs " + type.capability + ": root)");
         print_params(type.params);
       }
     }

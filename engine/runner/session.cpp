@@ -74,6 +74,7 @@ struct session::impl {
 
   // Everything that can fail before anything is touched; throws preflight_error or capability_error.
   void preflight() {
+    check_privileges(x);
     undo_leftovers(state, fault_types, log_to_output());
     proxies = start_proxies(x, log_to_output());
     faults::fault_context base;

@@ -51,6 +51,17 @@ TEST_CASE("faultline report re-renders HTML, JUnit and Markdown from a journal",
   CHECK(suite.exit_code == 0);
   CHECK(std::filesystem::exists(dir / "suite" / "index.html"));
   CHECK(std::filesystem::exists(dir / "suite" / "checkout-db-slowness-2.html"));
+
+  // A journal written before schema version 2 renders too.
+  auto old = run_faultline("report " + std::string(FAULTLINE_REPORTS_TEST_DATA) + "/checkout-journal-v1.json --html " +
+                           (dir / "v1.html").string() + " --markdown " + (dir / "v1.md").string());
+  INFO(old.output);
+  CHECK(old.exit_code == 0);
+  CHECK(std::filesystem::file_size(dir / "v1.html") > 10000);
+  std::ifstream md(dir / "v1.md");
+  std::string first;
+  std::getline(md, first);
+  CHECK(first == "## ❌ checkout-db-slowness: Failed");
 }
 
 TEST_CASE("faultline report rejects an unreadable or older journal with exit 2", "[reports]") {
@@ -119,7 +130,8 @@ TEST_CASE("faultline diff: bad input exits 2 with the reason", "[reports]") {
 }
 
 TEST_CASE("faultline report --reanalyse refuses a journal without samples (schema version 1)", "[reports]") {
-  auto r = run_faultline("report " + recorded() + " --reanalyse --markdown -");
+  const auto v1 = std::string(FAULTLINE_REPORTS_TEST_DATA) + "/checkout-journal-v1.json";
+  auto r = run_faultline("report " + v1 + " --reanalyse --markdown -");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Contains("faultline report: " + recorded() + ": the journal has no complete sample log"));
+  CHECK_THAT(r.output, Contains("faultline report: " + v1 + ": the journal has no complete sample log"));
 }

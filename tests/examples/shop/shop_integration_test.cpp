@@ -3,6 +3,7 @@
 
 #include "tests/examples/shop/tcp_relay.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/real_servers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -32,6 +33,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
+using faultline::test::eventually;
 using faultline::test::tcp_relay;
 
 namespace {
@@ -121,16 +123,6 @@ double db_queries(std::uint16_t port) {
   for (const char* result : {"ok", "not_found", "error", "timeout"})
     total += metric(port, std::string(R"(shop_db_queries_total{result=")") + result + R"("})");
   return total;
-}
-
-// Polls until `done` holds; false after `limit` (generous: the machine may be busy).
-bool eventually(const std::function<bool()>& done, std::chrono::seconds limit = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
 }
 
 // Drops the fresh copies, as if their TTL had run out, leaving the stale ones.

@@ -1,12 +1,14 @@
 #pragma once
 // A Beast WebSocket server on loopback for storm tests: accepts upgrades and holds each session
-// (reading until the client goes), counting upgrades and sessions held. Runs on its own thread.
+// (reading until the client goes), counting upgrades and sessions held. Runs on a tcp_test_server
+// (its own thread).
+
+#include "tests/support/tcp_test_server.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace faultline::test {
 
@@ -24,15 +26,14 @@ public:
   websocket_server(const websocket_server&) = delete;
   websocket_server& operator=(const websocket_server&) = delete;
 
-  std::uint16_t port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const { return server_->port(); }
+  std::string address() const { return server_->address(); }
   counts snapshot() const;
 
 private:
   struct state;
   std::shared_ptr<state> state_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<tcp_test_server> server_;  // after state_: stops before the state its sessions use goes
 };
 
 }  // namespace faultline::test
