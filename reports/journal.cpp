@@ -89,6 +89,45 @@ json expectation_json(const expectation_record& e) {
   return out;
 }
 
+json level_json(const level_record& l) {
+  json out = json::object();
+  out["name"] = l.name;
+  out["load"] = l.load;
+  out["start"] = l.start;
+  out["end"] = l.end;
+  out["count"] = l.count;
+  out["rate"] = l.rate;
+  out["error_rate"] = l.error_rate;
+  put(out, "p50", l.p50);
+  put(out, "p95", l.p95);
+  put(out, "p99", l.p99);
+  out["rules"] = json::array();
+  for (const auto& r : l.rules) out["rules"].push_back({{"rule", r.rule}, {"held", r.held}, {"measured", r.measured}});
+  out["held"] = l.held;
+  return out;
+}
+
+json capacity_json(const capacity_search_record& c) {
+  json out = json::object();
+  out["condition"] = c.condition;
+  out["faults"] = c.faults;
+  out["trials"] = json::array();
+  for (const auto& t : c.trials) {
+    json p = {{"rate", t.rate}, {"achieved", t.achieved}, {"count", t.count}, {"error_rate", t.error_rate},
+              {"held", t.held}, {"broken", t.broken}, {"start", t.start}, {"end", t.end}};
+    put(p, "p50", t.p50);
+    put(p, "p95", t.p95);
+    put(p, "p99", t.p99);
+    out["trials"].push_back(std::move(p));
+  }
+  out["capacity"] = c.capacity;
+  put(out, "broke_at", c.broke_at);
+  out["at_limit"] = c.at_limit;
+  out["out_of_time"] = c.out_of_time;
+  put(out, "knee", c.knee);
+  return out;
+}
+
 json fault_json(const fault_record& f) {
   json out;
   out["step"] = f.step;
@@ -274,6 +313,52 @@ expectation_record read_expectation(const object_reader& r) {
   return e;
 }
 
+level_record read_level(const object_reader& r) {
+  level_record l;
+  l.name = r.string("name");
+  l.load = r.string("load");
+  l.start = r.number("start");
+  l.end = r.number("end");
+  l.count = r.count("count");
+  l.rate = r.number("rate");
+  l.error_rate = r.number("error_rate");
+  l.p50 = r.maybe_number("p50");
+  l.p95 = r.maybe_number("p95");
+  l.p99 = r.maybe_number("p99");
+  l.rules = read_array<rule_result>(r, "rules", [](const object_reader& q) {
+    return rule_result{q.string("rule"), q.boolean("held"), q.string("measured")};
+  });
+  l.held = r.boolean("held");
+  return l;
+}
+
+capacity_search_record read_capacity(const object_reader& r) {
+  capacity_search_record c;
+  c.condition = r.string("condition");
+  c.faults = r.string("faults");
+  c.trials = read_array<capacity_point>(r, "trials", [](const object_reader& t) {
+    capacity_point p;
+    p.rate = t.number("rate");
+    p.achieved = t.number("achieved");
+    p.count = t.count("count");
+    p.error_rate = t.number("error_rate");
+    p.p50 = t.maybe_number("p50");
+    p.p95 = t.maybe_number("p95");
+    p.p99 = t.maybe_number("p99");
+    p.held = t.boolean("held");
+    p.broken = t.string("broken");
+    p.start = t.number("start");
+    p.end = t.number("end");
+    return p;
+  });
+  c.capacity = r.number("capacity");
+  c.broke_at = r.maybe_number("broke_at");
+  c.at_limit = r.boolean("at_limit");
+  c.out_of_time = r.boolean("out_of_time");
+  c.knee = r.maybe_number("knee");
+  return c;
+}
+
 fault_record read_fault(const object_reader& r) {
   fault_record f;
   f.step = r.string("step");
@@ -336,6 +421,15 @@ json to_json(const journal& j) {
   analysis["score"] = j.analysis.score;
   analysis["expectations"] = json::array();
   for (const auto& e : j.analysis.expectations) analysis["expectations"].push_back(expectation_json(e));
+  // Only runs of levels or capacity have these; other journals stay as they were.
+  if (!j.analysis.levels.empty()) {
+    analysis["levels"] = json::array();
+    for (const auto& l : j.analysis.levels) analysis["levels"].push_back(level_json(l));
+  }
+  if (!j.analysis.capacity.empty()) {
+    analysis["capacity"] = json::array();
+    for (const auto& c : j.analysis.capacity) analysis["capacity"].push_back(capacity_json(c));
+  }
   doc["analysis"] = std::move(analysis);
   doc["verdict"] = {{"result", j.verdict.result}, {"exit_code", j.verdict.exit_code}, {"reason", j.verdict.reason}};
   return doc;
@@ -390,6 +484,8 @@ journal journal_from_json(const json& doc) {
   j.analysis.sla_tier = a.string("sla_tier");
   j.analysis.score = a.number("score");
   j.analysis.expectations = read_array<expectation_record>(a, "expectations", read_expectation);
+  if (a.optional("levels")) j.analysis.levels = read_array<level_record>(a, "levels", read_level);
+  if (a.optional("capacity")) j.analysis.capacity = read_array<capacity_search_record>(a, "capacity", read_capacity);
   auto v = r.object("verdict");
   j.verdict.result = v.string("result");
   j.verdict.exit_code = static_cast<int>(v.integer("exit_code"));

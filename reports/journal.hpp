@@ -139,6 +139,60 @@ struct expectation_record {
   friend bool operator==(const expectation_record&, const expectation_record&) = default;
 };
 
+// A rule judged over a span (a level, a capacity trial): the statistic over the whole span.
+struct rule_result {
+  std::string rule;      // as written
+  bool held = false;
+  std::string measured;  // "42.1ms", or "not measured: <why>"
+
+  friend bool operator==(const rule_result&, const rule_result&) = default;
+};
+
+// One level of `load.levels`, over its whole span.
+struct level_record {
+  std::string name;
+  std::string load;  // "500 users" or "800/s"
+  double start = 0;
+  double end = 0;
+  std::uint64_t count = 0;  // answers to requests intended in the level
+  double rate = 0;          // count per second of the level
+  double error_rate = 0;
+  std::optional<double> p50, p95, p99;  // seconds
+  std::vector<rule_result> rules;
+  bool held = false;  // every rule held
+
+  friend bool operator==(const level_record&, const level_record&) = default;
+};
+
+// One trial of a capacity search: a constant arrival rate, judged after its warmup.
+struct capacity_point {
+  double rate = 0;      // intended arrivals per second
+  double achieved = 0;  // answers per second over the judged part
+  std::uint64_t count = 0;
+  double error_rate = 0;
+  std::optional<double> p50, p95, p99;  // seconds
+  bool held = false;
+  std::string broken;  // the first rule that did not hold, as written
+  double start = 0;    // the judged part
+  double end = 0;
+
+  friend bool operator==(const capacity_point&, const capacity_point&) = default;
+};
+
+// One capacity search: healthy, or while the timeline's faults were active.
+struct capacity_search_record {
+  std::string condition;  // "healthy" or "under_fault"
+  std::string faults;     // under_fault: what was active ("latency on postgres (latency 500ms)")
+  std::vector<capacity_point> trials;  // in the order they ran
+  double capacity = 0;                 // the highest rate that held; 0 when none did
+  std::optional<double> broke_at;      // the lowest rate that did not hold
+  bool at_limit = false;               // the search's up_to held
+  bool out_of_time = false;            // the time limit ended it before the precision
+  std::optional<double> knee;          // where p99 starts to climb
+
+  friend bool operator==(const capacity_search_record&, const capacity_search_record&) = default;
+};
+
 struct analysis_record {
   std::vector<phase_stat> phase_stats;
   std::optional<double> mttd;
@@ -148,6 +202,8 @@ struct analysis_record {
   std::string sla_tier;  // highest tier achieved in the fault phase: none, bronze, silver, gold, platinum
   double score = 0;      // 0..100
   std::vector<expectation_record> expectations;
+  std::vector<level_record> levels;              // a levels run: one per level, in order
+  std::vector<capacity_search_record> capacity;  // a capacity run: healthy, then under fault
 
   friend bool operator==(const analysis_record&, const analysis_record&) = default;
 };
