@@ -371,7 +371,7 @@ load:
   grpc: { url: x }
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
-     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http)"}},
+     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http, levels, capacity)"}},
     {"unknown probe type",
      R"yaml(version: 1
 name: x
