@@ -40,6 +40,7 @@ int main(int argc, char** argv, std::string_view commit) {
   add_run_command(app, ctx);
   add_list_command(app, ctx);
   add_load_command(app, ctx);
+  add_capacity_command(app, ctx);
   add_proxy_command(app, ctx);
   add_recover_command(app, ctx);
   add_report_command(app, ctx);

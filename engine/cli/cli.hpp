@@ -57,5 +57,6 @@ void add_recover_command(CLI::App& app, context& ctx);
 void add_report_command(CLI::App& app, context& ctx);
 void add_diff_command(CLI::App& app, context& ctx);
 void add_storm_command(CLI::App& app, context& ctx);
+void add_capacity_command(CLI::App& app, context& ctx);
 
 }  // namespace faultline::cli
