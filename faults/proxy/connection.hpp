@@ -25,7 +25,7 @@ class connection final : public std::enable_shared_from_this<connection>, privat
 public:
   struct settings {
     std::shared_ptr<clock> time;
-    std::size_t buffer_limit = 8u << 20;  // bytes in flight per direction before reading pauses
+    std::size_t buffer_limit = default_buffer_limit;  // bytes in flight per direction before reading pauses
     std::size_t read_size = 64u << 10;
     std::uint64_t seed = 0;
     direction_counters* upstream_counters = nullptr;
