@@ -12,6 +12,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <tuple>
 #include <utility>
@@ -121,7 +122,10 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
     }
     std::size_t n = 0;
     if (!ec) {
-      if (buffer.empty()) buffer = take_buffer(read_size);
+      if (buffer.empty()) {
+        const auto room = self->settings_.buffer_limit > l.queued_bytes() ? self->settings_.buffer_limit - l.queued_bytes() : 0;
+        buffer = take_buffer(more_likely ? std::clamp(room, read_size, std::max(read_size, self->settings_.bulk_read_size)) : read_size);
+      }
       std::tie(ec, n) = co_await source.read_some(asio::buffer(buffer.data(), buffer.size()));
     }
     if (self->done_) co_return;
@@ -140,7 +144,7 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
     last_read = n;
     chunk c;
     c.stamp = self->now();
-    if (n >= read_size / 4) {  // big reads hand the buffer over, small ones are copied out
+    if (n >= buffer.size() / 4) {  // big reads hand the buffer over, small ones are copied out
       buffer.resize(n);
       c.bytes = std::move(buffer);
       buffer = byte_buffer();

@@ -33,8 +33,8 @@ struct direction_counters {
 
 // Bytes in flight per connection direction before its reader pauses, counting what toxics hold
 // for later. A latency toxic can move at most this much per latency (a TCP window's bound): 8 MiB
-// held bulk transfers through a 10 ms latency at 0.8 GB/s, a third of direct loopback; 32 MiB
-// allows 3.3 GB/s. Buffers are allocated only while data moves, so idle connections pay nothing.
+// capped a 10 ms latency at 0.84 GB/s, below direct loopback; 32 MiB allows 3.3 GB/s. Buffers
+// are allocated only while data moves, so idle connections pay nothing.
 constexpr std::size_t default_buffer_limit = 32u << 20;
 
 class link {
