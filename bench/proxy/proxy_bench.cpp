@@ -257,7 +257,8 @@ struct peer {
 
 class upstream_server {
 public:
-  // sink: reads to EOF, answers "done"; echo; source: reads an 8-byte count, sends that many bytes
+  // sink: reads an 8-byte count and that many bytes, answers "done"; echo; source: reads an
+  // 8-byte count, sends that many bytes
   enum class mode { sink, echo, source };
   explicit upstream_server(mode m) : mode_(m), acceptor_(ioc_, {asio::ip::address_v4::loopback(), 0}) {
     asio::co_spawn(ioc_, accept(), rethrow);
@@ -281,6 +282,22 @@ private:
   }
   asio::awaitable<void> serve(tcp::socket s) {
     std::vector<char> buf(256 * 1024);
+    if (mode_ == mode::sink) {
+      // An 8-byte count, then that many bytes, then "done": no half-close needed (Toxiproxy
+      // closes the whole connection on a client's FIN).
+      std::uint64_t count = 0;
+      auto [rec, rn] = co_await asio::async_read(s, asio::buffer(&count, sizeof count), asio::as_tuple(asio::use_awaitable));
+      if (rec) co_return;
+      for (std::uint64_t got = 0; got < count;) {
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf.data(), std::min<std::uint64_t>(buf.size(), count - got)),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        got += n;
+      }
+      co_await asio::async_write(s, asio::buffer("done", 4), asio::as_tuple(asio::use_awaitable));
+      co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));  // until the client closes
+      co_return;
+    }
     if (mode_ == mode::source) {
       std::uint64_t count = 0;
       auto [rec, rn] = co_await asio::async_read(s, asio::buffer(&count, sizeof count), asio::as_tuple(asio::use_awaitable));
@@ -303,7 +320,6 @@ private:
         if (wec) co_return;
       }
     }
-    if (mode_ == mode::sink) co_await asio::async_write(s, asio::buffer("done", 4), asio::as_tuple(asio::use_awaitable));
     boost::system::error_code ignored;
     s.shutdown(tcp::socket::shutdown_send, ignored);
   }
@@ -332,8 +348,9 @@ double throughput_mb_s(const std::string& target, std::uint64_t bytes) {
   s.connect(endpoint_of(target));
   std::vector<char> block(256 * 1024, 'x');
   auto start = clock_type::now();
-  for (std::uint64_t sent = 0; sent < bytes; sent += block.size()) asio::write(s, asio::buffer(block));
-  s.shutdown(tcp::socket::shutdown_send);
+  asio::write(s, asio::buffer(&bytes, sizeof bytes));
+  for (std::uint64_t sent = 0; sent < bytes; sent += block.size())
+    asio::write(s, asio::buffer(block.data(), std::min<std::uint64_t>(block.size(), bytes - sent)));
   char reply[4];
   asio::read(s, asio::buffer(reply));
   std::chrono::duration<double> took = clock_type::now() - start;
@@ -427,7 +444,7 @@ struct options {
   double seconds = 10;
   int idle = 0;
   int daemons = 1;
-  double toxic_latency_ms = 10;
+  double toxic_latency_ms = 10;  // whole milliseconds: Toxiproxy's API takes integers
   std::vector<std::string> only;
 };
 
@@ -450,7 +467,7 @@ options parse(int argc, char** argv) {
     else if (a == "--seconds") o.seconds = std::stod(next());
     else if (a == "--idle") o.idle = std::stoi(next());
     else if (a == "--daemons") o.daemons = std::stoi(next());
-    else if (a == "--toxic-latency") o.toxic_latency_ms = std::stod(next());
+    else if (a == "--toxic-latency") o.toxic_latency_ms = std::stoi(next());
     else if (a == "--only") o.only.push_back(next());
     else throw std::invalid_argument("unknown option " + a + " (see the top of bench/proxy/proxy_bench.cpp)");
   }
@@ -625,7 +642,7 @@ int main(int argc, char** argv) {
         }
         for (const auto& [name, api] : apis)
           http_post(api, "/proxies/bench/toxics",
-                    nlohmann::json{{"type", "latency"}, {"stream", up ? "upstream" : "downstream"}, {"attributes", {{"latency", o.toxic_latency_ms}}}}.dump());
+                    nlohmann::json{{"type", "latency"}, {"stream", up ? "upstream" : "downstream"}, {"attributes", {{"latency", static_cast<std::int64_t>(o.toxic_latency_ms)}}}}.dump());
       }
       std::map<std::string, std::vector<double>> runs;  // by "way name"
       std::map<std::string, double> cpu;
