@@ -143,38 +143,31 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
-std::string http_get(const std::string& address, const std::string& target) {
+// One HTTP/1.1 request on a new connection; POSTs send JSON and fail on an error status.
+std::string http_call(http::verb method, const std::string& address, const std::string& target, const std::string& body = {}) {
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
   tcp::socket socket(ioc);
   auto colon = address.rfind(':');
   asio::connect(socket, resolver.resolve(address.substr(0, colon), address.substr(colon + 1)));
-  http::request<http::string_body> req{http::verb::get, target, 11};
+  http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, address);
+  if (method == http::verb::post) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+  }
   http::write(socket, req);
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(socket, buffer, res);
+  if (method == http::verb::post && res.result_int() >= 300) throw std::runtime_error("POST " + target + ": " + res.body());
   return res.body();
 }
 
+std::string http_get(const std::string& address, const std::string& target) { return http_call(http::verb::get, address, target); }
 std::string http_post(const std::string& address, const std::string& target, const std::string& body) {
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  tcp::socket socket(ioc);
-  auto colon = address.rfind(':');
-  asio::connect(socket, resolver.resolve(address.substr(0, colon), address.substr(colon + 1)));
-  http::request<http::string_body> req{http::verb::post, target, 11};
-  req.set(http::field::host, address);
-  req.set(http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(socket, req);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res);
-  if (res.result_int() >= 300) throw std::runtime_error("POST " + target + ": " + res.body());
-  return res.body();
+  return http_call(http::verb::post, address, target, body);
 }
 
 // A `faultline proxy` daemon with one proxy named "bench" to `upstream`.
@@ -517,30 +510,25 @@ void idle(const options& o, const std::filesystem::path& dir, char* self) {
       clients.emplace_back(ioc);
       clients.back().connect(endpoint_of(daemons[i % daemons.size()]->listen));
     }
-    // Wait until every daemon has connected all of its clients upstream.
-    for (auto& d : daemons) {
-      for (int i = 0; i < 3000; ++i) {
-        auto m = http_get(d->api, "/metrics");
-        auto at = m.find("faultline_proxy_connections_active{proxy=\"bench\"} ");
-        if (at != std::string::npos && std::stoi(m.substr(at + 50)) >= o.idle / o.daemons) break;
-        std::this_thread::sleep_for(10ms);
+    // Waits until every daemon's open connections satisfy `done`, then a second more; their RSS.
+    auto settled_rss = [&](auto done) {
+      for (auto& d : daemons) {
+        for (int i = 0; i < 3000; ++i) {
+          auto m = http_get(d->api, "/metrics");
+          auto at = m.find("faultline_proxy_connections_active{proxy=\"bench\"} ");
+          if (at != std::string::npos && done(std::stoi(m.substr(at + 50)))) break;
+          std::this_thread::sleep_for(10ms);
+        }
       }
-    }
-    std::this_thread::sleep_for(1s);
-    long total = 0;
-    for (auto& d : daemons) total += rss_kib(d->pid);
+      std::this_thread::sleep_for(1s);
+      long rss = 0;
+      for (auto& d : daemons) rss += rss_kib(d->pid);
+      return rss;
+    };
+    // Every daemon has connected all of its clients upstream.
+    const long total = settled_rss([&](int active) { return active >= o.idle / o.daemons; });
     clients.clear();  // closes them all; then the daemons should give their memory back
-    for (auto& d : daemons) {
-      for (int i = 0; i < 3000; ++i) {
-        auto m = http_get(d->api, "/metrics");
-        auto at = m.find("faultline_proxy_connections_active{proxy=\"bench\"} ");
-        if (at != std::string::npos && std::stoi(m.substr(at + 50)) == 0) break;
-        std::this_thread::sleep_for(10ms);
-      }
-    }
-    std::this_thread::sleep_for(1s);
-    long after = 0;
-    for (auto& d : daemons) after += rss_kib(d->pid);
+    const long after = settled_rss([](int active) { return active == 0; });
     std::printf("| idle connections | %d through %d daemon%s | RSS %.1f MB (%.1f MB before connecting, %.1f MB after closing) | %.1f KB per connection |\n",
                 o.idle, o.daemons, o.daemons == 1 ? "" : "s", total / 1024.0, base / 1024.0, after / 1024.0,
                 static_cast<double>(total - base) / o.idle);
