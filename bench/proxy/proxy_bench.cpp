@@ -4,6 +4,11 @@
 //   latency     64-byte request/response at --rate req/s for --seconds over 50 connections, open
 //               model (latency from the intended send time); p50/p99/p99.9 and the added p99
 //   idle        --idle connections held open through --daemons faultline daemons; their RSS
+//   toxic       throughput with a --toxic-latency ms latency toxic on the direction the bulk
+//               flows, client->server and server->client, each against direct in that direction
+// --api-peer "<command with {api_port}>" adds any daemon with Toxiproxy's HTTP API (e.g.
+// "toxiproxy-server -host 127.0.0.1 -port {api_port}") to throughput, latency and toxic: the
+// benchmark creates its proxy and toxics through that API, as it does for faultline.
 // The proxy runs as a separate process (`faultline proxy`), as a peer proxy would.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -138,19 +143,31 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
-std::string http_get(const std::string& address, const std::string& target) {
+// One HTTP/1.1 request on a new connection; POSTs send JSON and fail on an error status.
+std::string http_call(http::verb method, const std::string& address, const std::string& target, const std::string& body = {}) {
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
   tcp::socket socket(ioc);
   auto colon = address.rfind(':');
   asio::connect(socket, resolver.resolve(address.substr(0, colon), address.substr(colon + 1)));
-  http::request<http::string_body> req{http::verb::get, target, 11};
+  http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, address);
+  if (method == http::verb::post) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+  }
   http::write(socket, req);
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(socket, buffer, res);
+  if (method == http::verb::post && res.result_int() >= 300) throw std::runtime_error("POST " + target + ": " + res.body());
   return res.body();
+}
+
+std::string http_get(const std::string& address, const std::string& target) { return http_call(http::verb::get, address, target); }
+std::string http_post(const std::string& address, const std::string& target, const std::string& body) {
+  return http_call(http::verb::post, address, target, body);
 }
 
 // A `faultline proxy` daemon with one proxy named "bench" to `upstream`.
@@ -167,6 +184,38 @@ struct proxy_daemon {
     listen = nlohmann::json::parse(http_get(api, "/proxies/bench"))["listen"];
   }
   ~proxy_daemon() { stop(pid); }
+};
+
+std::uint16_t free_port() {
+  asio::io_context ioc;
+  tcp::acceptor probe(ioc, {asio::ip::address_v4::loopback(), 0});
+  return probe.local_endpoint().port();
+}
+
+// Any daemon with Toxiproxy's HTTP API (Toxiproxy itself, or faultline): `command` with an
+// {api_port} placeholder, run by /bin/sh; the benchmark creates the proxy "bench" through the API.
+struct api_daemon {
+  pid_t pid = 0;
+  std::string api;
+  std::string listen;
+  api_daemon(std::string command, const std::filesystem::path& dir, const std::string& upstream, const std::string& name) {
+    api = "127.0.0.1:" + std::to_string(free_port());
+    for (auto at = command.find("{api_port}"); at != std::string::npos; at = command.find("{api_port}"))
+      command.replace(at, 10, api.substr(api.find(':') + 1));
+    pid = spawn({"/bin/sh", "-c", "exec " + command}, dir / ("api-daemon-" + name + ".log"));
+    for (int i = 0;; ++i) {  // until the API answers
+      try {
+        http_get(api, "/proxies");
+        break;
+      } catch (const std::exception&) {
+        if (i == 500) throw std::runtime_error("no API on " + api + " from: " + command);
+        std::this_thread::sleep_for(10ms);
+      }
+    }
+    listen = "127.0.0.1:" + std::to_string(free_port());
+    http_post(api, "/proxies", nlohmann::json{{"name", "bench"}, {"listen", listen}, {"upstream", upstream}, {"enabled", true}}.dump());
+  }
+  ~api_daemon() { stop(pid); }
 };
 
 // A peer proxy command with {listen_port} and {upstream_port} placeholders, run by /bin/sh.
@@ -201,7 +250,9 @@ struct peer {
 
 class upstream_server {
 public:
-  enum class mode { sink, echo };
+  // sink: reads an 8-byte count and that many bytes, answers "done"; echo; source: reads an
+  // 8-byte count, sends that many bytes
+  enum class mode { sink, echo, source };
   explicit upstream_server(mode m) : mode_(m), acceptor_(ioc_, {asio::ip::address_v4::loopback(), 0}) {
     asio::co_spawn(ioc_, accept(), rethrow);
     thread_ = std::thread([this] { ioc_.run(); });
@@ -224,6 +275,36 @@ private:
   }
   asio::awaitable<void> serve(tcp::socket s) {
     std::vector<char> buf(256 * 1024);
+    if (mode_ == mode::sink) {
+      // An 8-byte count, then that many bytes, then "done": no half-close needed (Toxiproxy
+      // closes the whole connection on a client's FIN).
+      std::uint64_t count = 0;
+      auto [rec, rn] = co_await asio::async_read(s, asio::buffer(&count, sizeof count), asio::as_tuple(asio::use_awaitable));
+      if (rec) co_return;
+      for (std::uint64_t got = 0; got < count;) {
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf.data(), std::min<std::uint64_t>(buf.size(), count - got)),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        got += n;
+      }
+      co_await asio::async_write(s, asio::buffer("done", 4), asio::as_tuple(asio::use_awaitable));
+      co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));  // until the client closes
+      co_return;
+    }
+    if (mode_ == mode::source) {
+      std::uint64_t count = 0;
+      auto [rec, rn] = co_await asio::async_read(s, asio::buffer(&count, sizeof count), asio::as_tuple(asio::use_awaitable));
+      if (rec) co_return;
+      for (std::uint64_t sent = 0; sent < count; sent += buf.size()) {
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(buf.data(), std::min<std::uint64_t>(buf.size(), count - sent)),
+                                                    asio::as_tuple(asio::use_awaitable));
+        if (wec) co_return;
+      }
+      boost::system::error_code ignored;
+      s.shutdown(tcp::socket::shutdown_send, ignored);
+      co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));  // until the client closes
+      co_return;
+    }
     for (;;) {
       auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
       if (ec) break;
@@ -232,7 +313,6 @@ private:
         if (wec) co_return;
       }
     }
-    if (mode_ == mode::sink) co_await asio::async_write(s, asio::buffer("done", 4), asio::as_tuple(asio::use_awaitable));
     boost::system::error_code ignored;
     s.shutdown(tcp::socket::shutdown_send, ignored);
   }
@@ -261,11 +341,32 @@ double throughput_mb_s(const std::string& target, std::uint64_t bytes) {
   s.connect(endpoint_of(target));
   std::vector<char> block(256 * 1024, 'x');
   auto start = clock_type::now();
-  for (std::uint64_t sent = 0; sent < bytes; sent += block.size()) asio::write(s, asio::buffer(block));
-  s.shutdown(tcp::socket::shutdown_send);
+  asio::write(s, asio::buffer(&bytes, sizeof bytes));
+  for (std::uint64_t sent = 0; sent < bytes; sent += block.size())
+    asio::write(s, asio::buffer(block.data(), std::min<std::uint64_t>(block.size(), bytes - sent)));
   char reply[4];
   asio::read(s, asio::buffer(reply));
   std::chrono::duration<double> took = clock_type::now() - start;
+  return static_cast<double>(bytes) / 1e6 / took.count();
+}
+
+// server->client: asks a source server for `bytes` and reads them to its end.
+double download_mb_s(const std::string& target, std::uint64_t bytes) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect(endpoint_of(target));
+  std::vector<char> block(256 * 1024);
+  auto start = clock_type::now();
+  asio::write(s, asio::buffer(&bytes, sizeof bytes));
+  std::uint64_t got = 0;
+  for (;;) {
+    boost::system::error_code ec;
+    auto n = s.read_some(asio::buffer(block), ec);
+    got += n;
+    if (ec) break;
+  }
+  std::chrono::duration<double> took = clock_type::now() - start;
+  if (got != bytes) throw std::runtime_error("download got " + std::to_string(got) + " of " + std::to_string(bytes) + " bytes");
   return static_cast<double>(bytes) / 1e6 / took.count();
 }
 
@@ -328,12 +429,15 @@ struct options {
   std::string binary = FAULTLINE_BINARY;
   std::string peer;
   std::string peer_name = "peer";
+  std::string api_peer;  // a Toxiproxy-API daemon command with {api_port}
+  std::string api_peer_name = "toxiproxy";
   std::uint64_t bytes = 2ULL << 30;
   int runs = 3;
   double rate = 5000;
   double seconds = 10;
   int idle = 0;
   int daemons = 1;
+  double toxic_latency_ms = 10;  // whole milliseconds: Toxiproxy's API takes integers
   std::vector<std::string> only;
 };
 
@@ -348,12 +452,15 @@ options parse(int argc, char** argv) {
     if (a == "--faultline") o.binary = next();
     else if (a == "--peer") o.peer = next();
     else if (a == "--peer-name") o.peer_name = next();
+    else if (a == "--api-peer") o.api_peer = next();
+    else if (a == "--api-peer-name") o.api_peer_name = next();
     else if (a == "--bytes") o.bytes = std::stoull(next());
     else if (a == "--runs") o.runs = std::stoi(next());
     else if (a == "--rate") o.rate = std::stod(next());
     else if (a == "--seconds") o.seconds = std::stod(next());
     else if (a == "--idle") o.idle = std::stoi(next());
     else if (a == "--daemons") o.daemons = std::stoi(next());
+    else if (a == "--toxic-latency") o.toxic_latency_ms = std::stoi(next());
     else if (a == "--only") o.only.push_back(next());
     else throw std::invalid_argument("unknown option " + a + " (see the top of bench/proxy/proxy_bench.cpp)");
   }
@@ -365,21 +472,27 @@ bool wanted(const options& o, const char* what) { return o.only.empty() || std::
 // Runs the idle-connection measurement in a child of this program: it holds the upstream sockets,
 // so that this process only holds the client side (20,000 descriptors per process at most).
 int hold_upstream() {
-  asio::io_context ioc;
+  asio::io_context ioc(1);
   tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
-  std::vector<tcp::socket> held;
   std::printf("upstream on 127.0.0.1:%u \n", acceptor.local_endpoint().port());
   std::fflush(stdout);
-  for (;;) {
-    tcp::socket s(ioc);
-    boost::system::error_code ec;
-    acceptor.accept(s, ec);
-    if (ec) {
-      std::this_thread::sleep_for(10ms);
-      continue;
+  // Each socket is held until its peer closes (the proxy passes the client's FIN on).
+  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+    for (;;) {
+      auto [ec, s] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) {  // out of descriptors: try again shortly
+        asio::steady_timer pause(ioc, 10ms);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      asio::co_spawn(ioc, [s = std::move(s)]() mutable -> asio::awaitable<void> {
+        char byte;
+        co_await s.async_read_some(asio::buffer(&byte, 1), asio::as_tuple(asio::use_awaitable));
+      }, rethrow);
     }
-    held.push_back(std::move(s));
-  }
+  }, rethrow);
+  ioc.run();
+  return 0;
 }
 
 void idle(const options& o, const std::filesystem::path& dir, char* self) {
@@ -397,20 +510,27 @@ void idle(const options& o, const std::filesystem::path& dir, char* self) {
       clients.emplace_back(ioc);
       clients.back().connect(endpoint_of(daemons[i % daemons.size()]->listen));
     }
-    // Wait until every daemon has connected all of its clients upstream.
-    for (auto& d : daemons) {
-      for (int i = 0; i < 3000; ++i) {
-        auto m = http_get(d->api, "/metrics");
-        auto at = m.find("faultline_proxy_connections_active{proxy=\"bench\"} ");
-        if (at != std::string::npos && std::stoi(m.substr(at + 50)) >= o.idle / o.daemons) break;
-        std::this_thread::sleep_for(10ms);
+    // Waits until every daemon's open connections satisfy `done`, then a second more; their RSS.
+    auto settled_rss = [&](auto done) {
+      for (auto& d : daemons) {
+        for (int i = 0; i < 3000; ++i) {
+          auto m = http_get(d->api, "/metrics");
+          auto at = m.find("faultline_proxy_connections_active{proxy=\"bench\"} ");
+          if (at != std::string::npos && done(std::stoi(m.substr(at + 50)))) break;
+          std::this_thread::sleep_for(10ms);
+        }
       }
-    }
-    std::this_thread::sleep_for(1s);
-    long total = 0;
-    for (auto& d : daemons) total += rss_kib(d->pid);
-    std::printf("| idle connections | %d through %d daemon%s | RSS %.1f MB (%.1f MB before connecting) | %.1f KB per connection |\n",
-                o.idle, o.daemons, o.daemons == 1 ? "" : "s", total / 1024.0, base / 1024.0,
+      std::this_thread::sleep_for(1s);
+      long rss = 0;
+      for (auto& d : daemons) rss += rss_kib(d->pid);
+      return rss;
+    };
+    // Every daemon has connected all of its clients upstream.
+    const long total = settled_rss([&](int active) { return active >= o.idle / o.daemons; });
+    clients.clear();  // closes them all; then the daemons should give their memory back
+    const long after = settled_rss([](int active) { return active == 0; });
+    std::printf("| idle connections | %d through %d daemon%s | RSS %.1f MB (%.1f MB before connecting, %.1f MB after closing) | %.1f KB per connection |\n",
+                o.idle, o.daemons, o.daemons == 1 ? "" : "s", total / 1024.0, base / 1024.0, after / 1024.0,
                 static_cast<double>(total - base) / o.idle);
   }
   stop(upstream_pid);
@@ -435,12 +555,16 @@ int main(int argc, char** argv) {
       proxy_daemon d(o.binary, dir, sink.address(), 0);
       std::unique_ptr<peer> p;
       if (!o.peer.empty()) p = std::make_unique<peer>(o.peer, dir, sink.port());
+      std::unique_ptr<api_daemon> a;
+      if (!o.api_peer.empty()) a = std::make_unique<api_daemon>(o.api_peer, dir, sink.address(), "throughput");
       std::vector<std::pair<std::string, std::string>> order{{"direct", sink.address()}, {"faultline", d.listen}};
       if (p) order.emplace_back(o.peer_name, p->listen);
+      if (a) order.emplace_back(o.api_peer_name, a->listen);
       std::map<std::string, std::vector<double>> runs;
       std::map<std::string, double> cpu;  // proxy CPU seconds over all runs
       std::map<std::string, pid_t> pids{{"faultline", d.pid}};
       if (p) pids[o.peer_name] = p->pid;
+      if (a) pids[o.api_peer_name] = a->pid;
       for (int r = 0; r < o.runs; ++r)  // interleaved, so a busy moment hits every target alike
         for (const auto& [name, target] : order) {
           auto before = pids.count(name) ? cpu_seconds(pids[name]) : 0.0;
@@ -461,8 +585,11 @@ int main(int argc, char** argv) {
       proxy_daemon d(o.binary, dir, echo.address(), 1);
       std::unique_ptr<peer> p;
       if (!o.peer.empty()) p = std::make_unique<peer>(o.peer, dir, echo.port());
+      std::unique_ptr<api_daemon> a;
+      if (!o.api_peer.empty()) a = std::make_unique<api_daemon>(o.api_peer, dir, echo.address(), "latency");
       std::vector<std::pair<std::string, std::string>> order{{"direct", echo.address()}, {"faultline", d.listen}};
       if (p) order.emplace_back(o.peer_name, p->listen);
+      if (a) order.emplace_back(o.api_peer_name, a->listen);
       // Rounds alternate between the targets so that the machine's busy moments spread over all.
       std::map<std::string, std::vector<latency_result>> rounds;
       for (int r = 0; r < o.runs; ++r)
@@ -477,6 +604,53 @@ int main(int argc, char** argv) {
                     name.c_str(), med(name, &latency_result::p50_us), med(name, &latency_result::p99_us), med(name, &latency_result::p999_us),
                     o.runs, o.seconds, o.rate, med(name, &latency_result::p50_us) - med("direct", &latency_result::p50_us),
                     med(name, &latency_result::p99_us) - med("direct", &latency_result::p99_us));
+    }
+    if (wanted(o, "toxic")) {
+      // Per direction, one proxy per daemon with the latency toxic on the direction its bulk flows.
+      upstream_server sink(upstream_server::mode::sink);
+      upstream_server source(upstream_server::mode::source);
+      struct target {
+        std::string name, listen;
+        pid_t pid;
+      };
+      std::vector<std::unique_ptr<proxy_daemon>> ours;
+      std::vector<std::unique_ptr<api_daemon>> theirs;
+      std::map<std::string, std::vector<target>> targets;  // by direction
+      for (std::string way : {"client->server", "server->client"}) {
+        const bool up = way == "client->server";
+        const auto& upstream = up ? sink.address() : source.address();
+        targets[way].push_back({"direct", upstream, 0});
+        ours.push_back(std::make_unique<proxy_daemon>(o.binary, dir, upstream, up ? 2 : 3));
+        std::vector<std::pair<std::string, std::string>> apis{{"faultline", ours.back()->api}};
+        targets[way].push_back({"faultline", ours.back()->listen, ours.back()->pid});
+        if (!o.api_peer.empty()) {
+          theirs.push_back(std::make_unique<api_daemon>(o.api_peer, dir, upstream, up ? "toxic-up" : "toxic-down"));
+          apis.emplace_back(o.api_peer_name, theirs.back()->api);
+          targets[way].push_back({o.api_peer_name, theirs.back()->listen, theirs.back()->pid});
+        }
+        for (const auto& [name, api] : apis)
+          http_post(api, "/proxies/bench/toxics",
+                    nlohmann::json{{"type", "latency"}, {"stream", up ? "upstream" : "downstream"}, {"attributes", {{"latency", static_cast<std::int64_t>(o.toxic_latency_ms)}}}}.dump());
+      }
+      std::map<std::string, std::vector<double>> runs;  // by "way name"
+      std::map<std::string, double> cpu;
+      for (int r = 0; r < o.runs; ++r)  // interleaved: direct, faultline, peer, for each direction
+        for (const auto& [way, list] : targets)
+          for (const auto& t : list) {
+            auto before = t.pid ? cpu_seconds(t.pid) : 0.0;
+            runs[way + t.name].push_back(way == "client->server" ? throughput_mb_s(t.listen, o.bytes) : download_mb_s(t.listen, o.bytes));
+            if (t.pid) cpu[way + t.name] += cpu_seconds(t.pid) - before;
+          }
+      const double gib = static_cast<double>(o.bytes) * o.runs / (1 << 30);
+      for (const auto& [way, list] : targets) {
+        auto direct = median(runs[way + "direct"]);
+        for (const auto& t : list) {
+          auto m = median(runs[way + t.name]);
+          std::string cost = t.pid ? " | proxy CPU " + std::to_string(static_cast<int>(1000 * cpu[way + t.name] / gib)) + " ms per GiB" : "";
+          std::printf("| latency toxic %.0f ms, %s | %s | %.0f MB/s (median of %d x %.1f GiB) | %.0f%% of direct%s |\n", o.toxic_latency_ms,
+                      way.c_str(), t.name.c_str(), m, o.runs, static_cast<double>(o.bytes) / (1 << 30), 100.0 * m / direct, cost.c_str());
+        }
+      }
     }
     if (o.idle > 0 && wanted(o, "idle")) idle(o, dir, argv[0]);
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs bench/proxy/proxy_bench the way docs/benchmarks.md reports it: faultline against a direct
-# loopback connection, socat and nginx's stream proxy (when installed), then idle connections.
+# loopback connection, socat, nginx's stream proxy and Toxiproxy (when installed), the toxic path
+# (a latency toxic, both directions), then idle connections and the memory left after they close.
 # Usage: bench/proxy/run.sh [build dir]   (needs proxy_bench and faultline built)
 set -euo pipefail
 build=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build}
@@ -37,6 +38,15 @@ exec nginx -p "$work/n\$1" -c "$work/n\$1/nginx.conf" -g 'daemon off;'
 SH
   chmod +x "$work/nginx.sh"
   "$bench" --only throughput --only latency --peer-name nginx --peer "$work/nginx.sh {listen_port} {upstream_port}"
+fi
+
+echo "## through a 10 ms latency toxic, both directions"
+"$bench" --only toxic
+
+if command -v toxiproxy-server >/dev/null; then
+  echo "## Toxiproxy (through its HTTP API, as faultline)"
+  "$bench" --only throughput --only latency --only toxic --api-peer-name toxiproxy \
+    --api-peer "toxiproxy-server -host 127.0.0.1 -port {api_port}"
 fi
 
 echo "## idle connections"

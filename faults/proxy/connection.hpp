@@ -25,8 +25,11 @@ class connection final : public std::enable_shared_from_this<connection>, privat
 public:
   struct settings {
     std::shared_ptr<clock> time;
-    std::size_t buffer_limit = 8u << 20;  // bytes in flight per direction before reading pauses
+    std::size_t buffer_limit = default_buffer_limit;  // bytes in flight per direction before reading pauses
     std::size_t read_size = 64u << 10;
+    // After a read filled its buffer (bulk): one read, one chunk, one release and one write per
+    // this many bytes instead of per read_size, capped by the room left under buffer_limit.
+    std::size_t bulk_read_size = 256u << 10;
     std::uint64_t seed = 0;
     direction_counters* upstream_counters = nullptr;
     direction_counters* downstream_counters = nullptr;

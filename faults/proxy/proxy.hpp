@@ -38,7 +38,7 @@ public:
   struct runtime {
     io_pool* pool = nullptr;
     std::shared_ptr<clock> time;
-    std::size_t buffer_limit = 8u << 20;
+    std::size_t buffer_limit = default_buffer_limit;
     bool allow_non_loopback = false;
     bool zero_copy = true;
   };

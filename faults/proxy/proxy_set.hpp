@@ -26,6 +26,7 @@
 // Errors are proxy_error exceptions whose kind says what went wrong (the HTTP API maps them
 // to status codes); nothing is changed when one is thrown.
 
+#include "faults/proxy/link.hpp"
 #include "faults/proxy/protocol.hpp"
 #include "faults/proxy/time.hpp"
 #include "faults/proxy/toxic.hpp"
@@ -107,7 +108,7 @@ public:
     std::shared_ptr<clock> time;                         // default: steady_clock()
     std::shared_ptr<const protocol_registry> protocols;  // default: register_builtin_protocols
     bool allow_non_loopback = false;                     // for every proxy of the set
-    std::size_t buffer_limit = 8u << 20;                 // bytes in flight per connection direction
+    std::size_t buffer_limit = default_buffer_limit;                 // bytes in flight per connection direction
     bool zero_copy = true;  // splice(2) bulk data while a direction has no toxic (see connection.hpp)
   };
 
