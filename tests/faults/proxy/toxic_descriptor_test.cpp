@@ -213,6 +213,7 @@ std::string code(const std::string& text) { return "`" + text + "`"; }
 bool empty_value(const param_value& v) {
   if (const auto* text = std::get_if<std::string>(&v)) return text->empty();
   if (const auto* list = std::get_if<std::vector<std::string>>(&v)) return list->empty();
+  if (const auto* map = std::get_if<std::map<std::string, std::string>>(&v)) return map->empty();
   return false;
 }
 
@@ -225,13 +226,19 @@ std::vector<std::string> documented(const fp::toxic_descriptor& d, const fp::tox
     for (const auto& c : s.choices) experiment += (experiment.empty() ? "" : ", ") + code(c);
   }
   std::string api = fp::to_string(tp.unit);
-  if (tp.unit == fp::api_unit::plain) api = s.kind == param_kind::text_list ? "array or comma-separated string" : "string";
+  if (tp.unit == fp::api_unit::plain) {
+    api = s.kind == param_kind::text_list  ? "array or comma-separated string"
+          : s.kind == param_kind::text_map ? "object"
+          : s.kind == param_kind::rate     ? "number per second"
+          : s.kind == param_kind::integer  ? "number"
+                                           : "string";
+  }
   std::string fallback = s.required ? "(required)" : empty_value(*s.default_value) ? "(none)" : code(format_param(s.kind, *s.default_value));
   std::string range;
   if (s.min && s.max) {
     auto bound = [&](double x) -> param_value {
       if (s.kind == param_kind::duration) return nanoseconds(static_cast<std::int64_t>(x));
-      if (s.kind == param_kind::size) return static_cast<std::int64_t>(x);
+      if (s.kind == param_kind::size || s.kind == param_kind::integer) return static_cast<std::int64_t>(x);
       return x;
     };
     range = format_param(s.kind, bound(*s.min)) + " to " + format_param(s.kind, bound(*s.max));
