@@ -60,6 +60,19 @@ std::vector<param_value> candidates(const fp::toxic_param& tp) {
     case param_kind::bandwidth:
       for (auto r : {0.0, 1e3, 1e6, *s.max, *s.max + 1e6, -1e3}) out.emplace_back(r);
       break;
+    case param_kind::integer: {
+      const auto min = static_cast<std::int64_t>(*s.min), max = static_cast<std::int64_t>(*s.max);
+      for (auto n : {min, min + 1, max, max + 1, min - 1}) out.emplace_back(n);
+      break;
+    }
+    case param_kind::rate:
+      for (auto r : {0.0, 1.0, 100.0, *s.max, *s.max + 1.0, -1.0}) out.emplace_back(r);
+      break;
+    case param_kind::text_map:
+      for (auto m : std::vector<std::map<std::string, std::string>>{{}, {{"Retry-After", "5"}}, {{"x-canary", "tr*"}}, {{"two words", "x"}},
+                                                                   {{"Content-Length", "1"}}})
+        out.emplace_back(m);
+      break;
     case param_kind::choice:
       for (const auto& c : s.choices) out.emplace_back(c);
       out.emplace_back(std::string("nope"));
@@ -90,6 +103,11 @@ std::string yaml_of(const faultline::param_spec& s, const param_value& v) {
     for (std::size_t i = 0; i < list->size(); ++i) out += (i ? ", " : "") + quoted((*list)[i]);
     return out + "]";
   }
+  if (const auto* map = std::get_if<std::map<std::string, std::string>>(&v)) {
+    std::string out = "{";
+    for (const auto& [k, x] : *map) out += (out.size() > 1 ? ", " : "") + quoted(k) + ": " + quoted(x);
+    return out + "}";
+  }
   return faultline::format_param(s.kind, v);
 }
 
@@ -98,7 +116,11 @@ std::string yaml_of(const faultline::param_spec& s, const param_value& v) {
 nlohmann::json api_of(const fp::toxic_param& tp, const param_value& v) {
   if (const auto* d = std::get_if<nanoseconds>(&v)) return d->count() / (tp.unit == fp::api_unit::microseconds ? 1'000 : 1'000'000);
   if (const auto* n = std::get_if<std::int64_t>(&v)) return *n;
-  if (const auto* r = std::get_if<double>(&v)) return static_cast<std::int64_t>(*r / 1000);  // KB/s
+  if (const auto* r = std::get_if<double>(&v)) {
+    if (tp.spec.kind == param_kind::rate) return *r;  // per second
+    return static_cast<std::int64_t>(*r / 1000);  // KB/s
+  }
+  if (const auto* map = std::get_if<std::map<std::string, std::string>>(&v)) return *map;
   if (const auto* text = std::get_if<std::string>(&v)) return *text;
   if (const auto* list = std::get_if<std::vector<std::string>>(&v)) return *list;
   FAIL("no API form for this value");

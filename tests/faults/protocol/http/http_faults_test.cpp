@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -79,8 +80,8 @@ curl_outcome curl_many(const std::string& url, const std::string& extra = "") {
   return out;
 }
 
-// The raw bytes the server side sends back for `request`, until it has sent `count` responses
-// of the given bodies or closed the connection.
+// Sends `request` on a fresh connection and returns what comes back until `until_bytes` bytes
+// or the end of the connection.
 std::string exchange(const std::string& address, const std::string& request, std::size_t until_bytes) {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket socket(ioc);
@@ -125,8 +126,8 @@ TEST_CASE("http_abort answers 30 percent of GET /api/* with 503 and leaves other
   auto health = curl_many(s.url("/health?i=[1-2000]"));
   CHECK(health.statuses[200] == 2000);
   CHECK(health.connects == 1);
-  auto post = curl_many(s.url("/api/orders?i=[1-200]"), "-X HEAD");  // another method: not matched
-  CHECK(post.statuses[200] == 200);
+  auto head = curl_many(s.url("/api/orders?i=[1-200]"), "-I");  // another method: not matched
+  CHECK(head.statuses[200] == 200);
 
   auto e = f->collect_evidence();
   CHECK(e.observed);
@@ -229,18 +230,28 @@ TEST_CASE("http_rate_limit lets 100 requests per second through and answers the 
 TEST_CASE("http_reset cuts matching responses and new connections still work", "[faults][protocol]") {
   http_setup s;
   write_file(s.nginx.www() + "/api/big", std::string(100000, 'x'));
-  auto f = s.fault("http_reset", {{"after", std::int64_t{1000}}, {"path", std::string("/api/big")}});
-  s.inject(*f);
+  auto closing = s.fault("http_reset", {{"after", std::int64_t{1000}}, {"mode", std::string("close")}, {"path", std::string("/api/big")}});
+  s.inject(*closing);
   auto cut = run_command("curl -s -o /dev/null -w '%{size_download}' '" + s.url("/api/big") + "'");
-  CHECK(cut.exit_code != 0);
+  CHECK(cut.exit_code == 18);  // curl: transfer closed with outstanding read data remaining
   CHECK(cut.output == "1000");
   auto fine = run_command("curl -s '" + s.url("/health") + "'");
   CHECK(fine.exit_code == 0);
   CHECK(fine.output == "ok\n");
-  auto e = f->collect_evidence();
+  auto e = closing->collect_evidence();
+  CHECK(e.details["affected"] == 1);
+  CHECK(e.details["connections_closed"] == 1);
+  s.revert(*closing);
+
+  auto resetting = s.fault("http_reset", {{"path", std::string("/api/big")}});
+  s.inject(*resetting);
+  cut = run_command("curl -s -o /dev/null '" + s.url("/api/big") + "'");
+  CHECK(cut.exit_code != 0);
+  e = resetting->collect_evidence();
   CHECK(e.details["affected"] == 1);
   CHECK(e.details["connections_reset"] == 1);
-  s.revert(*f);
+  s.revert(*resetting);
+
   auto whole = run_command("curl -s -o /dev/null -w '%{size_download}' '" + s.url("/api/big") + "'");
   CHECK(whole.exit_code == 0);
   CHECK(whole.output == "100000");
