@@ -56,10 +56,11 @@ public:
   }
 };
 
-// Static files from directory()/www (GET, HEAD); PUT under /upload/ stores the body there.
-class nginx_server : public script_server {
+// nginx serving static files from directory()/www (GET, HEAD); PUT under /upload/ stores the body
+// there. (nginx_server.hpp has the load tests' nginx, which answers every path "ok".)
+class nginx_file_server : public script_server {
 public:
-  nginx_server() : script_server("nginx.sh") {}
+  nginx_file_server() : script_server("nginx.sh") {}
   std::string www() const { return directory() + "/www"; }
   std::string url(const std::string& path) const { return "http://" + address() + path; }
 };

@@ -33,7 +33,7 @@ void write_file(const std::string& path, const std::string& content) {
 
 // An nginx serving /api/orders, /api/slow and /health, and a `protocol: http` proxy in front.
 struct http_setup {
-  nginx_server nginx;
+  nginx_file_server nginx;
   fp::proxy_set proxies;
   std::string listen;
   boost::asio::io_context ioc;
