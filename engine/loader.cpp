@@ -25,7 +25,7 @@ const std::vector<std::string> top_keys{"version", "name", "description", "tags"
 const std::vector<std::string> proxy_keys{"listen", "upstream", "protocol", "allow_non_loopback"};
 const std::vector<std::string> step_keys{"name", "at", "for", "until", "fault", "action", "target",
                                          "destructive"};
-const std::vector<std::string> protocols{"tcp", "postgres", "redis"};
+const std::vector<std::string> protocols{"tcp", "postgres", "redis", "http"};
 
 bool is_identifier(const std::string& s) {
   static const std::regex pattern("[A-Za-z_][A-Za-z0-9_-]*");

@@ -1,7 +1,8 @@
 #pragma once
-// Protocol-aware faults: the proxy's `postgres` and `redis` protocol modes and their
+// Protocol-aware faults: the proxy's `postgres`, `redis` and `http` protocol modes and their
 // message-level toxics (pg_delay, pg_error, pg_drop, pg_refuse; redis_delay, redis_error,
-// redis_miss, redis_outage) and the redis_flush action. Each function below is called from the
+// redis_miss, redis_outage; http_abort, http_delay, http_reset, http_rate_limit) and the
+// redis_flush action. Each function below is called from the
 // one place its kind of thing is registered.
 
 #include "faults/fault.hpp"

@@ -15,6 +15,15 @@ void reply_queue::push(proxy::session_io& io, std::string_view bytes, proxy::tim
   append(gathered_, bytes);
 }
 
+void reply_queue::push(proxy::session_io& io, proxy::byte_buffer bytes) {
+  if (bytes.empty() || cut_) return;
+  if (gathered_.empty()) {
+    queue(io, std::move(bytes), {}, nullptr);
+    return;
+  }
+  push(io, view(bytes));
+}
+
 void reply_queue::flush(proxy::session_io& io) {
   if (gathered_.empty()) return;
   queue(io, std::exchange(gathered_, proxy::byte_buffer()), gathered_at_, std::exchange(gathered_holder_, nullptr));
@@ -32,7 +41,7 @@ void reply_queue::queue(proxy::session_io& io, proxy::byte_buffer bytes, proxy::
   // The common case: nothing waits and nothing holds this piece.
   if (pieces_.empty() && !cut_ && at <= io.now()) {
     proxy::chunk c{proxy::chunk::kind::data, std::move(bytes), io.now()};
-    io.forward(direction::downstream, std::move(c));
+    io.forward(toward_, std::move(c));
     return;
   }
   // Consecutive pieces with the same release join, so a held reply is one chunk.
@@ -98,11 +107,11 @@ void reply_queue::pump(proxy::session_io& io) {
     pieces_.pop_front();
     bytes_ -= p.bytes.size();
     switch (p.what) {
-      case kind::bytes: io.forward(direction::downstream, {proxy::chunk::kind::data, std::move(p.bytes), now}); break;
-      case kind::end: io.end(direction::downstream); break;
+      case kind::bytes: io.forward(toward_, {proxy::chunk::kind::data, std::move(p.bytes), now}); break;
+      case kind::end: io.end(toward_); break;
       case kind::close:
         cut_ = true;
-        io.forward(direction::downstream, proxy::chunk::close_request(now));  // after what went before
+        io.forward(toward_, proxy::chunk::close_request(now));  // after what went before
         break;
       case kind::reset:
         cut_ = true;
@@ -120,10 +129,10 @@ void reply_queue::pump(proxy::session_io& io) {
 void reply_queue::flow_control(proxy::session_io& io) {
   if (!paused_ && bytes_ > pause_above) {
     paused_ = true;
-    io.pause_reading(direction::downstream, true);
+    io.pause_reading(toward_, true);
   } else if (paused_ && bytes_ < resume_below) {
     paused_ = false;
-    io.pause_reading(direction::downstream, false);
+    io.pause_reading(toward_, false);
   }
 }
 

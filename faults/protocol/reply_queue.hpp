@@ -1,6 +1,7 @@
 #pragma once
 // What a protocol session sends toward the client, in order: server replies it passes on, replies
-// it made up, the end of the stream, a cut of the connection. A piece may be held until a time
+// it made up, the end of the stream, a cut of the connection. (A session that holds requests
+// has one toward the server too.) A piece may be held until a time
 // (a delay toxic); no piece overtakes one queued before it, so pipelined replies keep their
 // order. A piece held for a toxic that is gone (removed or updated) is released at once, and
 // while too much is held the session stops reading from the server.
@@ -19,14 +20,19 @@ class reply_queue {
 public:
   using holder_ptr = std::shared_ptr<const proxy::toxic_config>;
 
-  // Held bytes above which reading from the server pauses, and below which it resumes.
+  // Held bytes above which reading from the sender (the server, for replies) pauses, and below
+  // which it resumes.
   static constexpr std::size_t pause_above = 4u << 20;
   static constexpr std::size_t resume_below = 1u << 20;
+
+  explicit reply_queue(proxy::direction toward = proxy::direction::downstream) : toward_(toward) {}
 
   // Bytes for the client, due at `at` (or at once); `holder` is the toxic that set `at`.
   // Consecutive bytes with the same time and holder gather into one piece, queued by flush()
   // (the session calls it at the end of each call) or as soon as the time or holder changes.
   void push(proxy::session_io& io, std::string_view bytes, proxy::time_point at = {}, const holder_ptr& holder = nullptr);
+  // The same for a whole buffer, passed on without a copy when nothing waits.
+  void push(proxy::session_io& io, proxy::byte_buffer bytes);
   void flush(proxy::session_io& io);
   void push_end(proxy::session_io& io);              // the server closed its sending side
   void push_cut(proxy::session_io& io, bool reset);  // close (FIN) or reset (RST) the connection
@@ -54,6 +60,7 @@ private:
   void pump(proxy::session_io& io);
   void flow_control(proxy::session_io& io);
 
+  proxy::direction toward_;
   proxy::byte_buffer gathered_;  // pushed in this call, not queued yet
   proxy::time_point gathered_at_{};
   holder_ptr gathered_holder_;

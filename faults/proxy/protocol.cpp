@@ -35,7 +35,7 @@ std::vector<std::string> protocol_registry::names() const {
 
 void register_builtin_protocols(protocol_registry& registry) {
   registry.add(std::make_shared<tcp_protocol>());
-  faultline::protocol::register_protocols(registry);  // postgres, redis
+  faultline::protocol::register_protocols(registry);  // postgres, redis, http
 }
 
 }  // namespace faultline::proxy

@@ -38,6 +38,26 @@ nlohmann::json toxic_stats::to_json() const {
   return out;
 }
 
+void route_counters::count(std::string_view route, stage s) {
+  std::lock_guard lock(mutex_);
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(routes_.size() < max_routes ? std::string(route) : std::string("(other)"), tally{}).first;
+  auto& t = it->second;
+  (s == stage::seen ? t.seen : s == stage::matched ? t.matched : t.affected) += 1;
+}
+
+bool route_counters::empty() const {
+  std::lock_guard lock(mutex_);
+  return routes_.empty();
+}
+
+nlohmann::json route_counters::to_json() const {
+  std::lock_guard lock(mutex_);
+  auto out = nlohmann::json::object();
+  for (const auto& [route, t] : routes_) out[route] = {{"seen", t.seen}, {"matched", t.matched}, {"affected", t.affected}};
+  return out;
+}
+
 toxic_stats toxic_counters::snapshot() const {
   toxic_stats s;
 #define FAULTLINE_STAT_LOAD(name, help) s.name = name.load(std::memory_order_relaxed);

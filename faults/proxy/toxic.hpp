@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
@@ -56,11 +58,34 @@ struct toxic_stats {
   nlohmann::json to_json() const;
 };
 
+// The messages of a toxic by route (HTTP: "GET /api/orders"), for evidence: how many it saw,
+// matched and acted on per route. At most max_routes routes; the rest are summed as "(other)".
+class route_counters {
+public:
+  static constexpr std::size_t max_routes = 32;
+  enum class stage { seen, matched, affected };
+
+  void count(std::string_view route, stage s);
+  bool empty() const;
+  // {"GET /api/orders": {"seen": 10, "matched": 4, "affected": 1}, ...}
+  nlohmann::json to_json() const;
+
+private:
+  struct tally {
+    std::uint64_t seen = 0;
+    std::uint64_t matched = 0;
+    std::uint64_t affected = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, tally, std::less<>> routes_;
+};
+
 // Live counters behind toxic_stats; shared by every link (and thread) a toxic acts on.
 struct toxic_counters {
 #define FAULTLINE_STAT_ATOMIC(name, help) std::atomic<std::uint64_t> name{0};
   FAULTLINE_TOXIC_STATS(FAULTLINE_STAT_ATOMIC)
 #undef FAULTLINE_STAT_ATOMIC
+  route_counters routes;  // only message toxics of protocols with routes (http) fill it
 
   toxic_stats snapshot() const;
 };

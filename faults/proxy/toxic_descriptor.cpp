@@ -48,7 +48,8 @@ bool numeric(param_kind kind) {
 bool unit_fits(api_unit unit, param_kind kind) {
   switch (unit) {
     case api_unit::plain:
-      return !numeric(kind) || kind == param_kind::integer || kind == param_kind::number || kind == param_kind::fraction;
+      return !numeric(kind) || kind == param_kind::integer || kind == param_kind::number || kind == param_kind::fraction ||
+             kind == param_kind::rate;  // a rate as a number per second
     case api_unit::milliseconds:
     case api_unit::microseconds: return kind == param_kind::duration;
     case api_unit::kilobytes_per_second: return kind == param_kind::bandwidth;
@@ -293,6 +294,28 @@ toxic_param choice_param(std::string name, std::string help, std::string fallbac
 
 toxic_param list_param(std::string name, std::string help) {
   return {{std::move(name), param_kind::text_list, std::move(help), std::vector<std::string>{}}, api_unit::plain};
+}
+
+toxic_param map_param(std::string name, std::string help) {
+  return {{std::move(name), param_kind::text_map, std::move(help), std::map<std::string, std::string>{}}, api_unit::plain};
+}
+
+toxic_param integer_param(std::string name, std::string help, std::optional<std::int64_t> fallback, std::int64_t min, std::int64_t max) {
+  param_spec s{std::move(name), param_kind::integer, std::move(help)};
+  if (fallback) s.default_value = *fallback;
+  s.required = !fallback;
+  s.min = static_cast<double>(min);
+  s.max = static_cast<double>(max);
+  return {std::move(s), api_unit::plain};
+}
+
+toxic_param rate_param(std::string name, std::string help, std::optional<double> fallback, double min, double max) {
+  param_spec s{std::move(name), param_kind::rate, std::move(help)};
+  if (fallback) s.default_value = *fallback;
+  s.required = !fallback;
+  s.min = min;
+  s.max = max;
+  return {std::move(s), api_unit::plain};
 }
 
 const toxic_param* toxic_descriptor::find(std::string_view param) const {

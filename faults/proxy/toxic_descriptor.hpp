@@ -31,7 +31,7 @@ public:
 
 // How the Toxiproxy-style control API writes a parameter's value.
 enum class api_unit {
-  plain,                 // the value itself: a string, a list, true/false
+  plain,                 // the value itself: a string, a list, true/false, a number (a rate: per second)
   milliseconds,          // a duration as a whole number of ms (latency, jitter, timeout, delay)
   microseconds,          // a duration as a whole number of µs (slicer's delay)
   kilobytes_per_second,  // a bandwidth as a whole number of KB/s, KB = 1000 bytes (bandwidth's rate)
@@ -60,6 +60,10 @@ toxic_param bandwidth_param(std::string name, std::string help, std::optional<do
 toxic_param text_param(std::string name, std::string help, std::optional<std::string> fallback);
 toxic_param choice_param(std::string name, std::string help, std::string fallback, std::vector<std::string> choices);
 toxic_param list_param(std::string name, std::string help);  // default: empty
+toxic_param map_param(std::string name, std::string help);   // default: empty
+toxic_param integer_param(std::string name, std::string help, std::optional<std::int64_t> fallback, std::int64_t min, std::int64_t max);
+// A rate per second ("100/s"), the control API's number per second.
+toxic_param rate_param(std::string name, std::string help, std::optional<double> fallback, double min, double max);
 
 // Names a parameter with its value in the units of whoever gave it: "jitter (200ms)" for an
 // experiment, "'jitter' (200)" for the control API.

@@ -36,7 +36,7 @@ void register_builtin_toxics(toxic_registry& registry) {
                            &timeout_toxic::type_descriptor(), &reset_peer_toxic::type_descriptor(), &slicer_toxic::type_descriptor(),
                            &limit_data_toxic::type_descriptor(), &blackhole_toxic::type_descriptor(), &noop_toxic::type_descriptor()})
     registry.add(*type);
-  faultline::protocol::register_message_toxics(registry);  // pg_*, redis_*
+  faultline::protocol::register_message_toxics(registry);  // pg_*, redis_*, http_*
 }
 
 }  // namespace faultline::proxy

@@ -87,6 +87,7 @@ public:
           {"seen", s.messages_total},
       };
       if (s.messages_affected_total > 0 && s.delay_ns_total > 0) e.details["delay_ns_average"] = s.delay_ns_total / s.messages_affected_total;
+      if (!spec_.counters->routes.empty()) e.details["routes"] = spec_.counters->routes.to_json();  // seen, matched, affected
       e.details["protocol"] = type.protocol;
       e.details["probability"] = spec_.toxicity;
     } else {

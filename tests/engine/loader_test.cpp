@@ -330,7 +330,7 @@ proxies:
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
      {"t.yaml:4:7: proxies.pg: proxy 'pg' is missing the required key 'upstream'",
-      "t.yaml:4:44: proxies.pg.protocol: unknown protocol 'postgress' (known: tcp, postgres, redis); did you mean 'postgres'?"}},
+      "t.yaml:4:44: proxies.pg.protocol: unknown protocol 'postgress' (known: tcp, postgres, redis, http); did you mean 'postgres'?"}},
     {"two proxies on one port",
      R"yaml(version: 1
 name: x

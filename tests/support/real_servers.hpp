@@ -1,8 +1,9 @@
 #pragma once
-// Real Redis and PostgreSQL servers for integration tests: each fixture starts a fresh server on
-// 127.0.0.1 with a free port and a temporary directory (through scripts/redis.sh and
-// scripts/postgres.sh) and stops it in its destructor, also when a test fails. Should the test
-// process die outright, the script's watcher stops the server within a second.
+// Real Redis, PostgreSQL and nginx servers for integration tests: each fixture starts a fresh
+// server on 127.0.0.1 with a free port and a temporary directory (through scripts/redis.sh,
+// scripts/postgres.sh and scripts/nginx.sh) and stops it in its destructor, also when a test
+// fails. Should the test process die outright, the script's watcher stops the server within a
+// second.
 
 #include <cstdint>
 #include <string>
@@ -53,6 +54,15 @@ public:
   std::string conninfo() const {
     return "host=" + host() + " port=" + std::to_string(port()) + " user=postgres dbname=postgres connect_timeout=5";
   }
+};
+
+// nginx serving static files from directory()/www (GET, HEAD); PUT under /upload/ stores the body
+// there. (nginx_server.hpp has the load tests' nginx, which answers every path "ok".)
+class nginx_file_server : public script_server {
+public:
+  nginx_file_server() : script_server("nginx.sh") {}
+  std::string www() const { return directory() + "/www"; }
+  std::string url(const std::string& path) const { return "http://" + address() + path; }
 };
 
 }  // namespace faultline::test

@@ -1,56 +1,12 @@
 #include "faults/protocol/postgres/pg_toxics.hpp"
 
-#include <boost/regex.hpp>
 #include <fmt/format.h>
 
 #include <cctype>
 
 namespace faultline::protocol::postgres {
 
-struct query_match::compiled {
-  boost::regex regex;
-};
-
-namespace {
-
-// Boost's own texts are long; a user wants what is wrong and where.
-std::string regex_problem(const boost::regex_error& e) {
-  using namespace boost::regex_constants;
-  switch (e.code()) {
-    case error_paren: return "unmatched ( or )";
-    case error_brack: return "unmatched [ or ]";
-    case error_brace: return "unmatched { or }";
-    case error_badbrace: return "invalid repetition count in { }";
-    case error_range: return "invalid character range";
-    case error_escape: return "invalid escape";
-    case error_badrepeat: return "nothing to repeat before *, + or ?";
-    case error_ctype: return "unknown character class";
-    case error_backref: return "back reference to a group that does not exist";
-    case error_complexity:
-    case error_stack: return "pattern too complex";
-    case error_empty: return "empty pattern part";
-    default: break;
-  }
-  std::string text = e.what();
-  auto stop = text.find('.');
-  return stop == std::string::npos ? text : text.substr(0, stop);
-}
-
-}  // namespace
-
-query_match::query_match(std::string pattern, std::vector<std::string> classes) : pattern_(std::move(pattern)) {
-  if (!pattern_.empty()) {
-    try {
-      auto c = std::make_shared<compiled>();
-      c->regex.assign(pattern_, boost::regex::perl | boost::regex::icase | boost::regex::optimize);
-      regex_ = std::move(c);
-    } catch (const boost::regex_error& e) {
-      auto pos = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, e.position()));
-      throw param_error("match", fmt::format("'{}' is not a valid regular expression: {} at position {} ('{}' <-- here); "
-                                               "escape special characters with \\",
-                                               pattern_, regex_problem(e), pos, pattern_.substr(0, std::min(pos + 1, pattern_.size()))));
-    }
-  }
+query_match::query_match(std::string pattern, std::vector<std::string> classes) : regex_("match", std::move(pattern), true) {
   for (const auto& name : classes) {
     auto c = parse_statement_class(name);
     if (!c)
@@ -62,12 +18,7 @@ query_match::query_match(std::string pattern, std::vector<std::string> classes) 
 
 bool query_match::matches(const query_text& q) const {
   if (!classes_.empty() && !classes_.intersects(q.classes)) return false;
-  if (!regex_) return true;
-  try {
-    return boost::regex_search(q.sql.begin(), q.sql.end(), regex_->regex);
-  } catch (const std::runtime_error&) {
-    return false;  // the match became too complex for this text (Boost's guard against runaway backtracking)
-  }
+  return regex_.search(q.sql);
 }
 
 void check_sqlstate(const std::string& sqlstate) {

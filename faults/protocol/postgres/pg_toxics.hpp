@@ -5,6 +5,7 @@
 // flight, pg_refuse turns connections away at startup. Queries are chosen by a query_match.
 
 #include "faults/protocol/message_toxic.hpp"
+#include "faults/protocol/pattern.hpp"
 #include "faults/protocol/postgres/sql_class.hpp"
 #include "faults/proxy/toxic_descriptor.hpp"
 
@@ -37,13 +38,11 @@ public:
   bool matches(const query_text& q) const;
   bool wants_classes() const { return !classes_.empty(); }
   // As given, for a toxic's settings.
-  const std::string& pattern() const { return pattern_; }
+  const std::string& pattern() const { return regex_.text(); }
   const std::vector<std::string>& class_names() const { return class_names_; }
 
 private:
-  struct compiled;
-  std::string pattern_;
-  std::shared_ptr<const compiled> regex_;
+  regex_pattern regex_;
   class_set classes_;
   std::vector<std::string> class_names_;
 };

@@ -5,6 +5,7 @@
 // session makes itself. Both readers take bytes as they come, in pieces of any size, and never
 // read out of bounds or grow without limit on malformed input (they report `invalid`).
 
+#include "faults/protocol/pattern.hpp"
 #include "faults/proxy/chunk.hpp"
 
 #include <cstdint>
@@ -112,7 +113,6 @@ proxy::byte_buffer empty_bulk_reply();                        // $0
 proxy::byte_buffer array_header(char type, std::size_t n);    // *n, %n, ~n
 proxy::byte_buffer command(const std::vector<std::string>& args);  // a multibulk command
 
-// Redis-style glob match (stringmatchlen): * ? [abc] [^a-z] and \ escapes.
-bool glob_match(std::string_view pattern, std::string_view text, bool nocase = false);
+using protocol::glob_match;  // keys patterns are Redis globs (faults/protocol/pattern.hpp)
 
 }  // namespace faultline::protocol::redis

@@ -5,6 +5,7 @@
 // must drop as queueing theory says (C / S healthy, C / (S + L) under fault).
 
 #include "tests/support/command.hpp"
+#include "tests/support/tcp_test_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,7 +25,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <thread>
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -42,90 +42,40 @@ std::filesystem::path scratch(const std::string& name) {
   return dir;
 }
 
-// An HTTP/1.1 server on one thread whose handler decides when each answer goes out.
-class test_server {
-public:
-  using serve = std::function<asio::awaitable<void>()>;  // returns when the answer may be sent
+using serve = std::function<asio::awaitable<void>()>;  // returns when the answer may be sent
 
-  explicit test_server(serve s) : serve_(std::move(s)), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    asio::co_spawn(io_, accept(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~test_server() {
-    io_.stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  asio::io_context& io() { return io_; }
-
-private:
-  asio::awaitable<void> accept() {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-      if (ec) co_return;
-      asio::co_spawn(io_, session(std::move(socket)), asio::detached);
-    }
-  }
-  asio::awaitable<void> session(tcp::socket socket) {
+// An HTTP server's session that answers every request 200 "ok" once `serve` lets it.
+faultline::test::tcp_test_server::session answer_ok_after(serve s) {
+  return [s = std::move(s)](tcp::socket socket) -> asio::awaitable<void> {
     asio::streambuf in;
     static constexpr std::string_view ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     for (;;) {
       auto [ec, n] = co_await asio::async_read_until(socket, in, "\r\n\r\n", use_tuple);
       if (ec) co_return;
       in.consume(n);  // the load sends GET requests without a body
-      co_await serve_();
+      co_await s();
       auto [wec, w] = co_await asio::async_write(socket, asio::buffer(ok), use_tuple);
       if (wec) co_return;
     }
-  }
+  };
+}
 
-  serve serve_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-};
-
-// A dependency that answers each line after `delay`, on every connection.
-class slow_dependency {
-public:
-  explicit slow_dependency(std::chrono::milliseconds delay)
-      : delay_(delay), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    asio::co_spawn(io_, accept(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~slow_dependency() {
-    io_.stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
-private:
-  asio::awaitable<void> accept() {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-      if (ec) co_return;
-      asio::co_spawn(io_, session(std::move(socket)), asio::detached);
-    }
-  }
-  asio::awaitable<void> session(tcp::socket socket) {
+// A dependency's session: each line is answered "y" after `delay`.
+faultline::test::tcp_test_server::session reply_after(std::chrono::milliseconds delay) {
+  return [delay](tcp::socket socket) -> asio::awaitable<void> {
     asio::streambuf in;
-    asio::steady_timer timer(io_);
+    asio::steady_timer timer(socket.get_executor());
     for (;;) {
       auto [ec, n] = co_await asio::async_read_until(socket, in, "\n", use_tuple);
       if (ec) co_return;
       in.consume(n);
-      timer.expires_after(delay_);
+      timer.expires_after(delay);
       co_await timer.async_wait(use_tuple);
       auto [wec, w] = co_await asio::async_write(socket, asio::buffer("y\n", 2), use_tuple);
       if (wec) co_return;
     }
-  }
-
-  std::chrono::milliseconds delay_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-};
+  };
+}
 
 nlohmann::json only_journal(const std::filesystem::path& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir))
@@ -147,14 +97,14 @@ TEST_CASE("capacity: a server that serves at most N per second is found within 1
   constexpr double n = 400;
   // One token every 1/N: each request takes the next free slot and waits for it (FIFO).
   auto next_free = std::make_shared<steady::time_point>(steady::now());
-  test_server* server_ptr = nullptr;
-  test_server server([&]() -> asio::awaitable<void> {
+  faultline::test::tcp_test_server* server_ptr = nullptr;
+  faultline::test::tcp_test_server server(answer_ok_after([&]() -> asio::awaitable<void> {
     const auto now = steady::now();
     const auto slot = std::max(now, *next_free);
     *next_free = slot + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(1 / n));
-    asio::steady_timer t(server_ptr->io(), slot);
+    asio::steady_timer t(server_ptr->context(), slot);
     co_await t.async_wait(use_tuple);
-  });
+  }));
   server_ptr = &server;
   const auto dir = scratch("bucket");
   const auto r = faultline::test::run_command(
@@ -177,7 +127,7 @@ TEST_CASE("capacity under a latency fault drops as concurrency over service time
   constexpr int concurrency = 4;
   constexpr auto service = 10ms;
   constexpr auto added = 10ms;
-  slow_dependency dependency(service);
+  faultline::test::tcp_test_server dependency(reply_after(service));
   const auto dir = scratch("under-fault");
   const auto proxy_port = [] {
     asio::io_context io;
@@ -192,9 +142,9 @@ TEST_CASE("capacity under a latency fault drops as concurrency over service time
     std::vector<std::shared_ptr<tcp::socket>> idle;
   };
   auto pool = std::make_shared<worker_pool>();
-  test_server* server_ptr = nullptr;
-  test_server server([&]() -> asio::awaitable<void> {
-    auto& io = server_ptr->io();
+  faultline::test::tcp_test_server* server_ptr = nullptr;
+  faultline::test::tcp_test_server server(answer_ok_after([&]() -> asio::awaitable<void> {
+    auto& io = server_ptr->context();
     while (pool->idle.empty()) {
       auto wake = std::make_shared<asio::steady_timer>(io, steady::time_point::max());
       pool->waiting.push_back(wake);
@@ -219,9 +169,9 @@ TEST_CASE("capacity under a latency fault drops as concurrency over service time
       pool->waiting.front()->cancel();
       pool->waiting.pop_front();
     }
-  });
+  }));
   server_ptr = &server;
-  for (int i = 0; i < concurrency; ++i) pool->idle.push_back(std::make_shared<tcp::socket>(server.io()));
+  for (int i = 0; i < concurrency; ++i) pool->idle.push_back(std::make_shared<tcp::socket>(server.context()));
 
   std::ofstream(dir / "capacity.yaml") << "version: 1\nname: capacity-under-fault\n"
                                        << "proxies:\n  dependency: { listen: 127.0.0.1:" << proxy_port

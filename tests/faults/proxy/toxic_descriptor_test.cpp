@@ -60,6 +60,19 @@ std::vector<param_value> candidates(const fp::toxic_param& tp) {
     case param_kind::bandwidth:
       for (auto r : {0.0, 1e3, 1e6, *s.max, *s.max + 1e6, -1e3}) out.emplace_back(r);
       break;
+    case param_kind::integer: {
+      const auto min = static_cast<std::int64_t>(*s.min), max = static_cast<std::int64_t>(*s.max);
+      for (auto n : {min, min + 1, max, max + 1, min - 1}) out.emplace_back(n);
+      break;
+    }
+    case param_kind::rate:
+      for (auto r : {0.0, 1.0, 100.0, *s.max, *s.max + 1.0, -1.0}) out.emplace_back(r);
+      break;
+    case param_kind::text_map:
+      for (auto m : std::vector<std::map<std::string, std::string>>{{}, {{"Retry-After", "5"}}, {{"x-canary", "tr*"}}, {{"two words", "x"}},
+                                                                   {{"Content-Length", "1"}}})
+        out.emplace_back(m);
+      break;
     case param_kind::choice:
       for (const auto& c : s.choices) out.emplace_back(c);
       out.emplace_back(std::string("nope"));
@@ -90,6 +103,11 @@ std::string yaml_of(const faultline::param_spec& s, const param_value& v) {
     for (std::size_t i = 0; i < list->size(); ++i) out += (i ? ", " : "") + quoted((*list)[i]);
     return out + "]";
   }
+  if (const auto* map = std::get_if<std::map<std::string, std::string>>(&v)) {
+    std::string out = "{";
+    for (const auto& [k, x] : *map) out += (out.size() > 1 ? ", " : "") + quoted(k) + ": " + quoted(x);
+    return out + "}";
+  }
   return faultline::format_param(s.kind, v);
 }
 
@@ -98,7 +116,11 @@ std::string yaml_of(const faultline::param_spec& s, const param_value& v) {
 nlohmann::json api_of(const fp::toxic_param& tp, const param_value& v) {
   if (const auto* d = std::get_if<nanoseconds>(&v)) return d->count() / (tp.unit == fp::api_unit::microseconds ? 1'000 : 1'000'000);
   if (const auto* n = std::get_if<std::int64_t>(&v)) return *n;
-  if (const auto* r = std::get_if<double>(&v)) return static_cast<std::int64_t>(*r / 1000);  // KB/s
+  if (const auto* r = std::get_if<double>(&v)) {
+    if (tp.spec.kind == param_kind::rate) return *r;  // per second
+    return static_cast<std::int64_t>(*r / 1000);  // KB/s
+  }
+  if (const auto* map = std::get_if<std::map<std::string, std::string>>(&v)) return *map;
   if (const auto* text = std::get_if<std::string>(&v)) return *text;
   if (const auto* list = std::get_if<std::vector<std::string>>(&v)) return *list;
   FAIL("no API form for this value");
@@ -213,6 +235,7 @@ std::string code(const std::string& text) { return "`" + text + "`"; }
 bool empty_value(const param_value& v) {
   if (const auto* text = std::get_if<std::string>(&v)) return text->empty();
   if (const auto* list = std::get_if<std::vector<std::string>>(&v)) return list->empty();
+  if (const auto* map = std::get_if<std::map<std::string, std::string>>(&v)) return map->empty();
   return false;
 }
 
@@ -225,13 +248,19 @@ std::vector<std::string> documented(const fp::toxic_descriptor& d, const fp::tox
     for (const auto& c : s.choices) experiment += (experiment.empty() ? "" : ", ") + code(c);
   }
   std::string api = fp::to_string(tp.unit);
-  if (tp.unit == fp::api_unit::plain) api = s.kind == param_kind::text_list ? "array or comma-separated string" : "string";
+  if (tp.unit == fp::api_unit::plain) {
+    api = s.kind == param_kind::text_list  ? "array or comma-separated string"
+          : s.kind == param_kind::text_map ? "object"
+          : s.kind == param_kind::rate     ? "number per second"
+          : s.kind == param_kind::integer  ? "number"
+                                           : "string";
+  }
   std::string fallback = s.required ? "(required)" : empty_value(*s.default_value) ? "(none)" : code(format_param(s.kind, *s.default_value));
   std::string range;
   if (s.min && s.max) {
     auto bound = [&](double x) -> param_value {
       if (s.kind == param_kind::duration) return nanoseconds(static_cast<std::int64_t>(x));
-      if (s.kind == param_kind::size) return static_cast<std::int64_t>(x);
+      if (s.kind == param_kind::size || s.kind == param_kind::integer) return static_cast<std::int64_t>(x);
       return x;
     };
     range = format_param(s.kind, bound(*s.min)) + " to " + format_param(s.kind, bound(*s.max));
