@@ -2,6 +2,7 @@
 
 #include "core/address.hpp"
 #include "core/units.hpp"
+#include "engine/yaml_syntax.hpp"
 
 #include <fmt/format.h>
 
@@ -76,24 +77,6 @@ std::string example_of(param_kind kind) {
   return "a value";
 }
 
-// The value of a parameter in its canonical unit, for min/max checks.
-std::optional<double> canonical(const param_value& v) {
-  if (auto* d = std::get_if<std::chrono::nanoseconds>(&v)) return static_cast<double>(d->count());
-  if (auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-  if (auto* x = std::get_if<double>(&v)) return *x;
-  return std::nullopt;
-}
-
-std::string format_bound(param_kind kind, double value) {
-  switch (kind) {
-    case param_kind::duration: return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(value)));
-    case param_kind::fraction: return format_fraction(value);
-    case param_kind::rate: return format_rate(value);
-    case param_kind::size: return format_size(static_cast<std::int64_t>(value));
-    case param_kind::bandwidth: return format_bandwidth(value);
-    default: return fmt::format("{:g}", value);
-  }
-}
 }  // namespace
 
 config_error::config_error(std::vector<diagnostic> problems)
@@ -123,13 +106,20 @@ std::string path_key(const std::string& path, const std::string& key) {
 }
 
 YAML::Node yaml_reader::parse(const std::string& text) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    source_mark where{file_, e.mark.line + 1, e.mark.column + 1, ""};
-    error(where, fmt::format("YAML syntax error: {}", e.msg));
+  auto report = [&](const syntax_problem& p) {
+    error(source_mark{file_, p.line, p.column, ""}, p.message);
     return YAML::Node(YAML::NodeType::Undefined);
+  };
+  if (auto p = check_text(text)) return report(*p);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return report(explain_syntax_error(text, e));
   }
+  if (auto p = check_shape(root)) return report(*p);
+  if (auto q = unclosed_quote(text)) unclosed_quote_ = diagnostic{{file_, q->line, q->column, ""}, q->message};
+  return root;
 }
 
 void yaml_reader::substitute(YAML::Node node, const variables& vars, const std::string& path) {
@@ -201,6 +191,7 @@ void yaml_reader::error(const source_mark& where, std::string message) {
 void yaml_reader::throw_if_failed() const {
   if (problems_.empty()) return;
   // One problem per position: the first found is the cause, later ones there are consequences.
+  // A quote left open is the likely cause of the rest (it swallowed the lines after it).
   std::vector<diagnostic> kept;
   for (const auto& p : problems_) {
     bool seen = p.where.line > 0 && std::any_of(kept.begin(), kept.end(), [&](const diagnostic& k) {
@@ -211,6 +202,7 @@ void yaml_reader::throw_if_failed() const {
   std::stable_sort(kept.begin(), kept.end(), [](const diagnostic& a, const diagnostic& b) {
     return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
   });
+  if (unclosed_quote_) kept.insert(kept.begin(), *unclosed_quote_);
   throw config_error(std::move(kept));
 }
 
@@ -378,15 +370,9 @@ std::optional<param_value> yaml_reader::read_param(const YAML::Node& node, const
     }
   }
   if (!value) return std::nullopt;
-  if (auto c = canonical(*value)) {
-    if (spec.min && *c < *spec.min) {
-      error(node, path, fmt::format("{} must be at least {}", spec.name, format_bound(spec.kind, *spec.min)));
-      return std::nullopt;
-    }
-    if (spec.max && *c > *spec.max) {
-      error(node, path, fmt::format("{} must be at most {}", spec.name, format_bound(spec.kind, *spec.max)));
-      return std::nullopt;
-    }
+  if (auto problem = out_of_range(spec, *value)) {
+    error(node, path, *problem);
+    return std::nullopt;
   }
   return value;
 }

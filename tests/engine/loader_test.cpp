@@ -42,7 +42,7 @@ timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
      R"yaml(version: 1
 name: [x
 )yaml",
-     {"t.yaml:3:1: YAML syntax error: end of sequence flow not found"}},
+     {"t.yaml:3:1: a '[' opened before this point is not closed; add the closing ']'"}},
     {"empty file",
      R"yaml()yaml",
      {"t.yaml:1:1: the file is empty; an experiment starts with 'version: 1' and 'name:'"}},
@@ -107,7 +107,7 @@ timeline:
       target: pg
       latncy: 800ms
 )yaml",
-     {"t.yaml:11:7: timeline.steps[0].latncy: unknown key 'latncy' in step 1 (fault 'latency') (did you mean 'latency'?)"}},
+     {"t.yaml:11:7: timeline.steps[0].latncy: unknown key 'latncy' in the fault step 'latency' (did you mean 'latency'?)"}},
     {"duration without unit",
      R"yaml(version: 1
 name: x
@@ -166,7 +166,7 @@ timeline:
   steps:
     - { at: 0s, for: 30s, fault: bandwidth, target: pg }
 )yaml",
-     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'bandwidth') is missing the required parameter 'rate' (a bandwidth such as 10MB/s)"}},
+     {"t.yaml:7:7: timeline.steps[0]: the fault step 'bandwidth' is missing the required parameter 'rate' (a bandwidth such as 10MB/s)"}},
     {"bad bandwidth",
      R"yaml(version: 1
 name: x
@@ -194,7 +194,7 @@ timeline:
   steps:
     - { at: 0s, for: 30s, fault: latency }
 )yaml",
-     {"t.yaml:5:7: timeline.steps[0]: step 1 (fault 'latency') is missing the required key 'target' (a proxy name)"}},
+     {"t.yaml:5:7: timeline.steps[0]: the fault step 'latency' is missing the required key 'target' (a proxy name)"}},
     {"protocol mismatch",
      R"yaml(version: 1
 name: x
@@ -222,7 +222,7 @@ timeline:
   steps:
     - { at: 0s, for: 5s, action: command, run: ./failover.sh }
 )yaml",
-     {"t.yaml:5:22: timeline.steps[0].for: step 1 (action 'command') runs once and has no duration; remove 'for'"}},
+     {"t.yaml:5:22: timeline.steps[0].for: the action step 'command' runs once and has no duration; remove 'for'"}},
     {"fault without end",
      R"yaml(version: 1
 name: x
@@ -232,7 +232,7 @@ timeline:
   steps:
     - { at: 0s, fault: latency, target: pg }
 )yaml",
-     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'latency') needs 'for: <duration>' or 'until: recovered | manual | <step name>'"}},
+     {"t.yaml:7:7: timeline.steps[0]: the fault step 'latency' needs 'for: <duration>' or 'until: recovered | manual | <step name>'"}},
     {"missing at",
      R"yaml(version: 1
 name: x
@@ -242,7 +242,7 @@ timeline:
   steps:
     - { for: 5s, fault: latency, target: pg }
 )yaml",
-     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'latency') is missing the required key 'at' (when it starts, e.g. at: 0s)"}},
+     {"t.yaml:7:7: timeline.steps[0]: the fault step 'latency' is missing the required key 'at' (when it starts, e.g. at: 0s)"}},
     {"until names no step",
      R"yaml(version: 1
 name: x
