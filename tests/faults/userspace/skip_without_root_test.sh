@@ -4,7 +4,7 @@
 # Usage: skip_without_root_test.sh USERSPACE_NETNS_TESTS SKIP_CODE
 set -uo pipefail
 exe=$1 skip_code=$2
-run=("$exe" "userspace: packets held when the fault ends are passed on at once, not dropped")
+run=("$exe" "userspace: packets held when the fault ends are passed on at once\, not dropped")  # Catch: an escaped comma
 if [[ $(id -u) -eq 0 ]]; then run=(setpriv --reuid=65534 --regid=65534 --clear-groups "${run[@]}"); fi
 out=$("${run[@]}" 2>&1)
 code=$?
