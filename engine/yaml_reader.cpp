@@ -17,9 +17,23 @@ std::string source_mark::position() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
+namespace {
+// Control bytes from the file (a NUL ends a C string, an escape sequence hides the terminal's
+// text) written as \xNN, so every problem of every file is seen.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+}  // namespace
+
 std::string diagnostic::to_string() const {
-  if (where.path.empty()) return fmt::format("{}: {}", where.position(), message);
-  return fmt::format("{}: {}: {}", where.position(), where.path, message);
+  if (where.path.empty()) return fmt::format("{}: {}", where.position(), printable(message));
+  return fmt::format("{}: {}: {}", where.position(), printable(where.path), printable(message));
 }
 
 namespace {

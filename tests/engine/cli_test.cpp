@@ -146,7 +146,11 @@ TEST_CASE("YAML syntax errors name the cause and the fix", "[engine]") {
 
 TEST_CASE("the dry run reports every file's problems after a syntax error too", "[engine]") {
   auto tab = write_temp("dry-tab.yaml", "version: 1\nname: tab\ntimeline:\n\tsteps: []\n");
-  auto binary = write_temp("dry-binary.yaml", std::string("\x7f" "ELF\x02\x01\x01\x00", 8));
+  // Issue 16: yaml-cpp put a raw NUL from such a file into its message, which cut off the report.
+  std::ifstream executable(test::faultline_binary(), std::ios::binary);
+  std::string head(4096, '\0');
+  executable.read(head.data(), static_cast<std::streamsize>(head.size()));
+  auto binary = write_temp("dry-binary.yaml", head);
   auto bad = write_temp("dry-bad.yaml", "version: 1\nname: bad\ntimeline:\n  baseline: 10 seconds\n");
   auto good = write_temp("dry-good.yaml", good_experiment);
   auto r = test::run_command(test::faultline_binary() + " run --dry-run " + tab.string() + " " + binary.string() + " " + bad.string() +
