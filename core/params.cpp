@@ -58,6 +58,7 @@ std::string format_bound(param_kind kind, double value) {
     case param_kind::rate: return format_rate(value);
     case param_kind::size: return format_size(static_cast<std::int64_t>(value));
     case param_kind::bandwidth: return format_bandwidth(value);
+    case param_kind::integer: return fmt::format("{}", static_cast<std::int64_t>(value));
     default: return fmt::format("{:g}", value);
   }
 }

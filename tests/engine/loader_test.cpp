@@ -531,6 +531,14 @@ timeline:
 )yaml",
      {"t.yaml:5:59: timeline.steps[0].target: 'localhost' is not an address: it has no port; write host:port, e.g. 127.0.0.1:5432 (or name a proxy of this experiment)",
       "t.yaml:5:85: timeline.steps[0].connections: connections must be at least 1"}},
+    {"an integer parameter beyond its range",  // issue 16: every numeric parameter has a range, named in the error
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 5s, fault: connection_storm, target: "127.0.0.1:9", connections: 99999999999 }
+)yaml",
+     {"t.yaml:5:87: timeline.steps[0].connections: connections must be at most 1000000"}},
     {"target on typeless",
      R"yaml(version: 1
 name: x
