@@ -100,6 +100,15 @@ private:
   std::map<std::string, param_value> values_;
 };
 
+// The range a parameter's value must lie in, in its canonical unit: the spec's own bounds, and
+// above them, for numeric kinds, the limit of the kind (core/limits.hpp). Absent: no bound.
+std::optional<double> lowest_allowed(const param_spec& spec);
+std::optional<double> highest_allowed(const param_spec& spec);
+// The value in its canonical unit (ns, bytes, 1/s, ...) for a numeric value; nullopt otherwise.
+std::optional<double> canonical_value(const param_value& value);
+// "rate must be at most 1M/s" when `value` lies outside the parameter's range; nullopt inside it.
+std::optional<std::string> out_of_range(const param_spec& spec, const param_value& value);
+
 // Writes a value back the way people write it ("800ms", "10%", "64KiB"): it parses back to the
 // same value.
 std::string format_param(param_kind kind, const param_value& value);

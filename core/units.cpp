@@ -1,5 +1,7 @@
 #include "core/units.hpp"
 
+#include "core/limits.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -34,7 +36,16 @@ std::optional<double> take_number(std::string_view& s) {
   if (!text.empty() && text.front() == '+') text.erase(0, 1);
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Too many digits for a double: far too large (or, after "0.", far too small) for any unit,
+    // which the caller's range check says in its words.
+    const auto whole = text.substr(0, text.find('.'));
+    value = whole.find_first_of("123456789") != std::string::npos ? std::numeric_limits<double>::infinity() : 0.0;
+    if (!whole.empty() && whole.front() == '-') value = -value;
+  } else if (ec != std::errc()) {
+    return std::nullopt;
+  }
   s.remove_prefix(n);
   return value;
 }
@@ -134,7 +145,9 @@ std::chrono::nanoseconds parse_duration(std::string_view text) {
     seconds += *number * *factor;
     first = false;
   }
-  if (seconds > 1e9) throw bad("it is longer than any experiment can run");
+  if (seconds > std::chrono::duration<double>(limits::longest_duration).count())
+    throw unit_error(fmt::format("{} is longer than the longest duration faultline accepts ({})", quoted(text),
+                                 format_duration(limits::longest_duration)));
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
 }
 
@@ -150,13 +163,22 @@ double parse_rate(std::string_view text) {
   double multiplier = 1;
   if (!s.empty() && (s.front() == 'k' || s.front() == 'K')) multiplier = 1e3, s.remove_prefix(1);
   else if (!s.empty() && s.front() == 'M') multiplier = 1e6, s.remove_prefix(1);
-  if (s == "rps") return *number * multiplier;
-  if (s.empty() || s.front() != '/')
-    throw bad(fmt::format("it has no time unit; write e.g. {}/s", *number));
-  s.remove_prefix(1);
-  auto per = factor_of(trim(s), per_units);
-  if (!per) throw bad(fmt::format("unknown time unit {} (use /s, /min or /h)", quoted(trim(s))));
-  return *number * multiplier * *per;
+  else if (!s.empty() && s.front() == 'G') multiplier = 1e9, s.remove_prefix(1);
+  double per_second = 0;
+  if (s == "rps") {
+    per_second = *number * multiplier;
+  } else {
+    if (s.empty() || s.front() != '/')
+      throw bad(fmt::format("it has no time unit; write e.g. {}/s", format_number(*number)));
+    s.remove_prefix(1);
+    auto per = factor_of(trim(s), per_units);
+    if (!per) throw bad(fmt::format("unknown time unit {} (use /s, /min or /h)", quoted(trim(s))));
+    per_second = *number * multiplier * *per;
+  }
+  if (per_second > limits::highest_rate)
+    throw unit_error(fmt::format("{} is more than the highest rate faultline accepts ({})", quoted(text),
+                                 format_rate(limits::highest_rate)));
+  return per_second;
 }
 
 double parse_fraction(std::string_view text) {
@@ -188,7 +210,9 @@ std::int64_t parse_size(std::string_view text) {
     factor = *f;
   }
   double bytes = *number * factor;
-  if (bytes > 9e18) throw unit_error(fmt::format("{} is too large", quoted(text)));
+  if (bytes > static_cast<double>(limits::largest_size))
+    throw unit_error(fmt::format("{} is larger than the largest size faultline accepts ({})", quoted(text),
+                                 format_size(limits::largest_size)));
   return static_cast<std::int64_t>(std::llround(bytes));
 }
 
@@ -201,20 +225,26 @@ double parse_bandwidth(std::string_view text) {
   if (!number) throw bad();
   if (*number < 0) throw unit_error(fmt::format("{} is negative; bandwidths cannot be negative", quoted(text)));
   auto unit = trim(s);
+  std::optional<double> bytes_per_second;
   if (unit.ends_with("/s")) {
     auto base = unit.substr(0, unit.size() - 2);
-    if (auto bits = factor_of(base, bit_units)) return *number * *bits / 8.0;
-    if (auto bytes = factor_of(base, size_units)) return *number * *bytes;
-    throw bad();
+    if (auto bits = factor_of(base, bit_units)) bytes_per_second = *number * *bits / 8.0;
+    else if (auto bytes = factor_of(base, size_units)) bytes_per_second = *number * *bytes;
+  } else if (auto bits = factor_of(unit, bit_units)) {
+    bytes_per_second = *number * *bits / 8.0;
   }
-  if (auto bits = factor_of(unit, bit_units)) return *number * *bits / 8.0;
-  throw bad();
+  if (!bytes_per_second) throw bad();
+  if (*bytes_per_second > limits::highest_bandwidth)
+    throw unit_error(fmt::format("{} is more than the highest bandwidth faultline accepts ({})", quoted(text),
+                                 format_bandwidth(limits::highest_bandwidth)));
+  return *bytes_per_second;
 }
 
 double parse_number(std::string_view text) {
   auto s = trim(text);
   auto number = take_number(s);
   if (!number || !trim(s).empty()) throw unit_error(fmt::format("{} is not a number", quoted(text)));
+  if (!std::isfinite(*number)) throw unit_error(fmt::format("{} is too large", quoted(text)));
   return *number;
 }
 
@@ -222,6 +252,8 @@ std::int64_t parse_integer(std::string_view text) {
   auto s = trim(text);
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec == std::errc::result_out_of_range && end == s.data() + s.size())
+    throw unit_error(fmt::format("{} is too large for a whole number", quoted(text)));
   if (ec != std::errc() || end != s.data() + s.size())
     throw unit_error(fmt::format("{} is not a whole number", quoted(text)));
   return value;

@@ -19,12 +19,13 @@ public:
   using std::invalid_argument::invalid_argument;
 };
 
+// Durations, rates, sizes and bandwidths above core/limits.hpp's limits are errors that name it.
 std::chrono::nanoseconds parse_duration(std::string_view text);
-double parse_rate(std::string_view text);       // per second
+double parse_rate(std::string_view text);       // per second; "12k/min", "1M/s", "1G/s" (too high: an error)
 double parse_fraction(std::string_view text);   // "10%" or "0.1" -> 0.1; outside 0..1 is an error
 std::int64_t parse_size(std::string_view text); // bytes; KB = 1000, KiB = 1024
 double parse_bandwidth(std::string_view text);  // bytes per second; "100Mbit/s" = 12.5e6
-double parse_number(std::string_view text);
+double parse_number(std::string_view text);     // finite
 std::int64_t parse_integer(std::string_view text);
 
 // Configured values, exactly: what these print parses back to the same value (plan, list, docs).

@@ -1,5 +1,6 @@
 #include "engine/loader.hpp"
 
+#include "core/limits.hpp"
 #include "core/units.hpp"
 #include "engine/capacity.hpp"
 #include "engine/load_stages.hpp"
@@ -674,7 +675,7 @@ private:
     if (fault_node.IsDefined() == action_node.IsDefined()) {
       in_.error(node, path, fault_node.IsDefined() ? "a step is either a fault or an action, not both"
                                                    : "a step needs 'fault: <type>' or 'action: <type>'");
-      in_.expect_map(node, path, step_keys, fmt::format("step {}", index + 1));
+      in_.expect_map(node, path, step_keys, "the step");
       return;
     }
     step s;
@@ -693,7 +694,7 @@ private:
       if (auto g = closest_match(s.type, names)) message += fmt::format(" (did you mean '{}'?)", *g);
       message += fmt::format("; known {}s: {}", s.is_action ? "action" : "fault", join(names));
       in_.error(type_node, type_path, message);
-      in_.expect_map(node, path, step_keys, fmt::format("step {}", index + 1));
+      in_.expect_map(node, path, step_keys, "the step");
       return;
     }
     if (type->action != s.is_action) {
@@ -704,7 +705,8 @@ private:
     s.fault_type = type;
     auto keys = step_keys;
     for (const auto& k : schema_keys(type->params)) keys.push_back(k);
-    const auto what = fmt::format("step {} ({} '{}')", index + 1, s.is_action ? "action" : "fault", s.type);
+    // No step number: the path (timeline.steps[0]) already names the step, counted from 0.
+    const auto what = fmt::format("the {} step '{}'", s.is_action ? "action" : "fault", s.type);
     in_.expect_map(node, path, keys, what);
 
     if (auto n = yaml_reader::child(node, "name"); n.IsDefined()) {
@@ -1067,6 +1069,9 @@ experiment load_experiment(const std::filesystem::path& file, const catalogue& k
 }
 
 bool is_suite_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec || size > limits::experiment_file_bytes) return false;  // loading it as an experiment says what is wrong
   try {
     auto root = YAML::LoadFile(file.string());
     return root.IsMap() && root["suite"].IsDefined();

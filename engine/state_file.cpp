@@ -62,13 +62,26 @@ std::vector<undo_entry> read_entries(const std::filesystem::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   if (text.str().empty()) return out;
+  const auto unreadable = [&](const std::string& why) {
+    return state_file_error(fmt::format("{} is not a faultline state file ({}); if a killed run left faults behind, undo them by "
+                                        "hand, then move the file aside",
+                                        path.string(), why));
+  };
   auto doc = nlohmann::json::parse(text.str(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    throw std::runtime_error(fmt::format("{} is not a faultline state file; move it aside and run again", path.string()));
-  if (doc.value("version", 0) != state_version)
-    throw std::runtime_error(fmt::format("{} has state version {}, this faultline reads {}", path.string(),
-                                         doc.value("version", 0), state_version));
-  for (const auto& e : doc.at("entries")) out.push_back(from_json(e));
+  if (doc.is_discarded() || !doc.is_object()) throw unreadable("not a JSON object");
+  if (!doc.contains("version") || !doc["version"].is_number_integer()) throw unreadable("no version");
+  if (doc["version"] != state_version)
+    throw state_file_error(fmt::format("{} has state version {}, this faultline reads {}; recover with the faultline that wrote it",
+                                       path.string(), doc["version"].dump(), state_version));
+  auto entries = doc.find("entries");
+  if (entries == doc.end() || !entries->is_array()) throw unreadable("no list of entries");
+  for (const auto& e : *entries) {
+    try {
+      out.push_back(from_json(e));
+    } catch (const nlohmann::json::exception& x) {
+      throw unreadable(fmt::format("entry {}: {}", out.size() + 1, x.what()));
+    }
+  }
   return out;
 }
 

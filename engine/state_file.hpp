@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct undo_entry {
   std::string written_at;           // ISO 8601, UTC
 };
 
+// The state file cannot be read as one (not JSON, another version, entries missing fields):
+// bad input (exit 2), with the fix in the message.
+class state_file_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 class state_file {
 public:
   explicit state_file(std::filesystem::path path);
@@ -36,7 +44,7 @@ public:
   const std::filesystem::path& path() const { return path_; }
   void add(const undo_entry& entry);
   void remove(const std::string& run_id, const std::string& step);
-  std::vector<undo_entry> entries() const;
+  std::vector<undo_entry> entries() const;  // throws state_file_error
 
 private:
   std::filesystem::path path_;

@@ -2,6 +2,7 @@
 
 #include "core/address.hpp"
 #include "core/units.hpp"
+#include "engine/yaml_syntax.hpp"
 
 #include <fmt/format.h>
 
@@ -16,9 +17,23 @@ std::string source_mark::position() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
+namespace {
+// Control bytes from the file (a NUL ends a C string, an escape sequence hides the terminal's
+// text) written as \xNN, so every problem of every file is seen.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+}  // namespace
+
 std::string diagnostic::to_string() const {
-  if (where.path.empty()) return fmt::format("{}: {}", where.position(), message);
-  return fmt::format("{}: {}: {}", where.position(), where.path, message);
+  if (where.path.empty()) return fmt::format("{}: {}", where.position(), printable(message));
+  return fmt::format("{}: {}: {}", where.position(), printable(where.path), printable(message));
 }
 
 namespace {
@@ -76,24 +91,6 @@ std::string example_of(param_kind kind) {
   return "a value";
 }
 
-// The value of a parameter in its canonical unit, for min/max checks.
-std::optional<double> canonical(const param_value& v) {
-  if (auto* d = std::get_if<std::chrono::nanoseconds>(&v)) return static_cast<double>(d->count());
-  if (auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-  if (auto* x = std::get_if<double>(&v)) return *x;
-  return std::nullopt;
-}
-
-std::string format_bound(param_kind kind, double value) {
-  switch (kind) {
-    case param_kind::duration: return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(value)));
-    case param_kind::fraction: return format_fraction(value);
-    case param_kind::rate: return format_rate(value);
-    case param_kind::size: return format_size(static_cast<std::int64_t>(value));
-    case param_kind::bandwidth: return format_bandwidth(value);
-    default: return fmt::format("{:g}", value);
-  }
-}
 }  // namespace
 
 config_error::config_error(std::vector<diagnostic> problems)
@@ -123,13 +120,20 @@ std::string path_key(const std::string& path, const std::string& key) {
 }
 
 YAML::Node yaml_reader::parse(const std::string& text) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    source_mark where{file_, e.mark.line + 1, e.mark.column + 1, ""};
-    error(where, fmt::format("YAML syntax error: {}", e.msg));
+  auto report = [&](const syntax_problem& p) {
+    error(source_mark{file_, p.line, p.column, ""}, p.message);
     return YAML::Node(YAML::NodeType::Undefined);
+  };
+  if (auto p = check_text(text)) return report(*p);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return report(explain_syntax_error(text, e));
   }
+  if (auto p = check_shape(root)) return report(*p);
+  if (auto q = unclosed_quote(text)) unclosed_quote_ = diagnostic{{file_, q->line, q->column, ""}, q->message};
+  return root;
 }
 
 void yaml_reader::substitute(YAML::Node node, const variables& vars, const std::string& path,
@@ -207,6 +211,7 @@ void yaml_reader::error(const source_mark& where, std::string message) {
 void yaml_reader::throw_if_failed() const {
   if (problems_.empty()) return;
   // One problem per position: the first found is the cause, later ones there are consequences.
+  // A quote left open is the likely cause of the rest (it swallowed the lines after it).
   std::vector<diagnostic> kept;
   for (const auto& p : problems_) {
     bool seen = p.where.line > 0 && std::any_of(kept.begin(), kept.end(), [&](const diagnostic& k) {
@@ -217,6 +222,7 @@ void yaml_reader::throw_if_failed() const {
   std::stable_sort(kept.begin(), kept.end(), [](const diagnostic& a, const diagnostic& b) {
     return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
   });
+  if (unclosed_quote_) kept.insert(kept.begin(), *unclosed_quote_);
   throw config_error(std::move(kept));
 }
 
@@ -384,15 +390,9 @@ std::optional<param_value> yaml_reader::read_param(const YAML::Node& node, const
     }
   }
   if (!value) return std::nullopt;
-  if (auto c = canonical(*value)) {
-    if (spec.min && *c < *spec.min) {
-      error(node, path, fmt::format("{} must be at least {}", spec.name, format_bound(spec.kind, *spec.min)));
-      return std::nullopt;
-    }
-    if (spec.max && *c > *spec.max) {
-      error(node, path, fmt::format("{} must be at most {}", spec.name, format_bound(spec.kind, *spec.max)));
-      return std::nullopt;
-    }
+  if (auto problem = out_of_range(spec, *value)) {
+    error(node, path, *problem);
+    return std::nullopt;
   }
   return value;
 }

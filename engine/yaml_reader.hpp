@@ -82,6 +82,7 @@ private:
 
   std::string file_;
   std::vector<diagnostic> problems_;
+  std::optional<diagnostic> unclosed_quote_;  // reported first when anything else fails
 };
 
 // "steps" + 2 -> "steps[2]"; "timeline" + "baseline" -> "timeline.baseline".

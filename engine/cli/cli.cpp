@@ -4,11 +4,14 @@
 #include "engine/cli/man_page.hpp"
 #include "engine/cli/version_text.hpp"
 #include "engine/runner/session.hpp"
+#include "engine/state_file.hpp"
+#include "engine/yaml_reader.hpp"
 #include "faultline_version.hpp"
 
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 
 namespace faultline::cli {
 
@@ -25,6 +28,30 @@ engine::variables parse_vars(const std::vector<std::string>& vars) {
   if (!problems.empty()) throw engine::config_error(std::move(problems));
   return out;
 }
+
+namespace {
+
+// After CLI11's own message: the command or option a word that CLI11 did not take was probably
+// meant to be. Options are looked up in the chosen command, commands at the top.
+std::optional<std::string> did_you_mean(CLI::App& app) {
+  auto chosen = app.get_subcommands();
+  CLI::App* scope = chosen.empty() ? &app : chosen.front();
+  for (const auto& word : app.remaining(true)) {
+    std::vector<std::string> names;
+    if (word.rfind("-", 0) == 0) {
+      for (const auto* o : scope->get_options())
+        for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+      auto key = word.substr(0, word.find('='));
+      if (auto g = engine::closest_match(key, names)) return fmt::format("unknown option '{}': did you mean '{}'?", key, *g);
+    } else if (chosen.empty()) {
+      for (const auto* c : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(c->get_name());
+      if (auto g = engine::closest_match(word, names)) return fmt::format("unknown command '{}': did you mean '{}'?", word, *g);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv, std::string_view commit) {
   context ctx;
@@ -61,9 +88,14 @@ int main(int argc, char** argv, std::string_view commit) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? exit_ok : exit_invalid;
+    if (code == 0) return exit_ok;
+    if (auto hint = did_you_mean(app)) std::cerr << "faultline: " << *hint << "\n";
+    return exit_invalid;
   } catch (const engine::config_error& e) {
     std::cerr << e.what() << "\n";
+    return exit_invalid;
+  } catch (const engine::state_file_error& e) {
+    std::cerr << "faultline: " << e.what() << "\n";
     return exit_invalid;
   } catch (const engine::preflight_error& e) {
     std::cerr << "faultline: " << e.what() << "\n";

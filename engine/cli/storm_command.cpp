@@ -38,15 +38,14 @@ struct storm_options {
 
 // The typed value of one option, checked against the parameter's schema entry.
 param_value parse_option(const param_spec& spec, const std::string& text) {
-  const auto bound = [&](double v) {
-    if (spec.min && v < *spec.min) throw param_error(spec.name, fmt::format("{} must be at least {}", spec.name, *spec.min));
-    if (spec.max && v > *spec.max) throw param_error(spec.name, fmt::format("{} must be at most {}", spec.name, *spec.max));
+  const auto bound = [&](auto v) {
+    if (auto problem = out_of_range(spec, v)) throw param_error(spec.name, *problem);
   };
   try {
     switch (spec.kind) {
       case param_kind::integer: {
         auto v = parse_integer(text);
-        bound(static_cast<double>(v));
+        bound(v);
         return v;
       }
       case param_kind::rate: {
@@ -58,7 +57,7 @@ param_value parse_option(const param_spec& spec, const std::string& text) {
       }
       case param_kind::duration: {
         auto v = parse_duration(text);
-        bound(static_cast<double>(v.count()));
+        bound(v);
         return v;
       }
       case param_kind::choice:

@@ -1,5 +1,6 @@
 #include "faults/proxy/api_server.hpp"
 
+#include "core/limits.hpp"
 #include "faults/proxy/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -8,6 +9,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
 
 namespace faultline::proxy {
 namespace asio = boost::asio;
@@ -41,15 +46,46 @@ asio::awaitable<void> api_server::accept_loop(api_server* self) {
   }
 }
 
+namespace {
+
+// 413 in Toxiproxy's error shape, then the rest of the body is read and dropped (until the client
+// ends or 30 s pass): closing with unread bytes would reset the connection before the client reads
+// the answer.
+asio::awaitable<void> refuse_large_body(beast::tcp_stream& stream, const std::string& target) {
+  proxy_log()->warn("control API: request to {} has a body over {} bytes; answered 413", target, limits::api_body_bytes);
+  auto result = error_response({413, fmt::format("request body too large: the control API accepts at most {} bytes", limits::api_body_bytes)});
+  http::response<http::string_body> res{http::status::payload_too_large, 11};
+  res.set(http::field::content_type, result.content_type);
+  res.body() = std::move(result.body);
+  res.keep_alive(false);
+  res.prepare_payload();
+  auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+  if (wec) co_return;
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(30));
+  std::array<char, 64 * 1024> sink;
+  for (;;) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> api_server::serve(api_server* self, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
     stream.expires_after(std::chrono::seconds(30));
     http::request_parser<http::string_body> parser;
-    parser.body_limit(4u << 20);
+    parser.body_limit(limits::api_body_bytes);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (ec == http::error::end_of_stream) break;
+    if (ec == http::error::body_limit) {
+      co_await refuse_large_body(stream, std::string(parser.get().target()));
+      co_return;
+    }
     if (ec) {
       if (ec != asio::error::operation_aborted && ec != beast::error::timeout && ec != asio::error::connection_reset)
         proxy_log()->debug("control API: bad request: {}", ec.message());

@@ -19,11 +19,6 @@ std::string dump(const ordered& j) { return j.dump(-1, ' ', false, ordered::erro
 
 api_response json_response(unsigned status, const ordered& body) { return {status, "application/json", dump(body), {}}; }
 
-// As Toxiproxy's apiError: the JSON object and a newline (Go's http.Error appends one).
-api_response error_response(const api_error& e) {
-  return {e.status, "application/json", dump(ordered{{"error", e.message}, {"status", e.status}}) + "\n", {}};
-}
-
 api_response no_content() { return {204, "", "", {}}; }
 
 unsigned status_of(proxy_error::kind k) {
@@ -119,6 +114,11 @@ api_response not_found_page() { return {404, "text/plain; charset=utf-8", "404 p
 api_response method_not_allowed(const char* allow) { return {405, "", "", {{"Allow", allow}}}; }
 
 }  // namespace
+
+// As Toxiproxy's apiError: the JSON object and a newline (Go's http.Error appends one).
+api_response error_response(const api_error& e) {
+  return {e.status, "application/json", dump(ordered{{"error", e.message}, {"status", e.status}}) + "\n", {}};
+}
 
 control_api::control_api(proxy_set& proxies, std::shared_ptr<const toxic_registry> toxics, options o)
     : proxies_(proxies), toxics_(std::move(toxics)), options_(std::move(o)) {}

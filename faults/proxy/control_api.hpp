@@ -41,6 +41,9 @@ struct api_error {
   std::string message;
 };
 
+// The response to an api_error: Toxiproxy's JSON shape and a newline.
+api_response error_response(const api_error& e);
+
 class control_api {
 public:
   struct options {

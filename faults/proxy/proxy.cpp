@@ -133,15 +133,34 @@ void proxy::retarget(const std::string& listen, const std::string& upstream) {
   config_.upstream = upstream;
 }
 
-void proxy::enable() {
-  std::lock_guard lock(mutex_);
-  if (listener_) return;
-  auto endpoint = resolve_listen(config_.listen);
+tcp::endpoint proxy::allowed_endpoint(const std::string& listen) const {
+  auto endpoint = resolve_listen(listen);
   if (!endpoint.address().is_loopback() && !config_.allow_non_loopback && !runtime_.allow_non_loopback)
     throw proxy_error(proxy_error::kind::invalid,
                       fmt::format("proxy '{}' would listen on {}, which is not loopback; listen on 127.0.0.1 or allow "
                                   "non-loopback addresses explicitly (faultline proxy --allow-non-loopback)",
                                   config_.name, to_address(endpoint)));
+  return endpoint;
+}
+
+void proxy::check_listen(const std::string& listen) const {
+  std::lock_guard lock(mutex_);
+  auto endpoint = allowed_endpoint(listen);
+  if (endpoint.port() == 0 || (listener_ && to_address(endpoint) == config_.listen)) return;  // a free port, or ours
+  // Bound and closed at once: a port another socket holds is refused before anything changes.
+  asio::io_context ioc;
+  tcp::acceptor probe(ioc);
+  error_code ec;
+  probe.open(endpoint.protocol(), ec);
+  if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) probe.bind(endpoint, ec);
+  if (ec) throw proxy_error(proxy_error::kind::listen_failed, fmt::format("listen tcp {}: bind: {}", to_address(endpoint), go_style(ec)));
+}
+
+void proxy::enable() {
+  std::lock_guard lock(mutex_);
+  if (listener_) return;
+  auto endpoint = allowed_endpoint(config_.listen);
   auto l = std::make_shared<listener>(runtime_.pool->next());
   error_code ec;
   auto fail = [&](const char* step) {

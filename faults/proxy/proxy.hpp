@@ -56,6 +56,9 @@ public:
   std::string listen() const;
   std::string upstream() const;
   void retarget(const std::string& listen, const std::string& upstream);  // while disabled
+  // Throws what enable() on `listen` would (bad address, not loopback, port taken), without
+  // changing anything: an update is checked before it stops the running listener.
+  void check_listen(const std::string& listen) const;
 
   installed_toxic add_toxic(installed_toxic spec, std::uint64_t id);
   installed_toxic update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config);
@@ -66,6 +69,9 @@ public:
 
 private:
   struct listener;
+
+  // The endpoint `listen` resolves to, refused when it is not loopback and that was not allowed.
+  boost::asio::ip::tcp::endpoint allowed_endpoint(const std::string& listen) const;
 
   static boost::asio::awaitable<void> accept_loop(std::shared_ptr<proxy> self, std::shared_ptr<listener> l);
   static boost::asio::awaitable<void> open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l,

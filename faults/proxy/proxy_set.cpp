@@ -85,17 +85,29 @@ proxy_info proxy_set::update(const proxy_config& config) {
   if (config.protocol != info.protocol)
     throw proxy_error(proxy_error::kind::invalid,
                       fmt::format("the protocol of proxy '{}' cannot change (it is {}); delete and create it again", config.name, info.protocol));
-  if (config.listen != info.listen || config.upstream != info.upstream) {
-    const bool was_enabled = info.enabled;
-    p->disable();
-    p->retarget(config.listen, config.upstream);
-    if (was_enabled && config.enabled) {
-      p->enable();  // Toxiproxy restarts it on the new addresses
-      return p->info();
-    }
+  if (config.listen == info.listen && config.upstream == info.upstream) {
+    if (config.enabled) p->enable();
+    else p->disable();
+    return p->info();
   }
-  if (config.enabled) p->enable();
-  else p->disable();
+  // Checked before the running listener stops: a refused update leaves the proxy as it was.
+  if (config.enabled) p->check_listen(config.listen);
+  p->disable();  // Toxiproxy restarts it on the new addresses
+  p->retarget(config.listen, config.upstream);
+  if (!config.enabled) return p->info();
+  try {
+    p->enable();
+  } catch (const proxy_error&) {  // the port was taken since the check: back to where it was
+    p->retarget(info.listen, info.upstream);
+    if (info.enabled) {
+      try {
+        p->enable();
+      } catch (const proxy_error& e) {
+        proxy_log()->error("proxy {}: could not listen on {} again: {}", config.name, info.listen, e.what());
+      }
+    }
+    throw;
+  }
   return p->info();
 }
 
@@ -154,10 +166,20 @@ std::vector<installed_toxic> proxy_set::toxics(std::string_view proxy) const {
 
 void proxy_set::reset() {
   std::lock_guard lock(mutex_);
+  // All or nothing: the stopped proxies start first; when one cannot listen, those started here
+  // stop again and every toxic stays (500, as Toxiproxy answers a listener it cannot start).
+  std::vector<std::shared_ptr<proxy>> started;
   for (auto& [name, p] : proxies_) {
-    p->enable();
-    p->remove_all_toxics();
+    if (p->enabled()) continue;
+    try {
+      p->enable();
+      started.push_back(p);
+    } catch (const proxy_error& e) {
+      for (auto& s : started) s->disable();
+      throw proxy_error(proxy_error::kind::listen_failed, fmt::format("reset: proxy '{}' cannot listen: {}", name, e.what()));
+    }
   }
+  for (auto& [name, p] : proxies_) p->remove_all_toxics();
 }
 
 proxy_stats proxy_set::stats(std::string_view proxy) const {

@@ -121,7 +121,8 @@ public:
   // Creates a proxy (listening at once when enabled) with optional initial toxics.
   proxy_info add(const proxy_config& config, const std::vector<installed_toxic>& toxics = {});
   // Toxiproxy's update: a new listen or upstream restarts the proxy (dropping its connections);
-  // `enabled` starts or stops it. Name and protocol cannot change.
+  // `enabled` starts or stops it. Name and protocol cannot change. A refused update (bad or
+  // taken address, protocol change) changes nothing.
   proxy_info update(const proxy_config& config);
   proxy_info set_enabled(std::string_view name, bool enabled);
   void remove(std::string_view name);  // closes its listener and its connections
@@ -136,7 +137,8 @@ public:
   void remove_toxic(std::string_view proxy, std::string_view toxic);
   std::vector<installed_toxic> toxics(std::string_view proxy) const;
 
-  // Every proxy enabled and without toxics (Toxiproxy's POST /reset).
+  // Every proxy enabled and without toxics (Toxiproxy's POST /reset). All or nothing: when a
+  // stopped proxy cannot listen, throws proxy_error(listen_failed) and nothing changed.
   void reset();
 
   proxy_stats stats(std::string_view proxy) const;

@@ -61,9 +61,9 @@ TEST_CASE("configured values parse back to exactly the value they were formatted
   CHECK(format_duration(nanoseconds(1'500'000'001)) == "1.500000001s");
   for (std::int64_t ns : {1LL, 999LL, 1'001LL, 1'234'567LL, 1'500'000'001LL, 59'999'999'999LL, 86'400'001'000'000LL, 3'600'000'000'000LL})
     CHECK(parse_duration(format_duration(nanoseconds(ns))) == nanoseconds(ns));
-  for (double bps : {100000.001e6, 12.5e6, 1234.5, 0.25, 1e3, 7e9})
+  for (double bps : {99999.999e6, 12.5e6, 1234.5, 0.25, 1e3, 7e9})
     CHECK(parse_bandwidth(format_bandwidth(bps)) == bps);
-  for (double rate : {200.0, 1523.0, 0.1, 1e-7, 33.333333333333336, 1e15})
+  for (double rate : {200.0, 1523.0, 0.1, 1e-7, 33.333333333333336, 999999.999})
     CHECK(parse_rate(format_rate(rate)) == rate);
   for (double f : {0.001, 0.1, 0.07, 1.0 / 3.0, 1e-9, 0.999})
     CHECK(parse_fraction(format_fraction(f)) == f);
@@ -109,4 +109,17 @@ TEST_CASE("measured rates, counts and numbers", "[core]") {
   CHECK(format_measured_rate(0.5) == "0.5/s");
   CHECK(format_count(18734112) == "18,734,112");
   CHECK(format_number(2.50) == "2.5");
+}
+
+// Issue 16: `rate: 99999999999999999999/s` was accepted and `1G/s` said "no time unit".
+TEST_CASE("values beyond core's limits are refused with the limit", "[core]") {
+  CHECK_THROWS_WITH(parse_rate("99999999999999999999/s"), "'99999999999999999999/s' is more than the highest rate faultline accepts (1000000/s)");
+  CHECK_THROWS_WITH(parse_rate("1G/s"), "'1G/s' is more than the highest rate faultline accepts (1000000/s)");
+  CHECK(parse_rate("1M/s") == 1e6);
+  CHECK_THROWS_WITH(parse_duration("8d"), "'8d' is longer than the longest duration faultline accepts (168h)");
+  CHECK(parse_duration("7d") == std::chrono::hours(168));
+  CHECK_THROWS_WITH(parse_size("2TiB"), "'2TiB' is larger than the largest size faultline accepts (1024GiB)");
+  CHECK_THROWS_WITH(parse_bandwidth("900Gbit/s"), "'900Gbit/s' is more than the highest bandwidth faultline accepts (100000MB/s)");
+  CHECK_THROWS_WITH(parse_integer("99999999999999999999"), "'99999999999999999999' is too large for a whole number");
+  CHECK_THROWS_WITH(parse_number("1" + std::string(400, '0')), Catch::Contains("is too large"));
 }

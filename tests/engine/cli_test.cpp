@@ -102,3 +102,110 @@ TEST_CASE("every bundled experiment validates", "[engine]") {
   }
   CHECK(count >= 1);
 }
+
+namespace {
+
+const char* const good_experiment = R"yaml(version: 1
+name: good
+proxies:
+  api: { listen: 127.0.0.1:18081, upstream: 127.0.0.1:8080 }
+timeline:
+  steps:
+    - { at: 0s, for: 5s, fault: latency, target: api, latency: 300ms }
+)yaml";
+
+}  // namespace
+
+// Issue 16: yaml-cpp's own words ("illegal map value", "end of sequence not found", "missing the
+// required key 'timeline'", "unknown escape character") named neither the cause nor the fix.
+TEST_CASE("YAML syntax errors name the cause and the fix", "[engine]") {
+  struct bad_file {
+    const char* name;
+    std::string text;
+    const char* expected;  // after "<file>:"
+  };
+  const std::vector<bad_file> files{
+      {"tab.yaml", "version: 1\nname: tab\ntimeline:\n\tsteps: []\n", "4:1: line 4 is indented with a tab; YAML needs spaces"},
+      {"indent.yaml", "version: 1\nname: indent\ntimeline:\n  steps:\n    - at: 0s\n      fault: latency\n   - at: 1s\n",
+       "7:4: line 7 is indented out of step with the lines above it"},
+      {"quote.yaml", "version: 1\nname: \"quote\ntimeline:\n  steps: []\ndescription: x\"\n",
+       "2:7: the quoted value that starts here is not closed on line 2, so it runs on into the lines below; add the closing \""},
+      {"escape.yaml", "version: 1\nname: \"a\\qb\"\n", "'\\q' is not an escape YAML knows inside double quotes"},
+      {"binary.yaml", std::string("version: 1\nname: ") + '\x01' + "\x02\xff\n", "2:7: byte 0x01 is not text: this is not a YAML file"},
+      {"big.yaml", "version: 1\nname: big\ntags: [" + std::string(1100000, 'a') + "]\n",
+       "1:1: the file is 1100030 bytes; faultline reads experiment files of at most 1048576 bytes (1MiB)"},
+  };
+  for (const auto& f : files) {
+    auto path = write_temp(f.name, f.text);
+    auto r = test::run_command(test::faultline_binary() + " validate " + path.string());
+    INFO(f.name << "\n" << r.output);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains(f.expected));
+  }
+}
+
+TEST_CASE("the dry run reports every file's problems after a syntax error too", "[engine]") {
+  auto tab = write_temp("dry-tab.yaml", "version: 1\nname: tab\ntimeline:\n\tsteps: []\n");
+  // Issue 16: yaml-cpp put a raw NUL from such a file into its message, which cut off the report.
+  std::ifstream executable(test::faultline_binary(), std::ios::binary);
+  std::string head(4096, '\0');
+  executable.read(head.data(), static_cast<std::streamsize>(head.size()));
+  auto binary = write_temp("dry-binary.yaml", head);
+  auto bad = write_temp("dry-bad.yaml", "version: 1\nname: bad\ntimeline:\n  baseline: 10 seconds\n");
+  auto good = write_temp("dry-good.yaml", good_experiment);
+  auto r = test::run_command(test::faultline_binary() + " run --dry-run " + tab.string() + " " + binary.string() + " " + bad.string() +
+                             " " + good.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains(tab.string() + ":4:1: line 4 is indented with a tab"));
+  CHECK_THAT(r.output, Catch::Contains(binary.string() + ":1:1: byte 0x7f is not text"));
+  CHECK_THAT(r.output, Catch::Contains(bad.string() + ":4:13: timeline.baseline: '10 seconds' is not a duration"));
+}
+
+TEST_CASE("values and lists beyond the limits are refused with the limit", "[engine]") {
+  std::string tags = "[";
+  for (int i = 0; i < 1001; ++i) tags += (i ? ",t" : "t") + std::to_string(i);
+  tags += "]";
+  auto file = write_temp("many-tags.yaml", std::string(good_experiment) + "tags: " + tags + "\n");
+  auto r = test::run_command(test::faultline_binary() + " validate " + file.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("this list has 1001 entries; faultline accepts at most 1000 in one list"));
+
+  auto load = [](const std::string& rate) {
+    return write_temp("rate.yaml", std::string(good_experiment) + "load:\n  http: { url: http://127.0.0.1:8080/, rate: " + rate + " }\n");
+  };
+  r = test::run_command(test::faultline_binary() + " validate " + load("99999999999999999999/s").string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("'99999999999999999999/s' is more than the highest rate faultline accepts (1000000/s)"));
+  r = test::run_command(test::faultline_binary() + " validate " + load("1G/s").string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("'1G/s' is more than the highest rate faultline accepts (1000000/s)"));
+  auto longer = write_temp("long.yaml", std::string(good_experiment).replace(std::string(good_experiment).find("for: 5s"), 7, "for: 8d"));
+  r = test::run_command(test::faultline_binary() + " validate " + longer.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("'8d' is longer than the longest duration faultline accepts (168h)"));
+}
+
+TEST_CASE("a corrupt state file is bad input and mistyped commands and options get a suggestion", "[engine]") {
+  auto state = write_temp("corrupt-state.json", "{\"version\": 1, \"entries\": [{\"pid\": \"x\"}]}");
+  auto r = test::run_command(test::faultline_binary() + " recover --state-file " + state.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);  // issue 16: 4, "internal error"
+  CHECK_THAT(r.output, Catch::Contains(state.string() + " is not a faultline state file"));
+  state = write_temp("garbage-state.json", "\x01\x02 not json");
+  r = test::run_command(test::faultline_binary() + " recover --state-file " + state.string());
+  CHECK(r.exit_code == 2);
+
+  r = test::run_command(test::faultline_binary() + " valdate x.yaml");
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("unknown command 'valdate': did you mean 'validate'?"));
+  r = test::run_command(test::faultline_binary() + " run --dryrun x.yaml");
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("unknown option '--dryrun': did you mean '--dry-run'?"));
+}

@@ -43,7 +43,7 @@ timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
      R"yaml(version: 1
 name: [x
 )yaml",
-     {"t.yaml:3:1: YAML syntax error: end of sequence flow not found"}},
+     {"t.yaml:3:1: a '[' opened before this point is not closed; add the closing ']'"}},
     {"empty file",
      R"yaml()yaml",
      {"t.yaml:1:1: the file is empty; an experiment starts with 'version: 1' and 'name:'"}},
@@ -108,7 +108,7 @@ timeline:
       target: pg
       latncy: 800ms
 )yaml",
-     {"t.yaml:11:7: timeline.steps[0].latncy: unknown key 'latncy' in step 1 (fault 'latency') (did you mean 'latency'?)"}},
+     {"t.yaml:11:7: timeline.steps[0].latncy: unknown key 'latncy' in the fault step 'latency' (did you mean 'latency'?)"}},
     {"duration without unit",
      R"yaml(version: 1
 name: x
@@ -167,7 +167,7 @@ timeline:
   steps:
     - { at: 0s, for: 30s, fault: bandwidth, target: pg }
 )yaml",
-     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'bandwidth') is missing the required parameter 'rate' (a bandwidth such as 10MB/s)"}},
+     {"t.yaml:7:7: timeline.steps[0]: the fault step 'bandwidth' is missing the required parameter 'rate' (a bandwidth such as 10MB/s)"}},
     {"bad bandwidth",
      R"yaml(version: 1
 name: x
@@ -195,7 +195,7 @@ timeline:
   steps:
     - { at: 0s, for: 30s, fault: latency }
 )yaml",
-     {"t.yaml:5:7: timeline.steps[0]: step 1 (fault 'latency') is missing the required key 'target' (a proxy name)"}},
+     {"t.yaml:5:7: timeline.steps[0]: the fault step 'latency' is missing the required key 'target' (a proxy name)"}},
     {"protocol mismatch",
      R"yaml(version: 1
 name: x
@@ -223,7 +223,7 @@ timeline:
   steps:
     - { at: 0s, for: 5s, action: command, run: ./failover.sh }
 )yaml",
-     {"t.yaml:5:22: timeline.steps[0].for: step 1 (action 'command') runs once and has no duration; remove 'for'"}},
+     {"t.yaml:5:22: timeline.steps[0].for: the action step 'command' runs once and has no duration; remove 'for'"}},
     {"fault without end",
      R"yaml(version: 1
 name: x
@@ -233,7 +233,7 @@ timeline:
   steps:
     - { at: 0s, fault: latency, target: pg }
 )yaml",
-     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'latency') needs 'for: <duration>' or 'until: recovered | manual | <step name>'"}},
+     {"t.yaml:7:7: timeline.steps[0]: the fault step 'latency' needs 'for: <duration>' or 'until: recovered | manual | <step name>'"}},
     {"missing at",
      R"yaml(version: 1
 name: x
@@ -243,7 +243,7 @@ timeline:
   steps:
     - { for: 5s, fault: latency, target: pg }
 )yaml",
-     {"t.yaml:7:7: timeline.steps[0]: step 1 (fault 'latency') is missing the required key 'at' (when it starts, e.g. at: 0s)"}},
+     {"t.yaml:7:7: timeline.steps[0]: the fault step 'latency' is missing the required key 'at' (when it starts, e.g. at: 0s)"}},
     {"until names no step",
      R"yaml(version: 1
 name: x
@@ -531,6 +531,14 @@ timeline:
 )yaml",
      {"t.yaml:5:59: timeline.steps[0].target: 'localhost' is not an address: it has no port; write host:port, e.g. 127.0.0.1:5432 (or name a proxy of this experiment)",
       "t.yaml:5:85: timeline.steps[0].connections: connections must be at least 1"}},
+    {"an integer parameter beyond its range",  // issue 16: every numeric parameter has a range, named in the error
+     R"yaml(version: 1
+name: x
+timeline:
+  steps:
+    - { at: 0s, for: 5s, fault: connection_storm, target: "127.0.0.1:9", connections: 99999999999 }
+)yaml",
+     {"t.yaml:5:87: timeline.steps[0].connections: connections must be at most 1000000"}},
     {"target on typeless",
      R"yaml(version: 1
 name: x

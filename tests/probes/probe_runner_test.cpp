@@ -1,5 +1,7 @@
 #include "probes/probe_runner.hpp"
 
+#include "tests/support/eventually.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -94,7 +96,7 @@ TEST_CASE("probe runner stops from another thread", "[probes]") {
   probe_runner runner(io.get_executor(), std::make_unique<timed_probe>(io.get_executor(), 1ms), 20ms, 1s, tl.series("x"));
   runner.start();
   std::thread worker([&] { io.run(); });
-  std::this_thread::sleep_for(150ms);
+  faultline::test::eventually([&] { return tl.stats("x", time_range{}).total() >= 2; });
   runner.stop();
   worker.join();  // run() returns once the runner's coroutine is gone
   CHECK(runner.done());

@@ -281,3 +281,49 @@ TEST_CASE("the daemon refuses bad input with exit code 2 and a message naming th
   CHECK(code == 2);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a refused proxy update changes nothing and reset is all or nothing", "[faults][proxy]") {
+  daemon_process d;
+  auto created = http(d.api, "POST", "/proxies", R"({"name":"u","upstream":"localhost:1"})");
+  REQUIRE(created.status == 201);
+  auto before = nlohmann::json::parse(created.body);
+  // Issue 16: this answered 400 but left u disabled on 0.0.0.0:18641.
+  auto r = http(d.api, "POST", "/proxies/u", R"({"listen":"0.0.0.0:18641"})");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("not loopback") != std::string::npos);
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/u").body) == before);
+  // A port another proxy holds: refused before u's listener stops.
+  auto busy = nlohmann::json::parse(http(d.api, "POST", "/proxies", R"({"name":"busy","upstream":"localhost:2"})").body)["listen"].get<std::string>();
+  r = http(d.api, "POST", "/proxies/u", R"({"listen":")" + busy + R"("})");
+  CHECK(r.status == 500);
+  CHECK(r.body == "{\"error\":\"listen tcp " + busy + ": bind: address already in use\",\"status\":500}\n");
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/u").body) == before);
+  boost::asio::io_context ioc;
+  CHECK_NOTHROW(connect_to(ioc, before["listen"].get<std::string>()));  // still listening where it was
+  CHECK(http(d.api, "POST", "/reset").status == 204);
+
+  // A stopped proxy that cannot listen again: reset answers 500 and keeps every toxic.
+  REQUIRE(http(d.api, "POST", "/proxies", R"({"name":"clash","listen":")" + busy + R"(","upstream":"localhost:3","enabled":false})").status == 201);
+  REQUIRE(http(d.api, "POST", "/proxies/busy/toxics", R"({"type":"latency","attributes":{"latency":10}})").status == 200);
+  REQUIRE(http(d.api, "POST", "/proxies/u", R"({"enabled":false})").status == 200);
+  r = http(d.api, "POST", "/reset");
+  CHECK(r.status == 500);
+  CHECK(r.body.find("clash") != std::string::npos);
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/busy/toxics").body).size() == 1);
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/u").body)["enabled"] == false);  // not started either
+  REQUIRE(http(d.api, "DELETE", "/proxies/clash").status == 204);
+  CHECK(http(d.api, "POST", "/reset").status == 204);
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/busy/toxics").body).empty());
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/u").body)["enabled"] == true);
+}
+
+TEST_CASE("a request body over the limit is answered 413 in Toxiproxy's error shape and logged", "[faults][proxy]") {
+  daemon_process d;
+  auto r = http(d.api, "POST", "/proxies", std::string(10u << 20, ' '));  // issue 16: an empty reply
+  CHECK(r.status == 413);
+  CHECK(r.content_type == "application/json");
+  CHECK(r.body == "{\"error\":\"request body too large: the control API accepts at most 1048576 bytes\",\"status\":413}\n");
+  CHECK(slurp(d.log()).find("answered 413") != std::string::npos);
+  CHECK(http(d.api, "GET", "/proxies").status == 200);  // the daemon serves on
+  CHECK(http(d.api, "POST", "/proxies", std::string(1000u << 10, ' ')).status == 400);  // under the limit: read and judged
+}

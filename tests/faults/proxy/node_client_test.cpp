@@ -3,6 +3,7 @@
 // registry; any other failure fails the test.
 #include "tests/faults/proxy/daemon.hpp"
 #include "tests/faults/proxy/loopback.hpp"
+#include "tests/support/skip.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,8 +23,7 @@ bool unreachable(const std::string& npm_log) {
 
 TEST_CASE("toxiproxy-node-client from npm drives the daemon", "[faults][proxy]") {
   if (!on_path("node") || !on_path("npm")) {
-    WARN("node or npm is not installed; skipping the toxiproxy-node-client check");
-    return;
+    skip("node or npm is not installed; the toxiproxy-node-client check needs them");
   }
   auto dir = std::filesystem::temp_directory_path() / ("faultline-npm-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -44,8 +44,7 @@ TEST_CASE("toxiproxy-node-client from npm drives the daemon", "[faults][proxy]")
   }
   auto npm_log = slurp(dir / "npm.log");
   if (code != 0 && (code == -1 || unreachable(npm_log))) {
-    WARN("npm could not reach the registry; skipping the toxiproxy-node-client check:\n" << npm_log);
-    return;
+    skip("npm could not reach the registry; the toxiproxy-node-client check needs it:\n" + npm_log);
   }
   REQUIRE(code == 0);
 

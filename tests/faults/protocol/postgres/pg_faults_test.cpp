@@ -5,6 +5,7 @@
 #include "faults/proxy/toxic_registry.hpp"
 #include "tests/faults/protocol/fault_helpers.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/real_servers.hpp"
 
 #include <libpq-fe.h>
@@ -12,7 +13,6 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
-#include <thread>
 
 using namespace faultline;
 using namespace faultline::test;
@@ -239,7 +239,11 @@ TEST_CASE("a cancel request through the proxy cancels the running query", "[faul
   auto c = connect(s.listen);
   REQUIRE(PQstatus(c.get()) == CONNECTION_OK);
   REQUIRE(PQsendQuery(c.get(), "SELECT pg_sleep(30)") == 1);
-  std::this_thread::sleep_for(300ms);  // let the query start; a cancel before it would be lost
+  // A cancel before the query starts would be lost: wait until the server runs it.
+  auto watcher = connect(s.listen);
+  REQUIRE(eventually([&] {
+    return value(exec(watcher.get(), "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(30)'")) == "1";
+  }));
   std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel(PQgetCancel(c.get()), &PQfreeCancel);
   char error[256] = {};
   const auto started = std::chrono::steady_clock::now();
