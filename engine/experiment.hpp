@@ -6,6 +6,7 @@
 #include "core/params.hpp"
 #include "engine/rule.hpp"
 #include "engine/source.hpp"
+#include "faults/proxy/tls_config.hpp"
 #include "probes/load_shape.hpp"
 
 #include <chrono>
@@ -33,6 +34,7 @@ struct proxy_spec {
   address upstream;
   std::string protocol = "tcp";  // tcp | postgres | redis
   bool allow_non_loopback = false;
+  proxy::tls_settings tls;  // tls and upstream_tls, read by the proxy's own parser
   source_mark where;
 };
 

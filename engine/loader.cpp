@@ -5,6 +5,7 @@
 #include "engine/capacity.hpp"
 #include "engine/load_stages.hpp"
 #include "faults/fault.hpp"
+#include "faults/proxy/proxy_set.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/probe.hpp"
 
@@ -23,7 +24,7 @@ namespace {
 const std::vector<std::string> top_keys{"version", "name", "description", "tags", "proxies", "load",
                                         "probes", "steady_state", "timeline", "abort_when", "expect",
                                         "settings"};
-const std::vector<std::string> proxy_keys{"listen", "upstream", "protocol", "allow_non_loopback"};
+const std::vector<std::string> proxy_keys{"listen", "upstream", "protocol", "allow_non_loopback", "tls", "upstream_tls"};
 const std::vector<std::string> step_keys{"name", "at", "for", "until", "fault", "action", "target",
                                          "destructive"};
 const std::vector<std::string> protocols{"tcp", "postgres", "redis", "http"};
@@ -50,6 +51,26 @@ std::vector<std::string> schema_keys(const param_schema& schema) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
   return keys;
+}
+
+// YAML as the JSON the proxy's own parsers read (tls settings): true/false become booleans,
+// other scalars strings.
+nlohmann::json as_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    auto out = nlohmann::json::object();
+    for (auto it = node.begin(); it != node.end(); ++it) out[it->first.Scalar()] = as_json(it->second);
+    return out;
+  }
+  if (node.IsSequence()) {
+    auto out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(as_json(item));
+    return out;
+  }
+  if (node.IsNull()) return nullptr;
+  const auto& text = node.Scalar();
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return text;
 }
 
 // The names the load fills in per request (its values and a journey's captures): ${name} of these
@@ -203,6 +224,16 @@ private:
             p.protocol = *s;
           }
         }
+      if (auto t = yaml_reader::child(body, "tls"), u = yaml_reader::child(body, "upstream_tls"); t.IsDefined() || u.IsDefined()) {
+        auto object = nlohmann::json::object();
+        if (t.IsDefined()) object["tls"] = as_json(t);
+        if (u.IsDefined()) object["upstream_tls"] = as_json(u);
+        try {
+          p.tls = proxy::parse_tls_settings(object);
+        } catch (const proxy::proxy_error& e) {
+          in_.error(t.IsDefined() ? t : u, path_key(path, t.IsDefined() ? "tls" : "upstream_tls"), e.what());
+        }
+      }
       x.proxies.push_back(std::move(p));
     }
   }

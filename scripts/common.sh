@@ -13,7 +13,7 @@ FAULTLINE_PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev libmnl-dev
-  libhiredis-dev libpq-dev catch2
+  libhiredis-dev libpq-dev libssl-dev catch2
   redis-server postgresql postgresql-contrib
   iproute2 iptables nftables procps curl
   libxml2-utils

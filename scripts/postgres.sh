@@ -3,12 +3,13 @@
 # temporary directory (initdb, trust authentication, no fsync), run as user postgres; or stops one
 # started here.
 #
-#   scripts/postgres.sh start [--watch PID]   prints port=, pid=, dir= lines (eval-able)
+#   scripts/postgres.sh start [--watch PID] [--ssl]   prints port=, pid=, dir= lines (eval-able)
 #   scripts/postgres.sh stop DIR              stops the server by the PID recorded in DIR, removes DIR
 #
 # Connect with: psql -h 127.0.0.1 -p PORT -U postgres postgres
 # --watch PID: the server is also stopped (and DIR removed) within a second after process PID
 # ends, so a crashed test leaves nothing behind.
+# --ssl: ssl=on with a self-signed certificate for 127.0.0.1 (DIR/server.crt), for TLS tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
@@ -26,11 +27,12 @@ as_postgres() {
 }
 
 start() {
-  local watch=""
+  local watch="" ssl=0 options=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --watch) watch="${2:?--watch needs a PID}"; shift 2 ;;
-      *) die "postgres.sh start: unknown option '$1' (use: start [--watch PID])" ;;
+      --ssl) ssl=1; shift ;;
+      *) die "postgres.sh start: unknown option '$1' (use: start [--watch PID] [--ssl])" ;;
     esac
   done
   [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb not found; install the Debian package postgresql (15) (scripts/setup.sh)"
@@ -47,12 +49,17 @@ start() {
     rm -rf "$dir"
     die "initdb failed (log above)"
   fi
+  if [ "$ssl" = 1 ]; then
+    make_test_certificate "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/server.key"
+    options="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+  fi
   local attempt port pid
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$(free_port)
     rm -f "$dir/data/postmaster.pid"
     as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -s -w -t 30 start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $options" \
       >/dev/null 2>&1 || true
     if [ -s "$dir/data/postmaster.pid" ] && pid=$(head -n1 "$dir/data/postmaster.pid") && wait_for_port "$port" "$pid"; then
       echo "$pid" >"$dir/server.pid"

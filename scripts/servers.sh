@@ -81,4 +81,15 @@ watch_parent() {
   echo $! >"$dir/watcher.pid"
 }
 
+# make_test_certificate DIR: a self-signed certificate for 127.0.0.1 and localhost, valid two
+# days, as DIR/server.crt and DIR/server.key (mode 600): --ssl / --tls servers use it, and
+# clients that check it trust DIR/server.crt.
+make_test_certificate() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout "$1/server.key" -out "$1/server.crt" >/dev/null 2>&1 \
+    || die "openssl could not make a test certificate in $1"
+  chmod 600 "$1/server.key"
+  chmod 644 "$1/server.crt"
+}
+
 self_path() { echo "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"; }

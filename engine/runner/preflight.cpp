@@ -57,9 +57,11 @@ std::unique_ptr<proxy::proxy_set> start_proxies(const experiment& x, const log_l
     c.upstream = p.upstream.to_string();
     c.protocol = p.protocol;
     c.allow_non_loopback = p.allow_non_loopback;
+    c.tls = p.tls;
     try {
       auto info = proxies->add(c);
       log(fmt::format("proxy {}: {} -> {} ({})", p.name, info.listen, p.upstream.to_string(), p.protocol));
+      if (!info.tls.ca_file.empty()) log(fmt::format("proxy {}: TLS with a generated CA; trust {}", p.name, info.tls.ca_file));
     } catch (const std::exception& e) {
       throw preflight_error(fmt::format("{}: proxy '{}' cannot listen on {}: {}", p.where.position(), p.name,
                                         p.listen.to_string(), e.what()));

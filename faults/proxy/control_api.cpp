@@ -131,6 +131,7 @@ ordered control_api::toxic_json(const installed_toxic& t) {
 ordered control_api::proxy_json(const proxy_info& p) {
   ordered out{{"name", p.name}, {"listen", p.listen}, {"upstream", p.upstream}, {"enabled", p.enabled}};
   if (p.protocol != "tcp") out["protocol"] = p.protocol;
+  write_tls_settings(p.tls, out);
   out["toxics"] = ordered::array();
   for (const auto& t : p.toxics) out["toxics"].push_back(toxic_json(t));
   return out;
@@ -241,6 +242,7 @@ api_response control_api::route(const api_request& request) {
     config.upstream = text_field(body, "upstream", "");
     config.enabled = flag_field(body, "enabled", true);
     config.protocol = text_field(body, "protocol", "tcp");
+    config.tls = parse_tls_settings(body);
     if (config.name.empty()) throw api_error{400, "missing required field: name"};
     if (config.upstream.empty()) throw api_error{400, "missing required field: upstream"};
     std::vector<installed_toxic> toxics;
@@ -346,6 +348,11 @@ std::vector<proxy_info> control_api::populate(const json& list) {
     it.config.upstream = text_field(o, "upstream", "");
     it.config.enabled = flag_field(o, "enabled", true);
     it.config.protocol = text_field(o, "protocol", "tcp");
+    try {
+      it.config.tls = parse_tls_settings(o);
+    } catch (const proxy_error& e) {
+      throw bad_body(fmt::format("{} at proxy {}", e.what(), i + 1));
+    }
     if (it.config.name.empty()) throw api_error{400, fmt::format("missing required field: name at proxy {}", i + 1)};
     if (it.config.upstream.empty()) throw api_error{400, fmt::format("missing required field: upstream at proxy {}", i + 1)};
     if (!names.insert(it.config.name).second)
@@ -379,7 +386,9 @@ std::vector<proxy_info> control_api::populate(const json& list) {
       std::vector<installed_toxic> toxics;
       for (const auto& t : p.toxics) toxics.push_back({t.name, t.stream, t.toxicity, t.config});
       try {
-        proxies_.add({p.name, p.listen, p.upstream, p.enabled, p.protocol}, toxics);
+        proxy_config restored{p.name, p.listen, p.upstream, p.enabled, p.protocol};
+        restored.tls = p.tls;
+        proxies_.add(restored, toxics);
       } catch (const proxy_error& e) {
         proxy_log()->error("populate: could not restore proxy {}: {}", p.name, e.what());
       }

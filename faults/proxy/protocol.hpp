@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -71,11 +72,23 @@ public:
   virtual bool forwards_untouched() const { return false; }
 };
 
+// How a protocol asks for TLS inside its own first message (PostgreSQL's SSLRequest), for a
+// proxy that terminates TLS: the client sends `request` and reads `accept`, then the handshake
+// starts; requests in `decline` (of the same size) are answered `refuse` and read again.
+struct tls_negotiation {
+  std::string request;
+  char accept = 'S';
+  std::vector<std::string> decline;
+  char refuse = 'N';
+};
+
 class protocol {
 public:
   virtual ~protocol() = default;
   virtual std::string_view name() const = 0;
   virtual std::unique_ptr<session> open_session() const = 0;
+  // Empty: TLS starts with the connection's first byte.
+  virtual std::optional<tls_negotiation> tls_request() const { return std::nullopt; }
 };
 
 class protocol_registry {

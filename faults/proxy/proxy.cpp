@@ -1,6 +1,7 @@
 #include "faults/proxy/proxy.hpp"
 
 #include "faults/proxy/log.hpp"
+#include "faults/proxy/tls_toxics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <cctype>
 #include <charconv>
 #include <future>
+#include <random>
 
 namespace faultline::proxy {
 namespace asio = boost::asio;
@@ -94,6 +96,8 @@ proxy_info proxy::info() const {
   for (auto d : {direction::upstream, direction::downstream})
     for (const auto& r : toxics_)
       if (r.stream == d) out.toxics.push_back(r);
+  out.tls = config_.tls;
+  if (tls_ && config_.tls.generate) out.tls.ca_file = tls_->ca_file();
   return out;
 }
 
@@ -103,6 +107,8 @@ proxy_stats proxy::stats() const {
   s.connections_active = counters_.connections_active.load(relaxed);
   s.connections_closed_total = counters_.connections_closed_total.load(relaxed);
   s.upstream_connect_failures_total = counters_.upstream_connect_failures_total.load(relaxed);
+  s.tls_handshakes_total = counters_.tls_handshakes_total.load(relaxed);
+  s.tls_handshake_failures_total = counters_.tls_handshake_failures_total.load(relaxed);
   auto snapshot = [](const direction_counters& c) {
     return proxy_stats::direction_stats{c.bytes_received_total.load(relaxed), c.bytes_sent_total.load(relaxed),
                                         c.bytes_spliced_total.load(relaxed)};
@@ -161,6 +167,10 @@ void proxy::enable() {
   std::lock_guard lock(mutex_);
   if (listener_) return;
   auto endpoint = allowed_endpoint(config_.listen);
+  if (config_.tls.any() && !tls_) {
+    auto host = proxy_address(config_.listen, "listen").host;
+    tls_ = std::make_shared<tls_context>(config_.tls, config_.name, host.empty() ? endpoint.address().to_string() : host);
+  }
   auto l = std::make_shared<listener>(runtime_.pool->next());
   error_code ec;
   auto fail = [&](const char* step) {
@@ -236,11 +246,33 @@ asio::awaitable<void> proxy::accept_loop(std::shared_ptr<proxy> self, std::share
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l, tcp::socket client) {
   auto ex = client.get_executor();
+  std::shared_ptr<tls_context> tls;
+  tls_handshake_faults faults;
+  {
+    std::lock_guard lock(self->mutex_);
+    tls = self->tls_;
+    if (tls && tls->server()) faults = self->roll_handshake_faults(self->seed_.fetch_add(0x9e3779b97f4a7c15ULL, relaxed));
+  }
+  std::unique_ptr<byte_stream> client_side;
+  if (tls && tls->server()) {
+    auto [hec, stream] = co_await accept_tls(std::move(client), *tls, self->protocol_->tls_request(), faults);
+    if (hec) {
+      self->counters_.tls_handshake_failures_total.fetch_add(1, relaxed);
+      proxy_log()->debug("proxy {}: TLS handshake with a client failed: {}", self->config_.name, hec.message());
+      co_return;  // the stream is gone with the coroutine; the client saw the alert or the close
+    }
+    self->counters_.tls_handshakes_total.fetch_add(1, relaxed);
+    client_side = std::move(stream);
+  } else {
+    client_side = std::make_unique<tcp_stream>(std::move(client));
+  }
   tcp::socket server(ex);
   std::string upstream = self->upstream();
+  std::string upstream_host;
   error_code ec;
   try {
     auto where = proxy_address(upstream, "dial");
+    upstream_host = where.host.empty() ? "127.0.0.1" : where.host;
     auto ip = asio::ip::make_address(where.host.empty() ? "127.0.0.1" : where.host, ec);
     if (!ec) {
       std::tie(ec) = co_await server.async_connect({ip, where.port}, asio::as_tuple(asio::use_awaitable));
@@ -257,9 +289,21 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
   if (ec) {
     self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
     proxy_log()->warn("proxy {}: cannot connect to upstream {}: {}", self->config_.name, upstream, ec.message());
-    error_code ignored;
-    client.close(ignored);  // as Toxiproxy: the client sees its connection closed
+    client_side->close();  // as Toxiproxy: the client sees its connection closed
     co_return;
+  }
+  std::unique_ptr<byte_stream> server_side;
+  if (tls && tls->upstream()) {
+    auto [uec, stream] = co_await connect_tls(std::move(server), *tls, self->protocol_->tls_request(), upstream_host);
+    if (uec) {
+      self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
+      proxy_log()->warn("proxy {}: TLS to upstream {} failed: {}", self->config_.name, upstream, uec.message());
+      client_side->close();
+      co_return;
+    }
+    server_side = std::move(stream);
+  } else {
+    server_side = std::make_unique<tcp_stream>(std::move(server));
   }
 
   connection::settings settings;
@@ -269,8 +313,7 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
   settings.seed = self->seed_.fetch_add(0x9e3779b97f4a7c15ULL, relaxed);
   settings.upstream_counters = &self->counters_.upstream;
   settings.downstream_counters = &self->counters_.downstream;
-  auto conn = std::make_shared<connection>(std::make_unique<tcp_stream>(std::move(client)),
-                                           std::make_unique<tcp_stream>(std::move(server)), self->protocol_->open_session(),
+  auto conn = std::make_shared<connection>(std::move(client_side), std::move(server_side), self->protocol_->open_session(),
                                            std::move(settings));
 
   // Registered and started under the lock: any toxic change after this is posted to it.
@@ -331,11 +374,29 @@ void proxy::check_toxic_locked(const installed_toxic& spec) const {
     throw proxy_error(proxy_error::kind::invalid,
                       fmt::format("toxic type '{}' needs a proxy with protocol {}, but proxy '{}' has protocol {}",
                                   spec.config->type(), wanted, config_.name, config_.protocol));
+  if (std::dynamic_pointer_cast<const tls_handshake_toxic>(spec.config) && !config_.tls.terminates())
+    throw proxy_error(proxy_error::kind::invalid,
+                      fmt::format("toxic type '{}' acts on TLS handshakes, but proxy '{}' does not terminate TLS; give it tls: terminate",
+                                  spec.config->type(), config_.name));
   if (wanted.empty() && !std::dynamic_pointer_cast<const toxic>(spec.config))
     throw proxy_error(proxy_error::kind::invalid, fmt::format("toxic type '{}' has no byte-level behaviour", spec.config->type()));
   auto name = spec.name.empty() ? fmt::format("{}_{}", spec.config->type(), to_string(spec.stream)) : spec.name;
   if (std::any_of(toxics_.begin(), toxics_.end(), [&](const installed_toxic& r) { return r.name == name; }))
     throw proxy_error(proxy_error::kind::toxic_exists, "toxic already exists");
+}
+
+tls_handshake_faults proxy::roll_handshake_faults(std::uint64_t seed) {
+  tls_handshake_faults faults;
+  std::mt19937_64 random(seed);
+  for (const auto& r : toxics_) {
+    auto handshake = std::dynamic_pointer_cast<const tls_handshake_toxic>(r.config);
+    if (!handshake) continue;
+    r.counters->messages_total.fetch_add(1, relaxed);
+    if (r.toxicity < 1.0 && std::uniform_real_distribution<double>(0.0, 1.0)(random) >= r.toxicity) continue;
+    r.counters->messages_affected_total.fetch_add(1, relaxed);
+    handshake->apply(faults);
+  }
+  return faults;
 }
 
 installed_toxic proxy::add_toxic(installed_toxic spec, std::uint64_t id) {

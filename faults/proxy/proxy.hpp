@@ -8,6 +8,7 @@
 #include "faults/proxy/io_pool.hpp"
 #include "faults/proxy/link.hpp"
 #include "faults/proxy/proxy_set.hpp"
+#include "faults/proxy/tls_stream.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +26,8 @@ struct proxy_counters {
   std::atomic<std::uint64_t> connections_active{0};
   std::atomic<std::uint64_t> connections_closed_total{0};
   std::atomic<std::uint64_t> upstream_connect_failures_total{0};
+  std::atomic<std::uint64_t> tls_handshakes_total{0};
+  std::atomic<std::uint64_t> tls_handshake_failures_total{0};
   direction_counters upstream;
   direction_counters downstream;
 };
@@ -81,6 +84,7 @@ private:
   void publish_message_toxics();  // mutex_ held
   std::vector<installed_toxic>::iterator find(std::string_view name);
   void check_toxic_locked(const installed_toxic& spec) const;
+  tls_handshake_faults roll_handshake_faults(std::uint64_t seed);  // mutex_ held
 
   proxy_config config_;
   std::shared_ptr<const protocol> protocol_;
@@ -88,6 +92,7 @@ private:
   proxy_counters counters_;
   mutable std::mutex mutex_;
   std::shared_ptr<listener> listener_;
+  std::shared_ptr<tls_context> tls_;  // built at the first enable() of a proxy with tls settings
   std::vector<installed_toxic> toxics_;
   std::shared_ptr<const message_toxic_list> message_toxics_;
   std::unordered_map<connection*, std::shared_ptr<connection>> connections_;

@@ -22,6 +22,8 @@ nlohmann::json proxy_stats::to_json() const {
       {"connections_active", connections_active},
       {"connections_closed_total", connections_closed_total},
       {"downstream", dir(downstream)},
+      {"tls_handshake_failures_total", tls_handshake_failures_total},
+      {"tls_handshakes_total", tls_handshakes_total},
       {"upstream", dir(upstream)},
       {"upstream_connect_failures_total", upstream_connect_failures_total},
   };

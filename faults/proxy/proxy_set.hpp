@@ -29,6 +29,7 @@
 #include "faults/proxy/link.hpp"
 #include "faults/proxy/protocol.hpp"
 #include "faults/proxy/time.hpp"
+#include "faults/proxy/tls_config.hpp"
 #include "faults/proxy/toxic.hpp"
 
 #include <nlohmann/json.hpp>
@@ -56,6 +57,7 @@ struct proxy_config {
   bool enabled = true;                 // disabled: nothing listens, connections are refused
   std::string protocol = "tcp";
   bool allow_non_loopback = false;     // listen on an address that is not 127.0.0.0/8 or ::1
+  tls_settings tls;                    // passthrough or terminate; TLS to the upstream (tls_config.hpp)
 };
 
 struct proxy_info {
@@ -65,6 +67,7 @@ struct proxy_info {
   bool enabled = true;
   std::string protocol;
   std::vector<installed_toxic> toxics;  // upstream ones first, then downstream, each in order added
+  tls_settings tls;                     // as configured; a generated CA's ca_file as written
 };
 
 // Live counters of one proxy. Sorted, stable snake_case names.
@@ -78,7 +81,9 @@ struct proxy_stats {
   std::uint64_t connections_active = 0;
   std::uint64_t connections_closed_total = 0;
   direction_stats downstream;  // server -> client
-  std::uint64_t upstream_connect_failures_total = 0;
+  std::uint64_t tls_handshake_failures_total = 0;  // client handshakes that failed (injected ones too)
+  std::uint64_t tls_handshakes_total = 0;          // client handshakes completed (tls: terminate)
+  std::uint64_t upstream_connect_failures_total = 0;  // TCP, or TLS to a TLS upstream
   direction_stats upstream;  // client -> server
 
   nlohmann::json to_json() const;

@@ -10,6 +10,7 @@
 #include "faults/proxy/slicer.hpp"
 #include "faults/proxy/slow_close.hpp"
 #include "faults/proxy/timeout.hpp"
+#include "faults/proxy/tls_toxics.hpp"
 
 #include <stdexcept>
 
@@ -34,7 +35,9 @@ std::vector<std::string> toxic_registry::names() const {
 void register_builtin_toxics(toxic_registry& registry) {
   for (const auto* type : {&latency_toxic::type_descriptor(), &bandwidth_toxic::type_descriptor(), &slow_close_toxic::type_descriptor(),
                            &timeout_toxic::type_descriptor(), &reset_peer_toxic::type_descriptor(), &slicer_toxic::type_descriptor(),
-                           &limit_data_toxic::type_descriptor(), &blackhole_toxic::type_descriptor(), &noop_toxic::type_descriptor()})
+                           &limit_data_toxic::type_descriptor(), &blackhole_toxic::type_descriptor(), &noop_toxic::type_descriptor(),
+                           &tls_handshake_delay_toxic::type_descriptor(), &tls_handshake_fail_toxic::type_descriptor(),
+                           &tls_expired_cert_toxic::type_descriptor()})
     registry.add(*type);
   faultline::protocol::register_message_toxics(registry);  // pg_*, redis_*, http_*
 }

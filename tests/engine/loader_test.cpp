@@ -313,6 +313,14 @@ proxies:
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
      {"t.yaml:4:17: proxies.pg.listen: proxy 'pg' would listen on 0.0.0.0, which is not loopback; use 127.0.0.1 or set allow_non_loopback: true"}},
+    {"proxy tls without a key",
+     R"yaml(version: 1
+name: x
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432, tls: { mode: terminate, cert: a.pem } }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:4:65: proxies.pg.tls: tls: a terminating proxy needs both cert and key (missing key)"}},
     {"proxy bad address",
      R"yaml(version: 1
 name: x
@@ -648,6 +656,34 @@ expect:
   CHECK(x.expect.mttr_below == 10s);
   CHECK(x.expect.score_at_least == Approx(80));
   CHECK(x.resolved_yaml.find("127.0.0.1:5433") != std::string::npos);
+}
+
+TEST_CASE("a proxy's tls and upstream_tls load into the model through the proxy's own parser", "[engine]") {
+  const std::string yaml = R"yaml(version: 1
+name: tls
+proxies:
+  db:
+    listen: 127.0.0.1:15432
+    upstream: 127.0.0.1:5432
+    protocol: postgres
+    tls: { mode: terminate, generate: true, ca_file: /tmp/db-ca.pem }
+    upstream_tls: { verify: false, server_name: db.internal }
+  web: { listen: 127.0.0.1:8443, upstream: 127.0.0.1:8080, tls: terminate }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml";
+  auto x = engine::parse_experiment(yaml, "tls.yaml", test::test_catalogue(), {});
+  REQUIRE(x.proxies.size() == 2);
+  const auto& db = *x.find_proxy("db");
+  CHECK(db.tls.terminates());
+  CHECK(db.tls.generate);
+  CHECK(db.tls.ca_file == "/tmp/db-ca.pem");
+  REQUIRE(db.tls.upstream);
+  CHECK_FALSE(db.tls.upstream->verify);
+  CHECK(db.tls.upstream->server_name == "db.internal");
+  const auto& web = *x.find_proxy("web");
+  CHECK(web.tls.terminates());
+  CHECK(web.tls.generate);
+  CHECK_FALSE(web.tls.upstream);
 }
 
 TEST_CASE("variables come from --var, then the environment, then the default", "[engine]") {

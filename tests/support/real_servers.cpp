@@ -37,8 +37,8 @@ std::string value_of(const std::string& output, const std::string& key) {
 
 }  // namespace
 
-script_server::script_server(std::string script) : script_(std::move(script)) {
-  const auto out = run(script_path(script_) + " start --watch " + std::to_string(::getpid()));
+script_server::script_server(std::string script, const std::string& options) : script_(std::move(script)) {
+  const auto out = run(script_path(script_) + " start --watch " + std::to_string(::getpid()) + (options.empty() ? "" : " " + options));
   dir_ = value_of(out, "dir");
   port_ = static_cast<std::uint16_t>(std::stoi(value_of(out, "port")));
   pid_ = std::stoi(value_of(out, "pid"));

@@ -27,9 +27,9 @@ public:
   void stop();
 
 protected:
-  // Runs `scripts/<script> start --watch <this process>`; throws std::runtime_error with the
-  // script's complaint when the server cannot start.
-  explicit script_server(std::string script);
+  // Runs `scripts/<script> start --watch <this process> <options>`; throws std::runtime_error
+  // with the script's complaint when the server cannot start.
+  explicit script_server(std::string script, const std::string& options = "");
 
 private:
   std::string script_;
@@ -44,10 +44,21 @@ public:
   redis_server() : script_server("redis.sh") {}
 };
 
+// Its port speaks TLS only, with a self-signed certificate for 127.0.0.1 (certificate()).
+class tls_redis_server : public script_server {
+public:
+  tls_redis_server() : script_server("redis.sh", "--tls") {}
+  std::string certificate() const { return directory() + "/server.crt"; }
+};
+
 // Trust authentication: user `postgres`, database `postgres`, no password.
 class postgres_server : public script_server {
 public:
   postgres_server() : script_server("postgres.sh") {}
+  // ssl=on with a self-signed certificate for 127.0.0.1 (certificate()); plaintext still allowed.
+  struct with_ssl {};
+  explicit postgres_server(with_ssl) : script_server("postgres.sh", "--ssl") {}
+  std::string certificate() const { return directory() + "/server.crt"; }
   std::string user() const { return "postgres"; }
   std::string database() const { return "postgres"; }
   // A libpq connection string.

@@ -541,4 +541,14 @@ private:
 
 std::unique_ptr<proxy::session> postgres_protocol::open_session() const { return std::make_unique<pg_session>(); }
 
+std::optional<proxy::tls_negotiation> postgres_protocol::tls_request() const {
+  auto request = [](std::uint32_t code) {
+    proxy::byte_buffer b;
+    append_u32(b, 8);
+    append_u32(b, code);
+    return std::string(b.begin(), b.end());
+  };
+  return proxy::tls_negotiation{request(ssl_request_code), 'S', {request(gssenc_request_code)}, 'N'};
+}
+
 }  // namespace faultline::protocol::postgres

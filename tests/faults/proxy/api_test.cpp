@@ -327,3 +327,32 @@ TEST_CASE("a request body over the limit is answered 413 in Toxiproxy's error sh
   CHECK(http(d.api, "GET", "/proxies").status == 200);  // the daemon serves on
   CHECK(http(d.api, "POST", "/proxies", std::string(1000u << 10, ' ')).status == 400);  // under the limit: read and judged
 }
+
+TEST_CASE("the control API takes tls and upstream_tls in the proxy object and shows the generated CA", "[faults][proxy]") {
+  daemon_process d;
+  auto created = http(d.api, "POST", "/proxies",
+                      R"({"name":"web","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","tls":"terminate","upstream_tls":{"verify":false}})");
+  REQUIRE(created.status == 201);
+  auto body = nlohmann::json::parse(created.body);
+  CHECK(body["tls"]["mode"] == "terminate");
+  CHECK(body["tls"]["generate"] == true);
+  const auto ca = body["tls"]["ca_file"].get<std::string>();
+  CHECK(std::filesystem::exists(ca));
+  CHECK(body["upstream_tls"] == nlohmann::json{{"verify", false}, {"ca", ""}, {"server_name", ""}});
+  CHECK(nlohmann::json::parse(http(d.api, "GET", "/proxies/web").body)["tls"] == body["tls"]);
+
+  auto toxic = http(d.api, "POST", "/proxies/web/toxics", R"({"type":"tls_handshake_delay","attributes":{"delay":500}})");
+  CHECK(toxic.status == 200);
+  CHECK(nlohmann::json::parse(toxic.body)["attributes"] == nlohmann::json{{"delay", 500}});
+
+  http(d.api, "POST", "/proxies", R"({"name":"plain","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"})");
+  auto refused = http(d.api, "POST", "/proxies/plain/toxics", R"({"type":"tls_handshake_fail"})");
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("does not terminate TLS; give it tls: terminate") != std::string::npos);
+  auto bad = http(d.api, "POST", "/proxies", R"({"name":"bad","upstream":"127.0.0.1:1","tls":"yes"})");
+  CHECK(bad.status == 400);
+  CHECK(bad.body == "{\"error\":\"tls must be passthrough or terminate, not \\\"yes\\\"\",\"status\":400}\n");
+  auto bad_populate = http(d.api, "POST", "/populate", R"([{"name":"bad","upstream":"127.0.0.1:1","upstream_tls":"yes"}])");
+  CHECK(bad_populate.status == 400);
+  CHECK(bad_populate.body.find("upstream_tls must be true or { verify, ca, server_name } at proxy 1") != std::string::npos);
+}
