@@ -201,7 +201,7 @@ set_diff compare_sets(const std::vector<journal>& before, const std::vector<jour
   const bool single = before.size() == 1 && after.size() == 1;
   if (single)
     out.caveat = "one run a side: cannot tell noise from change; only changes outside the within-run spread (a bootstrap over "
-                 "windows) are flagged; run each side several times (faultline run --repeat 5) for a test across runs";
+                 "windows) are flagged; run each side several times for a test across runs";
   else if (stats::smallest_p(before.size(), after.size()) >= options.alpha)
     out.caveat = fmt::format("{} and {} runs cannot show a difference at p < {} (the smallest possible p is {}); no figure can be a "
                              "regression; run at least 4 a side",
