@@ -148,35 +148,33 @@ void add_diff_command(CLI::App& app, context& ctx) {
       ctx.exit = exit_invalid;
       return;
     }
-    if (before.size() > 1 || after.size() > 1) {
-      std::cout << reports::render_set_diff_text(sets);
-      if (!opts->markdown.empty()) {
-        try {
-          reports::write_text_file(opts->markdown, reports::render_set_diff_markdown(sets));
-        } catch (const reports::report_error& e) {
-          std::cerr << "faultline diff: " << e.what() << "\n";
-          ctx.exit = exit_invalid;
-          return;
-        }
-      }
-      ctx.exit = sets.regressed() ? exit_expectation_missed : exit_ok;
-      return;
+    // Sets: compared across runs. One run a side: the full table, its noise bounded by the spread
+    // of each run's windows.
+    const bool sets_mode = before.size() > 1 || after.size() > 1;
+    std::string text, markdown;
+    bool regressed = false;
+    if (sets_mode) {
+      text = reports::render_set_diff_text(sets);
+      markdown = reports::render_set_diff_markdown(sets);
+      regressed = sets.regressed();
+    } else {
+      auto diff = reports::compare_runs(before.front(), after.front(), limits);
+      reports::bound_by_spread(diff, sets);
+      text = "note: " + sets.caveat + "\n" + reports::render_diff_text(diff);
+      markdown = reports::render_diff_markdown(diff);
+      regressed = diff.regressed();
     }
-    // One run a side: the full table, its noise bounded by the spread of each run's windows.
-    auto diff = reports::compare_runs(before.front(), after.front(), limits);
-    reports::bound_by_spread(diff, sets);
-    std::cout << "note: " << sets.caveat << "\n";
-    std::cout << reports::render_diff_text(diff);
+    std::cout << text;
     if (!opts->markdown.empty()) {
       try {
-        reports::write_text_file(opts->markdown, reports::render_diff_markdown(diff));
+        reports::write_text_file(opts->markdown, markdown);
       } catch (const reports::report_error& e) {
         std::cerr << "faultline diff: " << e.what() << "\n";
         ctx.exit = exit_invalid;
         return;
       }
     }
-    ctx.exit = diff.regressed() ? exit_expectation_missed : exit_ok;
+    ctx.exit = regressed ? exit_expectation_missed : exit_ok;
   });
 }
 
