@@ -1,6 +1,7 @@
 #include "core/units.hpp"
 #include "engine/cli/cli.hpp"
 #include "engine/plan.hpp"
+#include "engine/runner/preflight.hpp"
 #include "engine/runner/session.hpp"
 #include "engine/state_file.hpp"
 #include "reports/diff.hpp"
@@ -79,8 +80,8 @@ void add_run_command(CLI::App& app, context& ctx) {
                                             "(default: its settings.repeat, else 1); exit 5 when the verdict is flaky")
       ->check(CLI::Range(1, 100));
   cmd->add_option("--baseline", opts->baseline, "compare with this earlier journal; a regression exits 1");
-  cmd->add_option("--state-file", opts->state_path, "state file for crash recovery (default: " +
-                                                        engine::state_file::default_path().string() + ")");
+  cmd->add_option("--state-file", opts->state_path,
+                  fmt::format("state file for crash recovery (default: {})", engine::state_file::default_path_rule()));
   cmd->callback([&ctx, opts] {
     auto vars = parse_vars(opts->vars);
     std::vector<std::filesystem::path> inputs(opts->inputs.begin(), opts->inputs.end());
@@ -112,13 +113,15 @@ void add_run_command(CLI::App& app, context& ctx) {
       }
     }
 
+    // A suite that needs privileges this process lacks stops here, before its first experiment.
+    for (const auto& x : experiments) engine::check_privileges(x);
+
     engine::run_options options;
     options.state_path = opts->state_path.empty() ? engine::state_file::default_path() : std::filesystem::path(opts->state_path);
     options.interactive = opts->interactive;
     options.tty = ::isatty(STDOUT_FILENO) != 0;
     std::vector<reports::journal> runs;
     const std::filesystem::path dir(opts->report_dir);
-    std::filesystem::create_directories(dir);
     std::vector<std::filesystem::path> journals;
     std::vector<int> experiment_exits;
     std::vector<std::string> repeat_texts;
@@ -137,6 +140,7 @@ void add_run_command(CLI::App& app, context& ctx) {
         std::cout << fmt::format("=== {}{}: {} (exit {}): {}\n", x.name, round, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
         auto names = reports::suite_page_names(runs);
         auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
+        std::filesystem::create_directories(dir);  // only now: a run stopped in preflight leaves nothing
         reports::write_journal(j, journal_path.string());
         journals.push_back(journal_path);
         stopped = j.verdict.result == "aborted" && j.verdict.reason.find("SIG") != std::string::npos;  // a signal ends the suite
