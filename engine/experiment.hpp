@@ -160,6 +160,7 @@ struct expectations {
 struct run_settings {
   nanoseconds window{std::chrono::seconds(1)};
   nanoseconds fast_failure{std::chrono::milliseconds(50)};  // errors faster than this are "fast"
+  int repeat = 1;  // runs per `faultline run` (its --repeat overrides), each from a clean start
 };
 
 struct experiment {

@@ -151,7 +151,7 @@ private:
   void read_settings(const YAML::Node& root, experiment& x) {
     auto node = yaml_reader::child(root, "settings");
     if (!node.IsDefined()) return;
-    if (!in_.expect_map(node, "settings", {"window", "fast_failure"}, "settings")) return;
+    if (!in_.expect_map(node, "settings", {"window", "fast_failure", "repeat"}, "settings")) return;
     if (auto w = yaml_reader::child(node, "window"); w.IsDefined())
       if (auto d = in_.duration(w, "settings.window")) {
         if (*d < std::chrono::milliseconds(100)) in_.error(w, "settings.window", "the window must be at least 100ms");
@@ -159,6 +159,8 @@ private:
       }
     if (auto f = yaml_reader::child(node, "fast_failure"); f.IsDefined())
       if (auto d = in_.duration(f, "settings.fast_failure")) x.settings.fast_failure = *d;
+    if (auto r = yaml_reader::child(node, "repeat"); r.IsDefined())
+      if (auto n = in_.integer(r, "settings.repeat", 1, 100)) x.settings.repeat = static_cast<int>(*n);
   }
 
   std::optional<address> read_address(const YAML::Node& node, const std::string& path, address_rules rules) {

@@ -218,7 +218,8 @@ std::size_t display_width(const std::string& text) {
 }
 
 std::string kind_text(const metric_change& c) {
-  return c.kind == change_kind::unchanged ? "" : to_string(c.kind);
+  std::string text = c.kind == change_kind::unchanged ? "" : to_string(c.kind);
+  return c.note.empty() ? text : text + " (" + c.note + ")";
 }
 
 }  // namespace
@@ -275,6 +276,7 @@ std::string render_diff_markdown(const run_diff& diff) {
     std::string mark = c.kind == change_kind::regression ? "❌ regression" : c.kind == change_kind::improved ? "✅ improved"
                        : c.kind == change_kind::worse    ? "worse"
                                                          : "";
+    if (!c.note.empty()) mark += " (" + c.note + ")";
     out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", markdown_cell(c.metric), markdown_cell(c.before), markdown_cell(c.after),
                        markdown_cell(c.delta), markdown_cell(c.limit), mark);
   }

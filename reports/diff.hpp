@@ -34,6 +34,7 @@ struct metric_change {
   std::string limit;   // "≤ +25%", "" when none applies
   std::optional<double> before_value, after_value;
   change_kind kind = change_kind::unchanged;
+  std::string note;    // why a change beyond its limit is not a regression (reports/run_sets.hpp)
 };
 
 struct run_diff {

@@ -1,10 +1,14 @@
 #include "core/units.hpp"
 #include "engine/cli/cli.hpp"
+#include "engine/experiment.hpp"
 #include "reports/diff.hpp"
 #include "reports/output.hpp"
+#include "reports/run_sets.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace faultline::cli {
@@ -24,14 +28,47 @@ double parse_increase_percent(const std::string& option, const std::string& text
   }
 }
 
+// A journal, or every *.journal.json in a directory (what `faultline run --repeat` writes).
+std::vector<std::string> expand_journals(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec)) {
+      out.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(p, ec)) {
+      auto name = entry.path().filename().string();
+      if (name.size() > 13 && name.ends_with(".journal.json")) found.push_back(entry.path().string());
+    }
+    if (found.empty()) throw reports::journal_error(fmt::format("{}: no *.journal.json in this directory", p));
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+std::vector<reports::tier_bound> sla_tiers() {
+  std::vector<reports::tier_bound> out;
+  for (auto tier : {engine::sla_tier::bronze, engine::sla_tier::silver, engine::sla_tier::gold, engine::sla_tier::platinum}) {
+    auto t = engine::sla_target_of(tier);
+    out.push_back({engine::to_string(tier), t.availability, std::chrono::duration<double>(t.p95).count()});
+  }
+  return out;
+}
+
 }  // namespace
 
-// `faultline diff OLD NEW`: compares two runs of one experiment; exit 1 on a regression beyond the
-// thresholds, 0 otherwise, 2 when a journal cannot be read or an option is malformed.
+// `faultline diff OLD... NEW...`: compares runs of one experiment, one or a set a side; exit 1 on a
+// regression beyond the thresholds and the noise (reports/run_sets.hpp), 0 otherwise, 2 when a
+// journal cannot be read or an option is malformed.
 void add_diff_command(CLI::App& app, context& ctx) {
-  auto* cmd = app.add_subcommand("diff", "Compare two runs of an experiment; exit 1 on a regression beyond the thresholds");
+  auto* cmd = app.add_subcommand("diff", "Compare runs of an experiment (one or a set a side); exit 1 on a regression beyond the thresholds and the noise");
   struct options {
     std::string before, after;
+    std::vector<std::string> old_set, new_set;
+    double alpha = 0.05;
     std::string max_score_drop = "5";
     std::string max_mttr_increase = "25%";
     std::string max_p99_increase = "25%";
@@ -43,8 +80,11 @@ void add_diff_command(CLI::App& app, context& ctx) {
     std::string markdown;
   };
   auto opts = std::make_shared<options>();
-  cmd->add_option("old", opts->before, "journal of the earlier (baseline) run")->required();
-  cmd->add_option("new", opts->after, "journal of the run to judge")->required();
+  cmd->add_option("old", opts->before, "journal (or directory of journals) of the earlier (baseline) runs");
+  cmd->add_option("new", opts->after, "journal (or directory of journals) of the runs to judge");
+  cmd->add_option("--old", opts->old_set, "baseline journals, as a list (instead of OLD)");
+  cmd->add_option("--new", opts->new_set, "journals to judge, as a list (instead of NEW)");
+  cmd->add_option("--alpha", opts->alpha, "significance level for sets of runs (Mann-Whitney, two-sided)")->capture_default_str();
   cmd->add_option("--max-score-drop", opts->max_score_drop, "score points the new run may lose")->capture_default_str();
   cmd->add_option("--max-mttr-increase", opts->max_mttr_increase,
                   "MTTR growth allowed: a duration (5s) or a percentage (25%, never less than one window)")->capture_default_str();
@@ -76,32 +116,65 @@ void add_diff_command(CLI::App& app, context& ctx) {
     limits.allow_tier_drop = opts->allow_tier_drop;
     limits.allow_new_failures = opts->allow_new_failures;
 
-    reports::journal before, after;
+    if (opts->alpha <= 0 || opts->alpha >= 1) {
+      std::cerr << "faultline diff: --alpha: must lie between 0 and 1, e.g. 0.05\n";
+      ctx.exit = exit_invalid;
+      return;
+    }
+    std::vector<std::string> old_paths = opts->old_set, new_paths = opts->new_set;
+    if (!opts->before.empty()) old_paths.insert(old_paths.begin(), opts->before);
+    if (!opts->after.empty()) new_paths.insert(new_paths.begin(), opts->after);
+    if (old_paths.empty() || new_paths.empty()) {
+      std::cerr << "faultline diff: give the old and the new runs: OLD NEW (journals or directories), or --old FILE... --new FILE...\n";
+      ctx.exit = exit_invalid;
+      return;
+    }
+    std::vector<reports::journal> before, after;
     try {
-      before = reports::read_journal(opts->before);
-      after = reports::read_journal(opts->after);
+      for (const auto& p : expand_journals(old_paths)) before.push_back(reports::read_journal(p));
+      for (const auto& p : expand_journals(new_paths)) after.push_back(reports::read_journal(p));
     } catch (const reports::journal_error& e) {
       std::cerr << "faultline diff: " << e.what() << "\n";
       ctx.exit = exit_invalid;
       return;
     }
-    auto diff = reports::compare_runs(before, after, limits);
-    if (!diff.mismatch.empty() && !opts->allow_different) {
-      std::cerr << "faultline diff: " << diff.mismatch << "; pass --allow-different-experiments to compare them anyway\n";
+    reports::set_options set_options;
+    set_options.limits = limits;
+    set_options.alpha = opts->alpha;
+    set_options.tiers = sla_tiers();
+    auto sets = reports::compare_sets(before, after, set_options);
+    if (!sets.mismatch.empty() && !opts->allow_different) {
+      std::cerr << "faultline diff: " << sets.mismatch << "; pass --allow-different-experiments to compare them anyway\n";
       ctx.exit = exit_invalid;
       return;
     }
-    std::cout << reports::render_diff_text(diff);
+    // Sets: compared across runs. One run a side: the full table, its noise bounded by the spread
+    // of each run's windows.
+    const bool sets_mode = before.size() > 1 || after.size() > 1;
+    std::string text, markdown;
+    bool regressed = false;
+    if (sets_mode) {
+      text = reports::render_set_diff_text(sets);
+      markdown = reports::render_set_diff_markdown(sets);
+      regressed = sets.regressed();
+    } else {
+      auto diff = reports::compare_runs(before.front(), after.front(), limits);
+      reports::bound_by_spread(diff, sets);
+      text = "note: " + sets.caveat + "\n" + reports::render_diff_text(diff);
+      markdown = reports::render_diff_markdown(diff);
+      regressed = diff.regressed();
+    }
+    std::cout << text;
     if (!opts->markdown.empty()) {
       try {
-        reports::write_text_file(opts->markdown, reports::render_diff_markdown(diff));
+        reports::write_text_file(opts->markdown, markdown);
       } catch (const reports::report_error& e) {
         std::cerr << "faultline diff: " << e.what() << "\n";
         ctx.exit = exit_invalid;
         return;
       }
     }
-    ctx.exit = diff.regressed() ? exit_expectation_missed : exit_ok;
+    ctx.exit = regressed ? exit_expectation_missed : exit_ok;
   });
 }
 

@@ -7,6 +7,7 @@
 #include "reports/diff.hpp"
 #include "reports/journal.hpp"
 #include "reports/output.hpp"
+#include "reports/repeat_summary.hpp"
 #include "reports/suite.hpp"
 
 #include <fmt/format.h>
@@ -26,6 +27,7 @@ struct run_options {
   std::string junit;
   std::string baseline;
   std::string state_path;
+  int repeat = 0;  // 0: the experiment's settings.repeat
 };
 
 std::string seconds_text(const std::optional<double>& s) {
@@ -48,6 +50,20 @@ void print_summary(const std::vector<reports::journal>& runs, const std::vector<
     if (j.verdict.result != "passed") std::cout << fmt::format("  {}: {}\n", j.experiment.name, j.verdict.reason);
 }
 
+// Experiments' exit codes combined: an invalid, aborted or internal outcome (the highest) first,
+// then a consistent miss, then flaky (5), then 0.
+int combined_exit(const std::vector<int>& codes) {
+  int worst = 0;
+  bool missed = false, flaky = false;
+  for (int c : codes) {
+    if (c >= 2 && c != reports::flaky_exit_code) worst = std::max(worst, c);
+    missed = missed || c == exit_expectation_missed;
+    flaky = flaky || c == reports::flaky_exit_code;
+  }
+  if (worst) return worst;
+  return missed ? exit_expectation_missed : flaky ? reports::flaky_exit_code : exit_ok;
+}
+
 }  // namespace
 
 // `faultline run FILE|DIR...`: runs experiments in order; --dry-run prints each plan instead.
@@ -60,6 +76,9 @@ void add_run_command(CLI::App& app, context& ctx) {
   cmd->add_flag("--interactive", opts->interactive, "game-day mode: [e] ends manual faults, [a] aborts");
   cmd->add_option("--report-dir", opts->report_dir, "where journals and reports go (default: faultline-reports)");
   cmd->add_option("--junit", opts->junit, "also write one JUnit XML file for all experiments here");
+  cmd->add_option("--repeat", opts->repeat, "run each experiment N times, each from a clean start, and summarise the spread "
+                                            "(default: its settings.repeat, else 1); exit 5 when the verdict is flaky")
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--baseline", opts->baseline, "compare with this earlier journal; a regression exits 1");
   cmd->add_option("--state-file", opts->state_path,
                   fmt::format("state file for crash recovery (default: {})", engine::state_file::default_path_rule()));
@@ -104,19 +123,36 @@ void add_run_command(CLI::App& app, context& ctx) {
     std::vector<reports::journal> runs;
     const std::filesystem::path dir(opts->report_dir);
     std::vector<std::filesystem::path> journals;
-    for (std::size_t i = 0; i < experiments.size(); ++i) {
+    std::vector<int> experiment_exits;
+    std::vector<std::string> repeat_texts;
+    bool stopped = false;
+    for (std::size_t i = 0; i < experiments.size() && !stopped; ++i) {
       const auto& x = experiments[i];
-      std::cout << fmt::format("\n=== {} ({}/{}): {}\n", x.name, i + 1, experiments.size(), x.file.string());
-      engine::session run(x, ctx.faults, ctx.probes, options);
-      runs.push_back(run.run());
-      const auto& j = runs.back();
-      std::cout << fmt::format("=== {}: {} (exit {}): {}\n", x.name, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
-      auto names = reports::suite_page_names(runs);
-      auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
-      std::filesystem::create_directories(dir);  // only now: a run stopped in preflight leaves nothing
-      reports::write_journal(j, journal_path.string());
-      journals.push_back(journal_path);
-      if (j.verdict.result == "aborted" && j.verdict.reason.find("SIG") != std::string::npos) break;  // a signal ends the suite
+      const int repeats = opts->repeat > 0 ? opts->repeat : x.settings.repeat;
+      const std::size_t first = runs.size();
+      for (int k = 1; k <= repeats && !stopped; ++k) {
+        std::string round = repeats > 1 ? fmt::format(" run {} of {}", k, repeats) : "";
+        std::cout << fmt::format("\n=== {} ({}/{}){}: {}\n", x.name, i + 1, experiments.size(), round, x.file.string());
+        // Each run from a clean start: its own session (proxies, probes, state, steady-state check).
+        engine::session run(x, ctx.faults, ctx.probes, options);
+        runs.push_back(run.run());
+        const auto& j = runs.back();
+        std::cout << fmt::format("=== {}{}: {} (exit {}): {}\n", x.name, round, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
+        auto names = reports::suite_page_names(runs);
+        auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
+        std::filesystem::create_directories(dir);  // only now: a run stopped in preflight leaves nothing
+        reports::write_journal(j, journal_path.string());
+        journals.push_back(journal_path);
+        stopped = j.verdict.result == "aborted" && j.verdict.reason.find("SIG") != std::string::npos;  // a signal ends the suite
+      }
+      std::span<const reports::journal> mine(runs.data() + first, runs.size() - first);
+      if (repeats > 1) {
+        auto summary = reports::summarize_repeats(mine);
+        repeat_texts.push_back(reports::render_repeat_text(summary));
+        experiment_exits.push_back(summary.exit_code());
+      } else {
+        for (const auto& j : mine) experiment_exits.push_back(j.verdict.exit_code);
+      }
     }
 
     reports::suite_outputs outputs;
@@ -132,8 +168,8 @@ void add_run_command(CLI::App& app, context& ctx) {
     if (runs.size() > 1) std::cout << fmt::format("suite index: {}\n", (dir / "index.html").string());
     std::cout << fmt::format("journals, HTML, Markdown and JUnit reports in {}\n", dir.string());
 
-    auto summary = reports::summarize_suite(outputs.name, runs);
-    ctx.exit = summary.exit_code();
+    for (const auto& text : repeat_texts) std::cout << "\n" << text;
+    ctx.exit = combined_exit(experiment_exits);
     if (baseline) {
       auto diff = reports::compare_runs(*baseline, runs.front());
       std::cout << "\n" << reports::render_diff_text(diff);

@@ -209,3 +209,31 @@ TEST_CASE("a corrupt state file is bad input and mistyped commands and options g
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("unknown option '--dryrun': did you mean '--dry-run'?"));
 }
+
+TEST_CASE("run --repeat runs an experiment N times, keeps every journal and prints the combined summary", "[engine]") {
+  auto file = write_temp("repeat.yaml", R"yaml(version: 1
+name: repeat-me
+timeline:
+  baseline: 1s
+  steps:
+    - { at: 0s, action: command, run: "true", timeout: 5s }
+  recovery: { timeout: 5s, stable_for: 1s }
+)yaml");
+  auto dir = std::filesystem::temp_directory_path() / "faultline-cli-test" / "repeat-reports";
+  std::filesystem::remove_all(dir);
+  auto r = test::run_command(test::faultline_binary() + " run --repeat 2 --report-dir " + dir.string() + " --state-file " +
+                             (dir.parent_path() / "repeat-state.json").string() + " " + file.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("=== repeat-me (1/1) run 1 of 2"));
+  CHECK_THAT(r.output, Catch::Contains("=== repeat-me (1/1) run 2 of 2"));
+  CHECK_THAT(r.output, Catch::Contains("repeat-me: passed 2 of 2: passed (exit 0)"));
+  std::size_t journals = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().string().ends_with(".journal.json")) ++journals;
+  CHECK(journals == 2);
+  std::filesystem::remove_all(dir);
+
+  auto bad = test::run_command(test::faultline_binary() + " run --repeat 0 " + file.string());
+  CHECK(bad.exit_code == 2);
+}

@@ -524,6 +524,13 @@ settings: { window: 10ms }
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
      {"t.yaml:3:21: settings.window: the window must be at least 100ms"}},
+    {"settings repeat out of range",
+     R"yaml(version: 1
+name: x
+settings: { repeat: 0 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+     {"t.yaml:3:21: settings.repeat: 0 is below the minimum of 1"}},
     {"wrong type list for scalar",
      R"yaml(version: 1
 name: [a, b]
@@ -684,6 +691,22 @@ timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
   CHECK(web.tls.terminates());
   CHECK(web.tls.generate);
   CHECK_FALSE(web.tls.upstream);
+}
+
+TEST_CASE("settings.repeat sets the runs per faultline run, 1 by default", "[engine]") {
+  auto with = engine::parse_experiment(R"yaml(version: 1
+name: x
+settings: { repeat: 5 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+                                       "r.yaml", test::test_catalogue(), {});
+  CHECK(with.settings.repeat == 5);
+  auto without = engine::parse_experiment(R"yaml(version: 1
+name: x
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+                                          "r.yaml", test::test_catalogue(), {});
+  CHECK(without.settings.repeat == 1);
 }
 
 TEST_CASE("variables come from --var, then the environment, then the default", "[engine]") {

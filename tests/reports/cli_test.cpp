@@ -1,4 +1,5 @@
 #include "reports/journal.hpp"
+#include "reports/run_summary.hpp"
 #include "tests/reports/synthetic_journal.hpp"
 #include "tests/support/command.hpp"
 
@@ -134,4 +135,63 @@ TEST_CASE("faultline report --reanalyse refuses a journal without samples (schem
   auto r = run_faultline("report " + v1 + " --reanalyse --markdown -");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Contains("faultline report: " + v1 + ": the journal has no complete sample log"));
+}
+
+TEST_CASE("faultline diff: sets of runs in directories, a regression only when beyond the threshold and significant", "[reports]") {
+  // Five runs a side; the fault phase's latencies scatter by a few percent, and in `slower` they are 50 % higher.
+  auto write_set = [](const std::string& name, double factor) {
+    auto dir = temp_dir() / name;
+    std::filesystem::create_directories(dir);
+    for (int i = 0; i < 5; ++i) {
+      auto j = test::synthetic_journal();
+      double f = factor * (1 + 0.03 * (i - 2));
+      const auto* fault = reports::find_phase(j, "fault");
+      for (auto& s : j.analysis.phase_stats)
+        if (s.series == "load" && s.phase == "fault") *s.p99 *= f;
+      for (auto& s : j.series)
+        if (s.name == "load")
+          for (auto& w : s.windows)
+            if (w.start >= fault->start && w.start < fault->end && w.p99) *w.p99 *= f;
+      reports::write_journal(j, (dir / ("run-" + std::to_string(i) + ".journal.json")).string());
+    }
+    return dir.string();
+  };
+  auto base = write_set("set-base", 1), again = write_set("set-again", 1.01), slower = write_set("set-slower", 1.5);
+
+  auto same = run_faultline("diff " + base + " " + again);
+  INFO(same.output);
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.output, Contains("(5 runs -> 5 runs)"));
+  CHECK_THAT(same.output, Contains("no regression beyond the thresholds and the noise"));
+
+  auto md = (temp_dir() / "sets.md").string();
+  auto worse = run_faultline("diff " + base + " " + slower + " --markdown " + md);
+  INFO(worse.output);
+  CHECK(worse.exit_code == 1);
+  CHECK_THAT(worse.output, Contains("p99 load/fault +50 % [+"));
+  CHECK_THAT(worse.output, Contains("p = 0.008"));  // 5 against 5, fully separated: 2/252
+  CHECK_THAT(worse.output, Contains("1 regression beyond the thresholds and the noise"));
+  CHECK(std::filesystem::exists(md));
+
+  // The same runs as lists; a stricter significance level than the data can reach: no regression.
+  auto listed = run_faultline("diff --old " + base + "/run-0.journal.json " + base + "/run-1.journal.json " + base +
+                              "/run-2.journal.json " + base + "/run-3.journal.json " + base + "/run-4.journal.json --new " + slower +
+                              " --alpha 0.005");
+  INFO(listed.output);
+  CHECK(listed.exit_code == 0);
+  CHECK_THAT(listed.output, Contains("not significant (p = 0.008)"));
+
+  auto empty_dir = temp_dir() / "set-empty";
+  std::filesystem::create_directories(empty_dir);
+  auto none = run_faultline("diff " + base + " " + empty_dir.string());
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.output, Contains("no *.journal.json in this directory"));
+}
+
+TEST_CASE("faultline diff: one run a side says it cannot tell noise from change", "[reports]") {
+  auto base = write(test::synthetic_journal(), "single-base.json");
+  auto r = run_faultline("diff " + base + " " + base);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("note: one run a side: cannot tell noise from change"));
 }

@@ -1,0 +1,162 @@
+#include "reports/run_sets.hpp"
+#include "reports/run_summary.hpp"
+#include "tests/reports/synthetic_journal.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <regex>
+
+using namespace faultline;
+using reports::change_kind;
+
+namespace {
+
+// The engine's tier table (engine/loader.cpp sla_target_of), lowest first.
+const std::vector<reports::tier_bound> tiers{{"bronze", 0.99, 1.0}, {"silver", 0.995, 0.5}, {"gold", 0.999, 0.2}, {"platinum", 0.9995, 0.1}};
+
+reports::set_options options() {
+  reports::set_options o;
+  o.tiers = tiers;
+  return o;
+}
+
+// The synthetic run with the load's fault-phase latencies (phase figures and windows) times `factor`.
+reports::journal run_with(double factor, int id, double score_shift = 0) {
+  auto j = test::synthetic_journal();
+  j.run_id = "run-" + std::to_string(id);
+  j.analysis.score += score_shift;
+  const auto* fault = reports::find_phase(j, "fault");
+  for (auto& s : j.analysis.phase_stats)
+    if (s.series == "load" && s.phase == "fault") {
+      *s.p95 *= factor;
+      *s.p99 *= factor;
+    }
+  for (auto& s : j.series)
+    if (s.name == "load")
+      for (auto& w : s.windows)
+        if (w.start >= fault->start && w.start < fault->end && w.count > 0) {
+          *w.p95 *= factor;
+          *w.p99 *= factor;
+        }
+  return j;
+}
+
+// `n` runs whose fault-phase latencies scatter by about 8 % around `factor` (run-to-run noise).
+std::vector<reports::journal> run_set(std::size_t n, double factor, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> noise(0, 0.08);
+  std::normal_distribution<double> score_noise(0, 2);
+  std::vector<reports::journal> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(run_with(factor * noise(rng), static_cast<int>(i), score_noise(rng)));
+  return out;
+}
+
+const reports::figure_change& find(const reports::set_diff& d, const std::string& metric) {
+  for (const auto& c : d.changes)
+    if (c.metric == metric) return c;
+  FAIL("no change for " << metric);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("run sets: unchanged code gives no regression, over ten pairs of five runs at most one false alarm", "[reports]") {
+  int false_alarms = 0;
+  for (std::uint64_t pair = 0; pair < 10; ++pair) {
+    auto d = reports::compare_sets(run_set(5, 1, 100 + pair), run_set(5, 1, 200 + pair), options());
+    CHECK(d.caveat.empty());
+    if (d.regressed()) {
+      ++false_alarms;
+      UNSCOPED_INFO("pair " << pair << ":\n" << reports::render_set_diff_text(d));
+    }
+  }
+  CHECK(false_alarms <= 1);
+}
+
+TEST_CASE("run sets: a 40 percent slower fault phase is a significant regression on the figures it moves and nothing else", "[reports]") {
+  auto d = reports::compare_sets(run_set(5, 1, 1), run_set(5, 1.4, 2), options());
+  INFO(reports::render_set_diff_text(d));
+  const auto& p99 = find(d, "p99 load/fault");
+  CHECK(p99.kind == change_kind::regression);
+  REQUIRE(p99.p);
+  CHECK(*p99.p < 0.05);
+  REQUIRE(p99.interval);
+  CHECK(p99.interval->low > 0);
+  CHECK(p99.interval->contains(*p99.change));
+  CHECK(std::regex_match(p99.shown, std::regex(R"(p99 load/fault \+\d+ % \[\+\d+ %, \+\d+ %\], p = 0\.\d+)")));
+  CHECK(find(d, "p95 load/fault").kind == change_kind::regression);
+  for (const auto& c : d.changes)
+    if (c.metric != "p99 load/fault" && c.metric != "p95 load/fault") {
+      INFO(c.shown);
+      CHECK(c.kind != change_kind::regression);
+    }
+  CHECK(d.regressions() == 2);
+}
+
+TEST_CASE("run sets: beyond the threshold but not significant is not a regression", "[reports]") {
+  // Three runs a side: even a clear change cannot reach p < 0.05, and the output says so.
+  auto d = reports::compare_sets(run_set(3, 1, 1), run_set(3, 1.4, 2), options());
+  CHECK_THAT(d.caveat, Catch::Contains("cannot show a difference"));
+  const auto& p99 = find(d, "p99 load/fault");
+  CHECK(p99.kind == change_kind::worse);
+  CHECK_THAT(p99.note, Catch::Contains("not significant"));
+  CHECK_FALSE(d.regressed());
+}
+
+TEST_CASE("run sets: a tier whose interval spans a boundary is borderline and its change is no regression", "[reports]") {
+  // The fault-phase p95 sits on gold's 200 ms bound: runs land on either side of it.
+  auto at = [](std::vector<double> p95s) {
+    std::vector<reports::journal> runs;
+    for (double p : p95s) {
+      auto j = test::synthetic_journal();
+      for (auto& s : j.analysis.phase_stats)
+        if (s.series == "load" && s.phase == "fault") {
+          s.availability = 0.9997;
+          s.p95 = p;
+        }
+      runs.push_back(j);
+    }
+    return runs;
+  };
+  auto before = at({0.19, 0.195, 0.205, 0.198, 0.21});
+  auto after = at({0.21, 0.202, 0.206, 0.19, 0.215});
+  auto d = reports::compare_sets(before, after, options());
+  INFO(reports::render_set_diff_text(d));
+  CHECK(d.tier_before.text() == "silver..gold");
+  CHECK(d.tier_after.borderline());
+  const auto& tier = find(d, "sla_tier");
+  CHECK(tier.borderline);
+  CHECK(tier.kind != change_kind::regression);
+  CHECK_THAT(tier.shown, Catch::Contains("silver..gold"));
+
+  // Clearly apart: every new run is far below the old tier.
+  auto d2 = reports::compare_sets(at({0.15, 0.16, 0.15, 0.14, 0.16}), at({0.6, 0.62, 0.61, 0.59, 0.6}), options());
+  CHECK(d2.tier_before.text() == "gold");
+  CHECK(d2.tier_after.text() == "bronze");
+  CHECK(find(d2, "sla_tier").kind == change_kind::regression);
+}
+
+TEST_CASE("run sets: one run a side flags only changes outside the within-run spread", "[reports]") {
+  auto same = reports::compare_sets({run_with(1, 1)}, {run_with(1, 2)}, options());
+  CHECK_THAT(same.caveat, Catch::Contains("cannot tell noise from change"));
+  CHECK_FALSE(same.regressed());
+  CHECK_THAT(reports::render_set_diff_text(same), Catch::Contains("no regression beyond the thresholds and the noise"));
+
+  // Every fault window twice as slow: far outside the spread of the windows.
+  auto slower = reports::compare_sets({run_with(1, 1)}, {run_with(2, 2)}, options());
+  const auto& p99 = find(slower, "p99 load/fault");
+  CHECK(p99.kind == change_kind::regression);
+  REQUIRE(p99.interval);
+  CHECK(p99.interval->low > 0);
+  CHECK_FALSE(p99.p);
+
+  // The phase figure 30 % higher, but its windows as before: within the spread, so only worse.
+  auto j = run_with(1, 2);
+  for (auto& s : j.analysis.phase_stats)
+    if (s.series == "load" && s.phase == "fault") *s.p99 *= 1.3;
+  auto within = reports::compare_sets({run_with(1, 1)}, {j}, options());
+  const auto& c = find(within, "p99 load/fault");
+  CHECK(c.kind == change_kind::worse);
+  CHECK_THAT(c.note, Catch::Contains("within-run spread"));
+}
