@@ -29,6 +29,8 @@ struct http_url {
 // Parses "http://host[:port][/path]". Throws std::invalid_argument with a message that says what
 // is accepted (https is not supported: faultline's probes and load speak plain HTTP).
 http_url parse_http_url(std::string_view text);
+// The same for "ws://host[:port][/path]" (WebSocket; wss is not supported). Port 80 by default.
+http_url parse_websocket_url(std::string_view text);
 
 // The bytes of one request, built once and sent as often as needed.
 std::string serialize_http_request(const http_url& url, std::string_view method,
