@@ -39,6 +39,12 @@ struct load_spec {
   source_mark where;
 };
 
+// `load: { websocket: {...} }`: sessions exchanging messages, beside or instead of the HTTP load.
+struct websocket_load_spec {
+  params parameters;  // validated against probes::websocket_load_params()
+  source_mark where;
+};
+
 struct probe_spec {
   std::string name;  // the series name used in rules ("health")
   std::string type;  // http, tcp, redis, postgres, command, metric
@@ -131,7 +137,8 @@ struct experiment {
   std::string description;
   std::vector<std::string> tags;
   std::vector<proxy_spec> proxies;
-  std::optional<load_spec> load;
+  std::optional<load_spec> load;  // load.http (series "load")
+  std::optional<websocket_load_spec> websocket_load;  // load.websocket (series "load.websocket", "load.websocket.sessions")
   std::vector<probe_spec> probes;
   steady_state_spec steady_state;
   timeline_spec timeline;

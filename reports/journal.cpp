@@ -325,6 +325,7 @@ json to_json(const journal& j) {
     doc["series"].push_back({{"name", s.name}, {"kind", s.kind}, {"windows", std::move(windows)}});
   }
   doc["timeline"] = j.timeline;
+  if (!j.load_stats.empty()) doc["load_stats"] = j.load_stats;
   json analysis;
   analysis["phase_stats"] = json::array();
   for (const auto& s : j.analysis.phase_stats) analysis["phase_stats"].push_back(phase_stat_json(s));
@@ -381,6 +382,10 @@ journal journal_from_json(const json& doc) {
     return series_record{s.string("name"), s.string("kind"), read_array<window_point>(s, "windows", read_window)};
   });
   j.timeline = r.required("timeline");
+  if (const auto* stats = r.optional("load_stats")) {
+    if (!stats->is_object()) object_reader::fail_type(r.at("load_stats"), "an object", *stats);
+    j.load_stats = *stats;
+  }
   auto a = r.object("analysis");
   j.analysis.phase_stats = read_array<phase_stat>(a, "phase_stats", read_phase_stat);
   j.analysis.mttd = a.maybe_number("mttd");

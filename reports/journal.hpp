@@ -172,6 +172,9 @@ struct journal {
   std::vector<fault_record> faults;
   std::vector<series_record> series;
   nlohmann::json timeline;  // the full Timeline, as probes serialises it (lossless)
+  // Load generators' own counters by series name ("load.websocket": sessions by outcome class,
+  // messages); empty when none reports any.
+  nlohmann::json load_stats = nlohmann::json::object();
   analysis_record analysis;
   verdict_record verdict;
 

@@ -1,5 +1,6 @@
 #include "core/params.hpp"
 #include "engine/cli/cli.hpp"
+#include "probes/websocket_load.hpp"
 
 #include <fmt/format.h>
 
@@ -43,6 +44,8 @@ void add_list_command(CLI::App& app, context& ctx) {
     }
     std::cout << "load (load: { http: {...} })\n";
     print_params(probes::http_load_params());
+    std::cout << "load (load: { websocket: {...} })\n";
+    print_params(probes::websocket_load_params());
     ctx.exit = exit_ok;
   });
 }

@@ -2,6 +2,7 @@
 
 #include "engine/runner/environment.hpp"
 #include "engine/runner/observation.hpp"
+#include "probes/websocket_load.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@ reports::journal build_journal(const experiment& x, const run_identity& id, run_
     const auto end = std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(last));
     const auto windows = (end + x.settings.window - nanoseconds(1)) / x.settings.window;
     std::map<std::string, std::string> kinds{{"load", "load"}};
+    if (x.websocket_load)
+      for (auto name : {probes::websocket_messages_series, probes::websocket_sessions_series}) kinds[std::string(name)] = "websocket";
     for (const auto& p : x.probes) kinds[p.name] = p.type;
     facts.series = series_records(*timeline, kinds, windows);
     facts.phase_stats = phase_stats(*timeline, facts.phases);

@@ -7,6 +7,7 @@
 #include "probes/timeline.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
 #include <memory>
@@ -23,9 +24,11 @@ public:
   // Stops sending new samples; those in flight finish (each within settle_time()).
   virtual void stop() = 0;
   virtual bool done() const = 0;
+  // A load generator's own counters for the journal (`load_stats`), under its series' name.
+  virtual void add_counters(nlohmann::json& /*out*/) const {}
 };
 
-// The load (series "load") and every probe (series named as the probe) of an experiment.
+// The loads (series "load", "load.websocket") and every probe (series named as the probe) of an experiment.
 // Throws config_error when a probe type has no implementation.
 std::vector<std::unique_ptr<sampler>> make_samplers(const experiment& x, const probes::probe_registry& probes,
                                                     probes::timeline& timeline,

@@ -171,7 +171,9 @@ struct session::impl {
     asio::co_spawn(ctl, supervise(), log_stray_exception(runner_log, "the run"));
     ctl.run();
     if (proxies) proxies->stop();
-    return build_journal(x, id, facts(), timeline.get());
+    auto journal = build_journal(x, id, facts(), timeline.get());
+    for (const auto& s : samplers) s->add_counters(journal.load_stats);
+    return journal;
   }
 };
 

@@ -153,3 +153,14 @@ TEST_CASE("the example in docs/journal.md is a journal this faultline reads", "[
   CHECK(j.experiment.name == "checkout-db-slowness");
   CHECK(j.analysis.breaker->transitions.size() == 5);
 }
+
+TEST_CASE("a load generator's own counters survive the journal, and are left out when there are none", "[reports]") {
+  auto j = test::synthetic_journal();
+  CHECK_FALSE(reports::to_json(j).contains("load_stats"));
+  j.load_stats = {{"load.websocket", {{"sessions", {{"established", 300}, {"refused", 41}}}, {"replies_total", 1200}}}};
+  auto doc = reports::to_json(j);
+  CHECK(doc["load_stats"]["load.websocket"]["sessions"]["refused"] == 41);
+  CHECK(reports::journal_from_json(doc) == j);
+  doc["load_stats"] = nlohmann::json::array();
+  CHECK_THAT(error_of(doc), Catch::Contains("load_stats"));
+}
