@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,7 @@ namespace faultline::shop {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using asio::ip::tcp;
 
 namespace {
@@ -66,7 +68,11 @@ private:
 }  // namespace
 
 http_server::http_server(std::vector<worker> workers, const shop_config& config, shop_metrics& metrics)
-    : workers_(std::move(workers)), config_(config), metrics_(metrics), acceptor_(*workers_.front().context) {}
+    : workers_(std::move(workers)),
+      config_(config),
+      metrics_(metrics),
+      acceptor_(*workers_.front().context),
+      live_(config, metrics) {}
 
 tcp::endpoint http_server::listen(const tcp::endpoint& where) {
   acceptor_.open(where.protocol());
@@ -127,7 +133,13 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
     http::request_parser<http::string_body> parser;
     parser.body_limit(64 * 1024);
     if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); ec) break;  // closed, idle, bad
-    const http_request request = parser.release();
+    http_request request = parser.release();
+    if (request.target() == "/orders/live" && websocket::is_upgrade(request)) {
+      // A live session from now on: it leaves the HTTP connections (this scope's gauge).
+      asio::co_spawn(stream.get_executor(), live_.serve(std::move(stream), std::move(request), orders),
+                     log_exception("live session"));
+      co_return;
+    }
 
     const auto started = std::chrono::steady_clock::now();
     const std::string_view target = request.target().substr(0, request.target().find('?'));
@@ -136,6 +148,10 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
     if (request.method() != http::verb::get) {
       a = {error_response(request, http::status::method_not_allowed, "only GET is served"), outcome::invalid};
       a.response.set(http::field::allow, "GET");
+    } else if (target == "/orders/live") {
+      a = {error_response(request, http::status::upgrade_required, "/orders/live is a WebSocket endpoint; upgrade to it"),
+           outcome::invalid};
+      a.response.set(http::field::upgrade, "websocket");
     } else if (target.starts_with("/orders/")) {
       r = route::orders;
       a = co_await answer_order(request, target.substr(8), orders);

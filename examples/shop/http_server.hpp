@@ -2,9 +2,11 @@
 // The shop's HTTP side: one acceptor hands connections round robin to the threads'
 // io_contexts; one coroutine per connection reads requests (keep-alive, idle timeout), routes
 // them and writes the answers. Two limits shed load: open connections (over the limit: 503 and
-// close) and order requests in flight (over the limit: 503 at once).
+// close) and order requests in flight (over the limit: 503 at once). GET /orders/live upgrades
+// to a WebSocket session (live_orders), which leaves the HTTP connection count.
 
 #include "examples/shop/config.hpp"
+#include "examples/shop/live_orders.hpp"
 #include "examples/shop/metrics.hpp"
 #include "examples/shop/order_service.hpp"
 
@@ -56,6 +58,7 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   std::size_t next_worker_ = 0;
   rate_limited_log log_{"http"};
+  live_orders live_;
 };
 
 }  // namespace faultline::shop
