@@ -149,9 +149,12 @@ TEST_CASE("websocket load: the round trip to a server answering after 50 ms is 5
   auto p = settings(server.url("/live"), 20, 10);  // 200 messages per second
   p.set("ramp", nanoseconds(200ms));
   p.set("match", match);
+  websocket_load_stats stats;
   {
     running_load run(p, tl);
     REQUIRE(wait_for([&] { return run.stats().replies_total >= 600; }));
+    run.stop();
+    stats = run.stats();
   }
   const auto messages = tl.stats(websocket_messages_series, time_range{});
   const auto sessions = tl.stats(websocket_sessions_series, time_range{});
@@ -166,6 +169,10 @@ TEST_CASE("websocket load: the round trip to a server answering after 50 ms is 5
   CHECK(server.snapshot().upgraded == 20);
   CHECK(server.snapshot().held == 0);  // the stop closed every session
   CHECK(server.snapshot().ended == 20);
+  // The server's own count: every message sent arrived, and each was answered in time.
+  CHECK(static_cast<std::uint64_t>(server.snapshot().messages) == stats.messages_sent_total);
+  CHECK(stats.replies_total == stats.messages_sent_total);
+  CHECK(messages.total() == stats.messages_sent_total);
 }
 
 TEST_CASE("websocket load: a 1 s server stall shows in p99 (latency from the intended send time)", "[probes]") {
@@ -318,6 +325,7 @@ TEST_CASE("websocket load: 10,000 sessions at 1 message per second are held, as 
     const auto replies = run.stats().replies_total;
     REQUIRE(wait_for([&] { return run.stats().replies_total >= replies + 20000; }, 30s));  // two more rounds
     seen = server.snapshot();
+    run.stop();
     stats = run.stats();
   }
   CHECK(seen.held == 10000);
@@ -330,5 +338,11 @@ TEST_CASE("websocket load: 10,000 sessions at 1 message per second are held, as 
   INFO("messages " << messages.total() << " errors " << messages.errors() << " p50 " << ms(messages.latency.percentile(50))
                    << " ms p99 " << ms(messages.latency.percentile(99)) << " ms");
   CHECK(messages.errors() == 0);
-  CHECK(wait_for([&] { return server.snapshot().held == 0; }));  // the stop closed them all
+  REQUIRE(wait_for([&] { return server.snapshot().held == 0; }));  // the stop closed them all
+  // The server's own counts: every message sent arrived, and every one was answered in time.
+  const auto after = server.snapshot();
+  CHECK(after.ended == 10000);
+  CHECK(static_cast<std::uint64_t>(after.messages) == stats.messages_sent_total);
+  CHECK(stats.replies_total == stats.messages_sent_total);
+  CHECK(messages.total() == stats.messages_sent_total);
 }
