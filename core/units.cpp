@@ -86,6 +86,27 @@ std::string three_digits(double v) {
 }
 
 
+// value / unit as a plain decimal, exactly: (1500000001, 1000000000) -> "1.500000001".
+std::string exact_quotient(std::int64_t value, std::int64_t unit) {
+  std::string out = std::to_string(value / unit);
+  if (const auto rest = value % unit; rest != 0) {
+    int digits = 0;
+    for (auto u = unit; u > 1; u /= 10) ++digits;
+    out += trim_zeros(fmt::format(".{:0{}d}", rest, digits));
+  }
+  return out;
+}
+
+// The shortest plain decimal that parses back to the same double (no exponent: the unit
+// parsers read plain decimals only).
+std::string exact_decimal(double v) {
+  auto shortest = fmt::format("{}", v);
+  if (shortest.find_first_of("eE") == std::string::npos) return shortest;
+  if (std::fabs(v) >= 1) return fmt::format("{:.0f}", v);
+  const int decimals = 17 - static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  return trim_zeros(fmt::format("{:.{}f}", v, decimals));
+}
+
 }  // namespace
 
 std::chrono::nanoseconds parse_duration(std::string_view text) {
@@ -211,10 +232,6 @@ std::string format_duration(std::chrono::nanoseconds d) {
   if (ns == 0) return "0s";
   std::string sign = ns < 0 ? "-" : "";
   if (ns < 0) ns = -ns;
-  const auto exact = [&](std::int64_t unit, const char* name) -> std::optional<std::string> {
-    if (ns % unit == 0) return fmt::format("{}{}{}", sign, ns / unit, name);
-    return std::nullopt;
-  };
   constexpr std::int64_t second = 1'000'000'000;
   if (ns >= 60 * second && ns % second == 0) {
     auto total = ns / second;
@@ -224,24 +241,19 @@ std::string format_duration(std::chrono::nanoseconds d) {
     if (total > 0) out += fmt::format("{}s", total);
     return out;
   }
-  if (ns >= second) {
-    if (auto s = exact(second, "s")) return *s;
-    return fmt::format("{}{:g}s", sign, static_cast<double>(ns) / 1e9);
-  }
-  if (ns >= 1'000'000) {
-    if (auto s = exact(1'000'000, "ms")) return *s;
-    return fmt::format("{}{:g}ms", sign, static_cast<double>(ns) / 1e6);
-  }
-  if (ns >= 1'000) {
-    if (auto s = exact(1'000, "us")) return *s;
-    return fmt::format("{}{:g}us", sign, static_cast<double>(ns) / 1e3);
-  }
+  if (ns >= second) return sign + exact_quotient(ns, second) + "s";
+  if (ns >= 1'000'000) return sign + exact_quotient(ns, 1'000'000) + "ms";
+  if (ns >= 1'000) return sign + exact_quotient(ns, 1'000) + "us";
   return fmt::format("{}{}ns", sign, ns);
 }
 
-std::string format_rate(double per_second) { return fmt::format("{:g}/s", per_second); }
+std::string format_rate(double per_second) { return exact_decimal(per_second) + "/s"; }
 
-std::string format_fraction(double fraction) { return fmt::format("{:g}%", fraction * 100.0); }
+std::string format_fraction(double fraction) {
+  const double percent = fraction * 100.0;
+  if (percent / 100.0 == fraction) return exact_decimal(percent) + "%";
+  return exact_decimal(fraction);  // a percentage would not parse back to the same value
+}
 
 std::string format_size(std::int64_t bytes) {
   constexpr std::array<std::pair<const char*, std::int64_t>, 3> units{{
@@ -252,9 +264,10 @@ std::string format_size(std::int64_t bytes) {
 }
 
 std::string format_bandwidth(double bytes_per_second) {
-  if (bytes_per_second >= 1e6) return fmt::format("{:g}MB/s", bytes_per_second / 1e6);
-  if (bytes_per_second >= 1e3) return fmt::format("{:g}KB/s", bytes_per_second / 1e3);
-  return fmt::format("{:g}B/s", bytes_per_second);
+  // A larger unit only when the value is a whole number of it, so that parsing gives it back.
+  for (const auto& [name, factor] : {std::pair{"MB/s", 1e6}, std::pair{"KB/s", 1e3}})
+    if (bytes_per_second >= factor && std::fmod(bytes_per_second, factor) == 0) return exact_decimal(bytes_per_second / factor) + name;
+  return exact_decimal(bytes_per_second) + "B/s";
 }
 
 std::string format_number(double value, int decimals) {

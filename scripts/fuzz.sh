@@ -25,14 +25,15 @@ mkdir -p "$dir/corpus"
 
 sources=(
   tests/fuzz/protocol_fuzz.cpp
-  faults/protocol/message_toxic.cpp faults/protocol/reply_queue.cpp
+  faults/protocol/message_session.cpp faults/protocol/message_toxic.cpp faults/protocol/reply_queue.cpp
   faults/protocol/redis/resp.cpp faults/protocol/redis/redis_session.cpp faults/protocol/redis/redis_toxics.cpp
   faults/protocol/postgres/pg_session.cpp faults/protocol/postgres/pg_toxics.cpp faults/protocol/postgres/pg_wire.cpp
   faults/protocol/postgres/sql_class.cpp
-  core/log.cpp
+  faults/proxy/toxic.cpp faults/proxy/toxic_descriptor.cpp
+  core/log.cpp core/params.cpp core/units.cpp
 )
 binary="$dir/protocol_fuzz"
-newest=$(cd "$root" && ls -t "${sources[@]}" faults/protocol/*.hpp faults/protocol/*/*.hpp | head -1)
+newest=$(cd "$root" && ls -t "${sources[@]}" faults/protocol/*.hpp faults/protocol/*/*.hpp faults/proxy/*.hpp core/*.hpp | head -1)
 if [ ! -x "$binary" ] || [ "$root/$newest" -nt "$binary" ]; then
   echo "fuzz.sh: building $binary"
   (cd "$root" && clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -4,6 +4,7 @@
 
 #include "probes/timeline.hpp"
 #include "reports/journal.hpp"
+#include "reports/windows.hpp"
 
 #include <map>
 #include <string>
@@ -11,13 +12,9 @@
 
 namespace faultline::engine {
 
-reports::window_point to_point(const probes::window& w, double window_seconds);
-
-// Every series, windows [0, `windows`) each (missing windows are empty points).
-// `kinds` names each series' kind ("load", or the probe type).
-std::vector<reports::series_record> series_records(const probes::timeline& t,
-                                                   const std::map<std::string, std::string>& kinds,
-                                                   std::int64_t windows);
+// Per-window points of each series: the journal reader derives them the same way (reports/windows.hpp).
+using reports::series_records;
+using reports::to_point;
 
 // Stats of every series in every phase span.
 std::vector<reports::phase_stat> phase_stats(const probes::timeline& t, const std::vector<reports::phase_span>& phases);

@@ -1,7 +1,8 @@
 #pragma once
 // The shop's HTTP side: one acceptor hands connections round robin to the threads'
 // io_contexts; one coroutine per connection reads requests (keep-alive, idle timeout), routes
-// them and writes the answers. Two limits shed load: open connections (over the limit: 503 and
+// them and writes the answers. POST /login and POST /checkout give load journeys a sign-in whose
+// token the next request must carry. Two limits shed load: open connections (over the limit: 503 and
 // close) and order requests in flight (over the limit: 503 at once). GET /orders/live upgrades
 // to a WebSocket session (live_orders), which leaves the HTTP connection count.
 
@@ -9,6 +10,7 @@
 #include "examples/shop/live_orders.hpp"
 #include "examples/shop/metrics.hpp"
 #include "examples/shop/order_service.hpp"
+#include "examples/shop/session_tokens.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -50,6 +52,8 @@ private:
   boost::asio::awaitable<answered> answer_order(const http_request& request, std::string_view id,
                                                 order_service& orders);
   boost::asio::awaitable<answered> answer_health(const http_request& request, order_service& orders);
+  answered answer_login(const http_request& request) const;
+  answered answer_checkout(const http_request& request) const;
   void reject(boost::asio::ip::tcp::socket& socket);
 
   std::vector<worker> workers_;
@@ -58,6 +62,7 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   std::size_t next_worker_ = 0;
   rate_limited_log log_{"http"};
+  session_tokens tokens_;
   live_orders live_;
 };
 

@@ -1,98 +1,59 @@
 #include "faults/protocol/message_toxic.hpp"
 
-#include <fmt/format.h>
+#include "core/units.hpp"
 
-#include <cmath>
+#include <fmt/format.h>
 
 namespace faultline::protocol {
 
-bool roll(double toxicity, std::mt19937_64& random) {
-  if (toxicity >= 1.0) return true;
-  if (toxicity <= 0.0) return false;
-  return std::uniform_real_distribution<double>(0.0, 1.0)(random) < toxicity;
+std::vector<proxy::toxic_param> message_delay::params_for(const std::string& held) {
+  return {
+      // 0 by default, as latency's latency: the control API has always allowed leaving it out.
+      proxy::duration_param("delay", "how long " + held + " is held", std::chrono::nanoseconds(0)),
+      proxy::duration_param("jitter", "uniform +/- variation of the delay; at most the delay", std::chrono::nanoseconds(0)),
+  };
 }
 
-proxy::duration jittered(proxy::duration delay, proxy::duration jitter, std::mt19937_64& random) {
-  if (jitter.count() <= 0) return delay;
-  auto offset = std::uniform_int_distribution<proxy::duration::rep>(-jitter.count(), jitter.count())(random);
-  auto d = delay + proxy::duration(offset);
+message_delay::message_delay(const params& p) : delay_(p.duration("delay")), jitter_(p.duration("jitter")) {
+  if (delay_.count() < 0) throw param_error("delay", "delay must be 0 or more");
+  if (jitter_.count() < 0) throw param_error("jitter", "jitter must be 0 or more");
+  if (jitter_ > delay_)
+    throw param_error("jitter", "jitter is larger than the delay: delays would be cut off at 0; make jitter at most the delay");
+}
+
+proxy::duration message_delay::draw(std::mt19937_64& random) const {
+  if (jitter_.count() <= 0) return delay_;
+  auto offset = std::uniform_int_distribution<proxy::duration::rep>(-jitter_.count(), jitter_.count())(random);
+  auto d = delay_ + proxy::duration(offset);
   return d.count() < 0 ? proxy::duration(0) : d;
 }
 
-namespace {
+void count_affected(proxy::toxic_counters& counters) { counters.messages_affected_total.fetch_add(1, std::memory_order_relaxed); }
 
-const nlohmann::json* find(const nlohmann::json& attributes, const char* name) {
-  if (!attributes.is_object()) return nullptr;
-  auto it = attributes.find(name);
-  if (it == attributes.end() || it->is_null()) return nullptr;
-  return &*it;
+void count_cut(proxy::toxic_counters& counters, bool reset) {
+  (reset ? counters.connections_reset_total : counters.connections_closed_total).fetch_add(1, std::memory_order_relaxed);
 }
 
-}  // namespace
-
-std::string text_attribute(const nlohmann::json& attributes, const char* name, const std::string& fallback) {
-  const auto* v = find(attributes, name);
-  if (!v) return fallback;
-  if (!v->is_string()) throw setting_error(name, fmt::format("attribute '{}' must be a string, got {}", name, v->dump()));
-  return v->get<std::string>();
-}
-
-std::vector<std::string> list_attribute(const nlohmann::json& attributes, const char* name) {
-  std::vector<std::string> out;
-  const auto* v = find(attributes, name);
-  if (!v) return out;
-  auto bad = [&] { return setting_error(name, fmt::format("attribute '{}' must be a string or an array of strings, got {}", name, v->dump())); };
-  if (v->is_string()) {
-    auto text = v->get<std::string>();
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      auto comma = text.find(',', start);
-      auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      auto first = item.find_first_not_of(" \t");
-      auto last = item.find_last_not_of(" \t");
-      if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-    return out;
+proxy::time_point reply_hold::start(proxy::session_io& io) const {
+  if (delays_.empty()) return {};
+  proxy::duration total{};
+  for (const auto& d : delays_) {
+    count_affected(*d.counters);
+    d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), std::memory_order_relaxed);
+    total += d.delay;
   }
-  if (!v->is_array()) throw bad();
-  for (const auto& item : *v) {
-    if (!item.is_string()) throw bad();
-    out.push_back(item.get<std::string>());
-  }
-  return out;
+  return io.now() + total;
 }
 
-std::int64_t integer_attribute(const nlohmann::json& attributes, const char* name, std::int64_t fallback) {
-  const auto* v = find(attributes, name);
-  if (!v) return fallback;
-  if (v->is_number_integer()) return v->get<std::int64_t>();
-  if (v->is_number_float() && v->get<double>() == std::floor(v->get<double>()) && std::abs(v->get<double>()) < 9e18)
-    return static_cast<std::int64_t>(v->get<double>());
-  throw setting_error(name, fmt::format("attribute '{}' must be a whole number, got {}", name, v->dump()));
+proxy::toxic_effect affected(const proxy::toxic_stats& s, std::string summary) {
+  return {s.messages_affected_total > 0, std::move(summary)};
 }
 
-proxy::duration millis_attribute(const nlohmann::json& attributes, const char* name) {
-  const auto* v = find(attributes, name);
-  if (!v) return proxy::duration(0);
-  if (!v->is_number() || v->get<double>() < 0 || v->get<double>() > 1e12)
-    throw setting_error(name, fmt::format("attribute '{}' must be a number of milliseconds (0 or more), got {}", name, v->dump()));
-  if (v->is_number_integer()) return std::chrono::milliseconds(v->get<std::int64_t>());
-  return std::chrono::duration_cast<proxy::duration>(std::chrono::duration<double, std::milli>(v->get<double>()));
-}
-
-bool flag_attribute(const nlohmann::json& attributes, const char* name, bool fallback) {
-  const auto* v = find(attributes, name);
-  if (!v) return fallback;
-  if (!v->is_boolean()) throw setting_error(name, fmt::format("attribute '{}' must be true or false, got {}", name, v->dump()));
-  return v->get<bool>();
-}
-
-nlohmann::ordered_json millis_json(proxy::duration d) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-  if (ns % 1'000'000 == 0) return ns / 1'000'000;
-  return static_cast<double>(ns) / 1e6;
+proxy::toxic_effect delayed(const proxy::toxic_stats& s) {
+  auto average = s.messages_affected_total ? static_cast<double>(s.delay_ns_total) / static_cast<double>(s.messages_affected_total) / 1e9 : 0.0;
+  // A delay of 0 acted on messages but had no effect to observe.
+  return {s.messages_affected_total > 0 && s.delay_ns_total > 0,
+          fmt::format("{} delayed by {} on average", s.messages_affected_total, format_seconds(average))};
 }
 
 }  // namespace faultline::protocol

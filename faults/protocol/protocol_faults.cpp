@@ -1,9 +1,8 @@
 #include "faults/protocol/protocol_faults.hpp"
 
-#include "faults/protocol/postgres/pg_fault_types.hpp"
 #include "faults/protocol/postgres/pg_session.hpp"
 #include "faults/protocol/postgres/pg_toxics.hpp"
-#include "faults/protocol/redis/redis_fault_types.hpp"
+#include "faults/protocol/redis/redis_flush.hpp"
 #include "faults/protocol/redis/redis_session.hpp"
 #include "faults/protocol/redis/redis_toxics.hpp"
 #include "faults/proxy/protocol.hpp"
@@ -17,14 +16,13 @@ void register_protocols(proxy::protocol_registry& registry) {
 }
 
 void register_message_toxics(proxy::toxic_registry& registry) {
-  postgres::register_postgres_toxics(registry);
-  redis::register_redis_toxics(registry);
+  for (const auto* type : {&postgres::pg_delay_toxic::type_descriptor(), &postgres::pg_error_toxic::type_descriptor(),
+                           &postgres::pg_drop_toxic::type_descriptor(), &postgres::pg_refuse_toxic::type_descriptor(),
+                           &redis::redis_delay_toxic::type_descriptor(), &redis::redis_error_toxic::type_descriptor(),
+                           &redis::redis_miss_toxic::type_descriptor(), &redis::redis_outage_toxic::type_descriptor()})
+    registry.add(*type);
 }
 
-std::vector<faults::fault_type> protocol_fault_types() {
-  auto out = postgres::postgres_fault_types();
-  for (auto& t : redis::redis_fault_types()) out.push_back(std::move(t));
-  return out;
-}
+std::vector<faults::fault_type> protocol_fault_types() { return {redis::redis_flush_type()}; }
 
 }  // namespace faultline::protocol

@@ -17,6 +17,8 @@ namespace faultline::protocol {
 
 void register_protocols(proxy::protocol_registry& registry);       // from register_builtin_protocols
 void register_message_toxics(proxy::toxic_registry& registry);     // from register_builtin_toxics
-std::vector<faults::fault_type> protocol_fault_types();           // from register_builtin_faults
+// The types that are not toxics (redis_flush); the toxics' fault types come from their
+// descriptors. From register_builtin_faults.
+std::vector<faults::fault_type> protocol_fault_types();
 
 }  // namespace faultline::protocol

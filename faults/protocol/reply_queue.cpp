@@ -1,13 +1,33 @@
 #include "faults/protocol/reply_queue.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace faultline::protocol {
 
 using proxy::direction;
 
-void reply_queue::push(proxy::session_io& io, proxy::byte_buffer bytes, proxy::time_point at,
-                       std::shared_ptr<const proxy::toxic_config> holder) {
+void reply_queue::push(proxy::session_io& io, std::string_view bytes, proxy::time_point at, const holder_ptr& holder) {
+  if (bytes.empty() || cut_) return;
+  if (!gathered_.empty() && (gathered_at_ != at || gathered_holder_ != holder)) flush(io);
+  gathered_at_ = at;
+  gathered_holder_ = holder;
+  append(gathered_, bytes);
+}
+
+void reply_queue::flush(proxy::session_io& io) {
+  if (gathered_.empty()) return;
+  queue(io, std::exchange(gathered_, proxy::byte_buffer()), gathered_at_, std::exchange(gathered_holder_, nullptr));
+}
+
+void reply_queue::abandon() {
+  cut_ = true;
+  gathered_.clear();
+  pieces_.clear();
+  bytes_ = 0;
+}
+
+void reply_queue::queue(proxy::session_io& io, proxy::byte_buffer bytes, proxy::time_point at, holder_ptr holder) {
   if (bytes.empty()) return;
   // The common case: nothing waits and nothing holds this piece.
   if (pieces_.empty() && !cut_ && at <= io.now()) {
@@ -28,9 +48,15 @@ void reply_queue::push(proxy::session_io& io, proxy::byte_buffer bytes, proxy::t
   add(io, {kind::bytes, std::move(bytes), at, std::move(holder)});
 }
 
-void reply_queue::push_end(proxy::session_io& io) { add(io, {kind::end, {}, {}, nullptr}); }
+void reply_queue::push_end(proxy::session_io& io) {
+  flush(io);
+  add(io, {kind::end, {}, {}, nullptr});
+}
 
-void reply_queue::push_cut(proxy::session_io& io, bool reset) { add(io, {reset ? kind::reset : kind::close, {}, {}, nullptr}); }
+void reply_queue::push_cut(proxy::session_io& io, bool reset) {
+  flush(io);
+  add(io, {reset ? kind::reset : kind::close, {}, {}, nullptr});
+}
 
 void reply_queue::add(proxy::session_io& io, piece p) {
   if (cut_) return;
@@ -44,7 +70,7 @@ void reply_queue::release_orphans(proxy::session_io& io) {
   bool changed = false;
   for (auto& p : pieces_) {
     if (!p.holder) continue;
-    bool present = std::any_of(live.begin(), live.end(), [&](const proxy::message_toxic& t) { return t.config == p.holder; });
+    bool present = std::any_of(live.begin(), live.end(), [&](const proxy::installed_toxic& t) { return t.config == p.holder; });
     if (!present) {
       p.holder.reset();
       p.at = {};
@@ -99,6 +125,14 @@ void reply_queue::flow_control(proxy::session_io& io) {
     paused_ = false;
     io.pause_reading(direction::downstream, false);
   }
+}
+
+void send_to_server(proxy::session_io& io, proxy::byte_buffer& pending, bool cut) {
+  if (pending.empty() || cut) {
+    pending.clear();
+    return;
+  }
+  io.forward(direction::upstream, {proxy::chunk::kind::data, std::exchange(pending, proxy::byte_buffer()), io.now()});
 }
 
 }  // namespace faultline::protocol

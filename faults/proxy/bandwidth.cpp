@@ -1,6 +1,8 @@
 #include "faults/proxy/bandwidth.hpp"
 
-#include "faults/proxy/toxic_units.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -13,7 +15,23 @@ struct schedule final : toxic_state {
 
 }  // namespace
 
-nlohmann::ordered_json bandwidth_toxic::attributes() const { return {{"rate", json_number(rate_ / 1000.0)}}; }
+const toxic_descriptor& bandwidth_toxic::type_descriptor() {
+  static const toxic_descriptor d{
+      .name = "bandwidth",
+      .summary = "limit throughput (0 passes nothing)",
+      .params = {bandwidth_param("rate", "bytes per second (KB = 1000 bytes)", std::nullopt)},
+      .make = made_of<bandwidth_toxic>(),
+      .describe = [](const toxic_stats& s) {
+        return toxic_effect{s.bytes_delayed_total > 0, fmt::format("{} of {} held back by the rate limit on {}", bytes_text(s.bytes_delayed_total),
+                                                                   bytes_text(s.bytes_in_total), links_text(s))};
+      },
+  };
+  return d;
+}
+
+bandwidth_toxic::bandwidth_toxic(const params& p) : toxic(type_descriptor(), p), rate_(p.number("rate")) {}
+
+bandwidth_toxic::bandwidth_toxic(double bytes_per_second) : bandwidth_toxic(settings_of({{"rate", bytes_per_second}})) {}
 
 std::unique_ptr<toxic_state> bandwidth_toxic::new_state() const { return std::make_unique<schedule>(); }
 

@@ -8,9 +8,9 @@ namespace faultline::proxy {
 
 class bandwidth_toxic final : public toxic {
 public:
-  explicit bandwidth_toxic(double bytes_per_second) : rate_(bytes_per_second) {}
-  std::string_view type() const override { return "bandwidth"; }
-  nlohmann::ordered_json attributes() const override;  // rate in KB/s (1000 bytes)
+  static const toxic_descriptor& type_descriptor();
+  explicit bandwidth_toxic(const params& p);
+  explicit bandwidth_toxic(double bytes_per_second);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   std::unique_ptr<toxic_state> new_state() const override;
 

@@ -9,8 +9,8 @@ namespace faultline::proxy {
 
 class blackhole_toxic final : public toxic {
 public:
-  std::string_view type() const override { return "blackhole"; }
-  nlohmann::ordered_json attributes() const override { return nlohmann::ordered_json::object(); }
+  static const toxic_descriptor& type_descriptor();
+  explicit blackhole_toxic(const params& p = {}) : toxic(type_descriptor(), p) {}
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   void on_eof(chunk c, toxic_state* state, stage_io& io) const override;
 };

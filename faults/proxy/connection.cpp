@@ -36,7 +36,7 @@ connection::connection(std::unique_ptr<byte_stream> client, std::unique_ptr<byte
 
 connection::~connection() = default;
 
-void connection::start(const std::vector<toxic_entry>& toxics, std::shared_ptr<const message_toxic_list> message_toxics,
+void connection::start(const std::vector<installed_toxic>& toxics, std::shared_ptr<const message_toxic_list> message_toxics,
                        std::function<void()> on_finished) {
   on_finished_ = std::move(on_finished);
   if (message_toxics) message_toxics_ = std::move(message_toxics);
@@ -49,11 +49,11 @@ void connection::start(const std::vector<toxic_entry>& toxics, std::shared_ptr<c
   tell_session_toxics();
 }
 
-void connection::add_toxic(const toxic_entry& t) {
+void connection::add_toxic(const installed_toxic& t) {
   if (!done_) link_for(t.stream).add(t);
 }
 
-void connection::update_toxic(const toxic_entry& t) {
+void connection::update_toxic(const installed_toxic& t) {
   if (!done_) link_for(t.stream).update(t);
 }
 

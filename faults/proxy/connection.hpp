@@ -40,10 +40,10 @@ public:
   ~connection();
 
   // All of the following must run on executor().
-  void start(const std::vector<toxic_entry>& toxics, std::shared_ptr<const message_toxic_list> message_toxics,
+  void start(const std::vector<installed_toxic>& toxics, std::shared_ptr<const message_toxic_list> message_toxics,
              std::function<void()> on_finished);
-  void add_toxic(const toxic_entry& t);
-  void update_toxic(const toxic_entry& t);
+  void add_toxic(const installed_toxic& t);
+  void update_toxic(const installed_toxic& t);
   void remove_toxic(std::uint64_t id, direction d);
   void set_message_toxics(std::shared_ptr<const message_toxic_list> list);
   void close();  // FIN to both sides

@@ -123,8 +123,8 @@ api_response method_not_allowed(const char* allow) { return {405, "", "", {{"All
 control_api::control_api(proxy_set& proxies, std::shared_ptr<const toxic_registry> toxics, options o)
     : proxies_(proxies), toxics_(std::move(toxics)), options_(std::move(o)) {}
 
-ordered control_api::toxic_json(const toxic_info& t) {
-  return {{"attributes", t.config->attributes()}, {"name", t.name}, {"type", t.type}, {"stream", to_string(t.stream)},
+ordered control_api::toxic_json(const installed_toxic& t) {
+  return {{"attributes", t.config->attributes()}, {"name", t.name}, {"type", std::string(t.type())}, {"stream", to_string(t.stream)},
           {"toxicity", toxicity_json(t.toxicity)}};
 }
 
@@ -147,9 +147,9 @@ json control_api::parse_body(const std::string& body) const {
   }
 }
 
-toxic_spec control_api::parse_toxic(const json& body) const {
+installed_toxic control_api::parse_toxic(const json& body) const {
   if (!body.is_object()) throw bad_body("a toxic must be a JSON object");
-  toxic_spec spec;
+  installed_toxic spec;
   auto stream = parse_direction(text_field(body, "stream", "downstream"));
   if (!stream) throw api_error{400, "stream was invalid, can be either upstream or downstream"};
   spec.stream = *stream;
@@ -243,7 +243,7 @@ api_response control_api::route(const api_request& request) {
     config.protocol = text_field(body, "protocol", "tcp");
     if (config.name.empty()) throw api_error{400, "missing required field: name"};
     if (config.upstream.empty()) throw api_error{400, "missing required field: upstream"};
-    std::vector<toxic_spec> toxics;
+    std::vector<installed_toxic> toxics;
     if (auto it = body.find("toxics"); it != body.end() && !it->is_null()) {
       if (!it->is_array()) throw bad_body("field 'toxics' must be an array of toxics");
       for (const auto& t : *it) toxics.push_back(parse_toxic(t));
@@ -286,7 +286,7 @@ api_response control_api::route(const api_request& request) {
       auto wanted = text_field(body, "name", "");
       if (wanted.empty() && stream) wanted = fmt::format("{}_{}", text_field(body, "type", ""), to_string(*stream));
       if (stream && toxics_->find(text_field(body, "type", "")) &&
-          std::any_of(existing.begin(), existing.end(), [&](const toxic_info& t) { return t.name == wanted; }))
+          std::any_of(existing.begin(), existing.end(), [&](const installed_toxic& t) { return t.name == wanted; }))
         throw api_error{409, "toxic already exists"};
     }
     auto spec = parse_toxic(body);
@@ -299,7 +299,7 @@ api_response control_api::route(const api_request& request) {
   }
 
   const auto& toxic_name = s[3];
-  auto find_toxic = [&]() -> toxic_info {
+  auto find_toxic = [&]() -> installed_toxic {
     for (auto& t : proxies_.toxics(name))
       if (t.name == toxic_name) return t;
     throw api_error{404, "toxic not found"};
@@ -320,7 +320,7 @@ api_response control_api::route(const api_request& request) {
   if (auto it = body.find("attributes"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) throw bad_body("attributes must be a JSON object");
     try {
-      config = toxics_->merge(*current.config, *it);
+      config = current.config->descriptor().merge(*current.config, *it);
     } catch (const attribute_error& e) {
       throw bad_body(e.what());
     }
@@ -332,7 +332,7 @@ std::vector<proxy_info> control_api::populate(const json& list) {
   if (!list.is_array()) throw bad_body("expected a JSON array of proxies");
   struct item {
     proxy_config config;
-    std::vector<toxic_spec> toxics;
+    std::vector<installed_toxic> toxics;
   };
   std::vector<item> items;
   std::set<std::string> names;
@@ -376,7 +376,7 @@ std::vector<proxy_info> control_api::populate(const json& list) {
       }
       if (!u->previous) continue;
       const auto& p = *u->previous;
-      std::vector<toxic_spec> toxics;
+      std::vector<installed_toxic> toxics;
       for (const auto& t : p.toxics) toxics.push_back({t.name, t.stream, t.toxicity, t.config});
       try {
         proxies_.add({p.name, p.listen, p.upstream, p.enabled, p.protocol}, toxics);

@@ -58,12 +58,12 @@ public:
   std::vector<proxy_info> populate(const nlohmann::json& list);
 
   // JSON shapes of Toxiproxy's responses.
-  static nlohmann::ordered_json toxic_json(const toxic_info& t);
+  static nlohmann::ordered_json toxic_json(const installed_toxic& t);
   static nlohmann::ordered_json proxy_json(const proxy_info& p);
 
 private:
   api_response route(const api_request& request);
-  toxic_spec parse_toxic(const nlohmann::json& body) const;
+  installed_toxic parse_toxic(const nlohmann::json& body) const;
   nlohmann::json parse_body(const std::string& body) const;
 
   proxy_set& proxies_;

@@ -8,9 +8,9 @@ namespace faultline::proxy {
 
 class latency_toxic final : public toxic {
 public:
-  latency_toxic(duration latency, duration jitter) : latency_(latency), jitter_(jitter) {}
-  std::string_view type() const override { return "latency"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit latency_toxic(const params& p);
+  latency_toxic(duration latency, duration jitter);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
 
 private:

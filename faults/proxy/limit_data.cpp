@@ -1,5 +1,9 @@
 #include "faults/proxy/limit_data.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace faultline::proxy {
@@ -11,7 +15,24 @@ struct count final : toxic_state {
 
 }  // namespace
 
-nlohmann::ordered_json limit_data_toxic::attributes() const { return {{"bytes", bytes_}}; }
+const toxic_descriptor& limit_data_toxic::type_descriptor() {
+  static const toxic_descriptor d{
+      .name = "limit_data",
+      .summary = "close the connection after a number of bytes",
+      .params = {size_param("bytes", "bytes passed before the close", std::nullopt)},
+      .make = made_of<limit_data_toxic>(),
+      .describe = [](const toxic_stats& s) {
+        return toxic_effect{s.connections_closed_total > 0, fmt::format("{} closed at the limit, {} cut off",
+                                                                        plural(s.connections_closed_total, "connection", "connections"),
+                                                                        bytes_text(s.bytes_dropped_total))};
+      },
+  };
+  return d;
+}
+
+limit_data_toxic::limit_data_toxic(const params& p) : toxic(type_descriptor(), p), bytes_(static_cast<std::uint64_t>(p.integer("bytes"))) {}
+
+limit_data_toxic::limit_data_toxic(std::uint64_t bytes) : limit_data_toxic(settings_of({{"bytes", static_cast<std::int64_t>(bytes)}})) {}
 
 std::unique_ptr<toxic_state> limit_data_toxic::new_state() const { return std::make_unique<count>(); }
 

@@ -10,9 +10,9 @@ namespace faultline::proxy {
 
 class limit_data_toxic final : public toxic {
 public:
-  explicit limit_data_toxic(std::uint64_t bytes) : bytes_(bytes) {}
-  std::string_view type() const override { return "limit_data"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit limit_data_toxic(const params& p);
+  explicit limit_data_toxic(std::uint64_t bytes);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   std::unique_ptr<toxic_state> new_state() const override;
 

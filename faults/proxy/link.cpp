@@ -3,6 +3,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace faultline::proxy {
 namespace asio = boost::asio;
@@ -85,20 +86,24 @@ link::link(direction d, byte_stream& destination, clock& time, std::mt19937_64& 
 
 link::~link() = default;
 
-bool link::roll(double toxicity) {
-  if (toxicity >= 1.0) return true;
-  if (toxicity <= 0.0) return false;  // no random draw either: toxicity 0 has no effect at all
-  return std::uniform_real_distribution<double>(0.0, 1.0)(random_) < toxicity;
+namespace {
+
+std::shared_ptr<const toxic> behaviour_of(const installed_toxic& t) {
+  auto b = std::dynamic_pointer_cast<const toxic>(t.config);
+  if (!b) throw std::logic_error("toxic '" + t.name + "' has no byte-level behaviour");  // proxy checks before
+  return b;
 }
 
-void link::add(const toxic_entry& t) {
+}  // namespace
+
+void link::add(const installed_toxic& t) {
   if (stopped_) return;
   auto s = std::make_unique<stage>();
   s->id = t.id;
-  s->behaviour = t.behaviour;
+  s->behaviour = behaviour_of(t);
   s->counters = t.counters;
-  s->state = t.behaviour->new_state();
-  s->active = roll(t.toxicity);
+  s->state = s->behaviour->new_state();
+  s->active = roll_toxicity(t.toxicity, random_);
   t.counters->links_total.fetch_add(1, relaxed);
   if (s->active) t.counters->links_affected_total.fetch_add(1, relaxed);
   auto& ref = *s;
@@ -130,7 +135,7 @@ void link::flush(stage& s, std::size_t next) {
   }
 }
 
-void link::update(const toxic_entry& t) {
+void link::update(const installed_toxic& t) {
   if (stopped_) return;
   auto it = std::find_if(stages_.begin(), stages_.end(), [&](const auto& s) { return s->id == t.id; });
   if (it == stages_.end()) return;
@@ -138,9 +143,9 @@ void link::update(const toxic_entry& t) {
   const auto index = static_cast<std::size_t>(it - stages_.begin());
   flush(s, index + 1);
   const bool was_active = s.active;
-  s.behaviour = t.behaviour;
+  s.behaviour = behaviour_of(t);
   s.counters = t.counters;
-  s.active = roll(t.toxicity);
+  s.active = roll_toxicity(t.toxicity, random_);
   if (s.active && !was_active) t.counters->links_affected_total.fetch_add(1, relaxed);
   if (!s.active && s.lost) {
     s.lost = false;

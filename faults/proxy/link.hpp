@@ -24,15 +24,6 @@
 
 namespace faultline::proxy {
 
-// A byte-level toxic as links see it.
-struct toxic_entry {
-  std::uint64_t id = 0;  // unique within the proxy set; names can be reused, ids not
-  direction stream = direction::downstream;
-  double toxicity = 1.0;
-  std::shared_ptr<const toxic> behaviour;
-  std::shared_ptr<toxic_counters> counters;
-};
-
 // Bytes through one direction of a proxy, summed over its connections.
 struct direction_counters {
   std::atomic<std::uint64_t> bytes_received_total{0};  // read from the sending side
@@ -61,8 +52,9 @@ public:
   link(const link&) = delete;
   link& operator=(const link&) = delete;
 
-  void add(const toxic_entry& t);     // appended to the end of the chain
-  void update(const toxic_entry& t);  // new settings and toxicity; per-link state is kept
+  // A byte-level toxic (its config is a `toxic`), found again by its id.
+  void add(const installed_toxic& t);     // appended to the end of the chain
+  void update(const installed_toxic& t);  // new settings and toxicity; per-link state is kept
   void remove(std::uint64_t id);
 
   void accept(chunk c);  // enters the chain at its first stage
@@ -90,7 +82,6 @@ private:
   void deliver(std::size_t index, chunk c);  // into stage `index`, or the writer past the end
   void to_writer(chunk c);
   void flush(stage& s, std::size_t next);    // everything `s` holds moves to stage `next`
-  bool roll(double toxicity);
   void release_space();
 
   direction direction_;

@@ -60,12 +60,11 @@ std::string render_metrics(const proxy_set& proxies) {
     closed.samples += fmt::format("{}{{{}}} {}\n", closed.name, by_proxy, s.connections_closed_total);
     failures.samples += fmt::format("{}{{{}}} {}\n", failures.name, by_proxy, s.upstream_connect_failures_total);
     enabled.samples += fmt::format("{}{{{}}} {}\n", enabled.name, by_proxy, p.enabled ? 1 : 0);
-    for (const auto& t : p.toxics) {
-      auto j = t.counters->snapshot().to_json();
-      for (const auto& [counter, value] : j.items())
+    for (const auto& t : p.toxics)
+      t.counters->snapshot().for_each([&](const char* counter, std::uint64_t value) {
         toxics.samples += fmt::format("{}{{counter=\"{}\",proxy=\"{}\",stream=\"{}\",toxic=\"{}\",type=\"{}\"}} {}\n", toxics.name, counter,
-                                      label(p.name), to_string(t.stream), label(t.name), label(t.type), value.get<std::uint64_t>());
-    }
+                                      label(p.name), to_string(t.stream), label(t.name), label(std::string(t.type())), value);
+      });
   }
 
   std::string out;

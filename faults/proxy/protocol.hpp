@@ -27,15 +27,9 @@
 
 namespace faultline::proxy {
 
-// A message-level toxic as sessions see it.
-struct message_toxic {
-  std::string name;
-  direction stream = direction::downstream;
-  double toxicity = 1.0;
-  std::shared_ptr<const toxic_config> config;  // the protocol's own type; dynamic_cast to it
-  std::shared_ptr<toxic_counters> counters;    // count what the toxic did here
-};
-using message_toxic_list = std::vector<message_toxic>;
+// The message-level toxics of a proxy, as its sessions see them: each config is the protocol's
+// own type (dynamic_cast to it); its counters count what the toxic did here.
+using message_toxic_list = std::vector<installed_toxic>;
 
 // What a session may do with its connection. Valid only during the call it was passed to.
 class session_io {

@@ -80,14 +80,6 @@ struct proxy::listener {
   bool closed = false;  // touched only on `executor`
 };
 
-toxic_info proxy::record::info() const {
-  return {name, std::string(config->type()), stream, toxicity, config, counters};
-}
-
-toxic_entry proxy::record::entry() const {
-  return {id, stream, toxicity, std::dynamic_pointer_cast<const toxic>(config), counters};
-}
-
 proxy::proxy(proxy_config config, std::shared_ptr<const protocol> protocol, runtime rt)
     : config_(std::move(config)),
       protocol_(std::move(protocol)),
@@ -101,7 +93,7 @@ proxy_info proxy::info() const {
   proxy_info out{config_.name, config_.listen, config_.upstream, listener_ != nullptr, config_.protocol, {}};
   for (auto d : {direction::upstream, direction::downstream})
     for (const auto& r : toxics_)
-      if (r.stream == d) out.toxics.push_back(r.info());
+      if (r.stream == d) out.toxics.push_back(r);
   return out;
 }
 
@@ -268,9 +260,9 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
     conn->close();  // disabled or restarted while we were dialing
     co_return;
   }
-  std::vector<toxic_entry> entries;
+  std::vector<installed_toxic> entries;
   for (const auto& r : self->toxics_)
-    if (!r.message_level()) entries.push_back(r.entry());
+    if (!r.message_level()) entries.push_back(r);
   self->connections_.emplace(conn.get(), conn);
   self->counters_.connections_active.fetch_add(1, relaxed);
   std::weak_ptr<proxy> weak = self;
@@ -297,21 +289,21 @@ void proxy::each_connection(F f) {
 void proxy::publish_message_toxics() {
   auto list = std::make_shared<message_toxic_list>();
   for (const auto& r : toxics_)
-    if (r.message_level()) list->push_back({r.name, r.stream, r.toxicity, r.config, r.counters});
+    if (r.message_level()) list->push_back(r);
   message_toxics_ = list;
   each_connection([list](connection& c) { c.set_message_toxics(list); });
 }
 
-std::vector<proxy::record>::iterator proxy::find(std::string_view name) {
-  return std::find_if(toxics_.begin(), toxics_.end(), [&](const record& r) { return r.name == name; });
+std::vector<installed_toxic>::iterator proxy::find(std::string_view name) {
+  return std::find_if(toxics_.begin(), toxics_.end(), [&](const installed_toxic& r) { return r.name == name; });
 }
 
-void proxy::check_toxic(const toxic_spec& spec) const {
+void proxy::check_toxic(const installed_toxic& spec) const {
   std::lock_guard lock(mutex_);
   check_toxic_locked(spec);
 }
 
-void proxy::check_toxic_locked(const toxic_spec& spec) const {
+void proxy::check_toxic_locked(const installed_toxic& spec) const {
   if (!spec.config) throw proxy_error(proxy_error::kind::invalid, "a toxic needs a type");
   if (!(spec.toxicity >= 0.0 && spec.toxicity <= 1.0))
     throw proxy_error(proxy_error::kind::invalid, fmt::format("toxicity must be between 0 and 1, got {}", spec.toxicity));
@@ -323,31 +315,26 @@ void proxy::check_toxic_locked(const toxic_spec& spec) const {
   if (wanted.empty() && !std::dynamic_pointer_cast<const toxic>(spec.config))
     throw proxy_error(proxy_error::kind::invalid, fmt::format("toxic type '{}' has no byte-level behaviour", spec.config->type()));
   auto name = spec.name.empty() ? fmt::format("{}_{}", spec.config->type(), to_string(spec.stream)) : spec.name;
-  if (std::any_of(toxics_.begin(), toxics_.end(), [&](const record& r) { return r.name == name; }))
+  if (std::any_of(toxics_.begin(), toxics_.end(), [&](const installed_toxic& r) { return r.name == name; }))
     throw proxy_error(proxy_error::kind::toxic_exists, "toxic already exists");
 }
 
-toxic_info proxy::add_toxic(toxic_spec spec, std::uint64_t id) {
+installed_toxic proxy::add_toxic(installed_toxic spec, std::uint64_t id) {
   std::lock_guard lock(mutex_);
   check_toxic_locked(spec);
-  record r;
+  auto& r = toxics_.emplace_back(std::move(spec));
   r.id = id;
-  r.name = spec.name.empty() ? fmt::format("{}_{}", spec.config->type(), to_string(spec.stream)) : spec.name;
-  r.stream = spec.stream;
-  r.toxicity = spec.toxicity;
-  r.config = std::move(spec.config);
+  if (r.name.empty()) r.name = fmt::format("{}_{}", r.type(), to_string(r.stream));
   r.counters = std::make_shared<toxic_counters>();
-  toxics_.push_back(r);
   if (r.message_level()) {
     publish_message_toxics();
   } else {
-    auto entry = r.entry();
-    each_connection([entry](connection& c) { c.add_toxic(entry); });
+    each_connection([entry = r](connection& c) { c.add_toxic(entry); });
   }
-  return r.info();
+  return r;
 }
 
-toxic_info proxy::update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config) {
+installed_toxic proxy::update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config) {
   std::lock_guard lock(mutex_);
   auto it = find(name);
   if (it == toxics_.end()) throw proxy_error(proxy_error::kind::toxic_not_found, "toxic not found");
@@ -361,10 +348,9 @@ toxic_info proxy::update_toxic(std::string_view name, std::optional<double> toxi
   if (it->message_level()) {
     publish_message_toxics();
   } else {
-    auto entry = it->entry();
-    each_connection([entry](connection& c) { c.update_toxic(entry); });
+    each_connection([entry = *it](connection& c) { c.update_toxic(entry); });
   }
-  return it->info();
+  return *it;
 }
 
 void proxy::remove_toxic(std::string_view name) {
@@ -394,6 +380,6 @@ void proxy::remove_all_toxics() {
   if (message_level) publish_message_toxics();
 }
 
-std::vector<toxic_info> proxy::toxics() const { return info().toxics; }
+std::vector<installed_toxic> proxy::toxics() const { return info().toxics; }
 
 }  // namespace faultline::proxy

@@ -57,26 +57,15 @@ public:
   std::string upstream() const;
   void retarget(const std::string& listen, const std::string& upstream);  // while disabled
 
-  toxic_info add_toxic(toxic_spec spec, std::uint64_t id);
-  toxic_info update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config);
+  installed_toxic add_toxic(installed_toxic spec, std::uint64_t id);
+  installed_toxic update_toxic(std::string_view name, std::optional<double> toxicity, std::shared_ptr<const toxic_config> config);
   void remove_toxic(std::string_view name);
   void remove_all_toxics();
-  std::vector<toxic_info> toxics() const;
-  void check_toxic(const toxic_spec& spec) const;  // throws what add_toxic would
+  std::vector<installed_toxic> toxics() const;
+  void check_toxic(const installed_toxic& spec) const;  // throws what add_toxic would
 
 private:
   struct listener;
-  struct record {
-    std::uint64_t id = 0;
-    std::string name;
-    direction stream = direction::downstream;
-    double toxicity = 1.0;
-    std::shared_ptr<const toxic_config> config;
-    std::shared_ptr<toxic_counters> counters;
-    toxic_info info() const;
-    toxic_entry entry() const;  // for byte-level toxics
-    bool message_level() const { return !config->protocol().empty(); }
-  };
 
   static boost::asio::awaitable<void> accept_loop(std::shared_ptr<proxy> self, std::shared_ptr<listener> l);
   static boost::asio::awaitable<void> open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l,
@@ -84,8 +73,8 @@ private:
   template <typename F>
   void each_connection(F f);  // posts f(connection&) to every live connection; mutex_ held
   void publish_message_toxics();  // mutex_ held
-  std::vector<record>::iterator find(std::string_view name);
-  void check_toxic_locked(const toxic_spec& spec) const;
+  std::vector<installed_toxic>::iterator find(std::string_view name);
+  void check_toxic_locked(const installed_toxic& spec) const;
 
   proxy_config config_;
   std::shared_ptr<const protocol> protocol_;
@@ -93,7 +82,7 @@ private:
   proxy_counters counters_;
   mutable std::mutex mutex_;
   std::shared_ptr<listener> listener_;
-  std::vector<record> toxics_;
+  std::vector<installed_toxic> toxics_;
   std::shared_ptr<const message_toxic_list> message_toxics_;
   std::unordered_map<connection*, std::shared_ptr<connection>> connections_;
   std::atomic<std::uint64_t> seed_{0x5eed};

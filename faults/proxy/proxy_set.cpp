@@ -59,7 +59,7 @@ std::shared_ptr<proxy> proxy_set::get(std::string_view name) const {
   return it->second;
 }
 
-proxy_info proxy_set::add(const proxy_config& config, const std::vector<toxic_spec>& toxics) {
+proxy_info proxy_set::add(const proxy_config& config, const std::vector<installed_toxic>& toxics) {
   if (config.name.empty()) throw proxy_error(proxy_error::kind::invalid, "missing required field: name");
   if (config.upstream.empty()) throw proxy_error(proxy_error::kind::invalid, "missing required field: upstream");
   auto p = options_.protocols->find(config.protocol);
@@ -131,12 +131,12 @@ std::vector<proxy_info> proxy_set::list() const {
   return out;
 }
 
-toxic_info proxy_set::add_toxic(std::string_view proxy, toxic_spec spec) {
+installed_toxic proxy_set::add_toxic(std::string_view proxy, installed_toxic spec) {
   std::lock_guard lock(mutex_);
   return get(proxy)->add_toxic(std::move(spec), next_toxic_id_++);
 }
 
-toxic_info proxy_set::update_toxic(std::string_view proxy, std::string_view toxic, std::optional<double> toxicity,
+installed_toxic proxy_set::update_toxic(std::string_view proxy, std::string_view toxic, std::optional<double> toxicity,
                                    std::shared_ptr<const toxic_config> config) {
   std::lock_guard lock(mutex_);
   return get(proxy)->update_toxic(toxic, toxicity, std::move(config));
@@ -147,7 +147,7 @@ void proxy_set::remove_toxic(std::string_view proxy, std::string_view toxic) {
   get(proxy)->remove_toxic(toxic);
 }
 
-std::vector<toxic_info> proxy_set::toxics(std::string_view proxy) const {
+std::vector<installed_toxic> proxy_set::toxics(std::string_view proxy) const {
   std::lock_guard lock(mutex_);
   return get(proxy)->toxics();
 }

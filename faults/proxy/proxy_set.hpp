@@ -57,29 +57,13 @@ struct proxy_config {
   bool allow_non_loopback = false;     // listen on an address that is not 127.0.0.0/8 or ::1
 };
 
-struct toxic_spec {
-  std::string name;  // empty: "<type>_<stream>"
-  direction stream = direction::downstream;
-  double toxicity = 1.0;  // 0..1: the share of connections (directions) the toxic acts on
-  std::shared_ptr<const toxic_config> config;
-};
-
-struct toxic_info {
-  std::string name;
-  std::string type;
-  direction stream = direction::downstream;
-  double toxicity = 1.0;
-  std::shared_ptr<const toxic_config> config;
-  std::shared_ptr<const toxic_counters> counters;  // live; still readable after removal
-};
-
 struct proxy_info {
   std::string name;
   std::string listen;  // the bound address ("127.0.0.1:40123") once listening, else as given
   std::string upstream;
   bool enabled = true;
   std::string protocol;
-  std::vector<toxic_info> toxics;  // upstream ones first, then downstream, each in order added
+  std::vector<installed_toxic> toxics;  // upstream ones first, then downstream, each in order added
 };
 
 // Live counters of one proxy. Sorted, stable snake_case names.
@@ -134,7 +118,7 @@ public:
   proxy_set& operator=(const proxy_set&) = delete;
 
   // Creates a proxy (listening at once when enabled) with optional initial toxics.
-  proxy_info add(const proxy_config& config, const std::vector<toxic_spec>& toxics = {});
+  proxy_info add(const proxy_config& config, const std::vector<installed_toxic>& toxics = {});
   // Toxiproxy's update: a new listen or upstream restarts the proxy (dropping its connections);
   // `enabled` starts or stops it. Name and protocol cannot change.
   proxy_info update(const proxy_config& config);
@@ -143,12 +127,13 @@ public:
   std::optional<proxy_info> find(std::string_view name) const;
   std::vector<proxy_info> list() const;  // sorted by name
 
-  toxic_info add_toxic(std::string_view proxy, toxic_spec spec);
+  // Adds `spec` (its id and counters are assigned here) and returns it as installed.
+  installed_toxic add_toxic(std::string_view proxy, installed_toxic spec);
   // New toxicity and/or settings (same type); absent ones stay as they are.
-  toxic_info update_toxic(std::string_view proxy, std::string_view toxic, std::optional<double> toxicity,
+  installed_toxic update_toxic(std::string_view proxy, std::string_view toxic, std::optional<double> toxicity,
                           std::shared_ptr<const toxic_config> config);
   void remove_toxic(std::string_view proxy, std::string_view toxic);
-  std::vector<toxic_info> toxics(std::string_view proxy) const;
+  std::vector<installed_toxic> toxics(std::string_view proxy) const;
 
   // Every proxy enabled and without toxics (Toxiproxy's POST /reset).
   void reset();

@@ -8,9 +8,9 @@ namespace faultline::proxy {
 
 class reset_peer_toxic final : public toxic {
 public:
-  explicit reset_peer_toxic(duration timeout) : timeout_(timeout) {}
-  std::string_view type() const override { return "reset_peer"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit reset_peer_toxic(const params& p);
+  explicit reset_peer_toxic(duration timeout);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   void on_eof(chunk c, toxic_state* state, stage_io& io) const override;
 

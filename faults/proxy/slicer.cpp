@@ -1,6 +1,8 @@
 #include "faults/proxy/slicer.hpp"
 
-#include "faults/proxy/toxic_units.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -13,9 +15,38 @@ struct schedule final : toxic_state {
 
 }  // namespace
 
-nlohmann::ordered_json slicer_toxic::attributes() const {
-  return {{"average_size", average_size_}, {"size_variation", size_variation_}, {"delay", as_micros(delay_)}};
+const toxic_descriptor& slicer_toxic::type_descriptor() {
+  static const toxic_descriptor d{
+      .name = "slicer",
+      .summary = "cut data into small pieces with a delay between them",
+      .params = {
+          size_param("average_size", "average piece size", 1, 1),
+          size_param("size_variation", "piece size variation; smaller than average_size", 0),
+          duration_param("delay", "delay between pieces", std::chrono::nanoseconds(0), api_unit::microseconds),
+      },
+      .validate = [](const params& p, const param_shown& show) {
+        if (p.integer("size_variation") >= p.integer("average_size"))
+          throw param_error("size_variation", fmt::format("{} must be smaller than {}", show("size_variation"), show("average_size")));
+      },
+      .make = made_of<slicer_toxic>(),
+      .describe = [](const toxic_stats& s) {
+        return toxic_effect{s.chunks_out_total > s.chunks_in_total,
+                            fmt::format("{} cut into {}", plural(s.chunks_in_total, "chunk", "chunks"), plural(s.chunks_out_total, "piece", "pieces"))};
+      },
+  };
+  return d;
 }
+
+slicer_toxic::slicer_toxic(const params& p)
+    : toxic(type_descriptor(), p),
+      average_size_(static_cast<std::size_t>(p.integer("average_size"))),
+      size_variation_(static_cast<std::size_t>(p.integer("size_variation"))),
+      delay_(p.duration("delay")) {}
+
+slicer_toxic::slicer_toxic(std::size_t average_size, std::size_t size_variation, duration delay)
+    : slicer_toxic(settings_of({{"average_size", static_cast<std::int64_t>(average_size)},
+                                {"size_variation", static_cast<std::int64_t>(size_variation)},
+                                {"delay", delay}})) {}
 
 std::unique_ptr<toxic_state> slicer_toxic::new_state() const { return std::make_unique<schedule>(); }
 

@@ -11,11 +11,10 @@ namespace faultline::proxy {
 
 class slicer_toxic final : public toxic {
 public:
-  // Needs 1 <= average_size and size_variation < average_size (the registry checks).
-  slicer_toxic(std::size_t average_size, std::size_t size_variation, duration delay)
-      : average_size_(average_size), size_variation_(size_variation), delay_(delay) {}
-  std::string_view type() const override { return "slicer"; }
-  nlohmann::ordered_json attributes() const override;  // delay in microseconds
+  static const toxic_descriptor& type_descriptor();
+  // Needs 1 <= average_size and size_variation < average_size (the descriptor checks).
+  explicit slicer_toxic(const params& p);
+  slicer_toxic(std::size_t average_size, std::size_t size_variation, duration delay);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   std::unique_ptr<toxic_state> new_state() const override;
 

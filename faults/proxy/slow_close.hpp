@@ -7,9 +7,9 @@ namespace faultline::proxy {
 
 class slow_close_toxic final : public toxic {
 public:
-  explicit slow_close_toxic(duration delay) : delay_(delay) {}
-  std::string_view type() const override { return "slow_close"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit slow_close_toxic(const params& p);
+  explicit slow_close_toxic(duration delay);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   void on_eof(chunk c, toxic_state* state, stage_io& io) const override;
 

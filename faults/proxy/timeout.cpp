@@ -1,10 +1,29 @@
 #include "faults/proxy/timeout.hpp"
 
-#include "faults/proxy/toxic_units.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
+
+#include <fmt/format.h>
 
 namespace faultline::proxy {
 
-nlohmann::ordered_json timeout_toxic::attributes() const { return {{"timeout", as_millis(timeout_)}}; }
+const toxic_descriptor& timeout_toxic::type_descriptor() {
+  static const toxic_descriptor d{
+      .name = "timeout",
+      .summary = "stop all data and close after the timeout (0: never close)",
+      .params = {duration_param("timeout", "time before the connection is closed", std::chrono::nanoseconds(0))},
+      .make = made_of<timeout_toxic>(),
+      .describe = [](const toxic_stats& s) {
+        return toxic_effect{s.bytes_dropped_total > 0 || s.connections_closed_total > 0,
+                            fmt::format("{} dropped, {} closed on {}", bytes_text(s.bytes_dropped_total),
+                                        plural(s.connections_closed_total, "connection", "connections"), links_text(s))};
+      },
+  };
+  return d;
+}
+
+timeout_toxic::timeout_toxic(const params& p) : toxic(type_descriptor(), p), timeout_(p.duration("timeout")) {}
+
+timeout_toxic::timeout_toxic(duration timeout) : timeout_toxic(settings_of({{"timeout", timeout}})) {}
 
 void timeout_toxic::on_data(chunk c, toxic_state*, stage_io& io) const { io.drop(c); }
 

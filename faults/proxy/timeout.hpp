@@ -9,9 +9,9 @@ namespace faultline::proxy {
 
 class timeout_toxic final : public toxic {
 public:
-  explicit timeout_toxic(duration timeout) : timeout_(timeout) {}
-  std::string_view type() const override { return "timeout"; }
-  nlohmann::ordered_json attributes() const override;
+  static const toxic_descriptor& type_descriptor();
+  explicit timeout_toxic(const params& p);
+  explicit timeout_toxic(duration timeout);
   void on_data(chunk c, toxic_state* state, stage_io& io) const override;
   void on_start(toxic_state* state, stage_io& io) const override;
   void on_stop(toxic_state* state, stage_io& io) const override;

@@ -1,5 +1,7 @@
 #include "faults/proxy/toxic.hpp"
 
+#include "faults/proxy/toxic_descriptor.hpp"
+
 namespace faultline::proxy {
 
 namespace {
@@ -31,44 +33,27 @@ std::optional<direction> parse_direction(std::string_view text) {
 }
 
 nlohmann::json toxic_stats::to_json() const {
-  return {
-      {"bytes_delayed_total", bytes_delayed_total},
-      {"bytes_dropped_total", bytes_dropped_total},
-      {"bytes_in_total", bytes_in_total},
-      {"chunks_delayed_total", chunks_delayed_total},
-      {"chunks_in_total", chunks_in_total},
-      {"chunks_out_total", chunks_out_total},
-      {"closes_delayed_total", closes_delayed_total},
-      {"connections_closed_total", connections_closed_total},
-      {"connections_reset_total", connections_reset_total},
-      {"delay_ns_total", delay_ns_total},
-      {"links_affected_total", links_affected_total},
-      {"links_total", links_total},
-      {"messages_affected_total", messages_affected_total},
-      {"messages_matched_total", messages_matched_total},
-      {"messages_total", messages_total},
-  };
+  auto out = nlohmann::json::object();
+  for_each([&](const char* name, std::uint64_t value) { out[name] = value; });
+  return out;
 }
 
 toxic_stats toxic_counters::snapshot() const {
-  constexpr auto r = std::memory_order_relaxed;
   toxic_stats s;
-  s.bytes_delayed_total = bytes_delayed_total.load(r);
-  s.bytes_dropped_total = bytes_dropped_total.load(r);
-  s.bytes_in_total = bytes_in_total.load(r);
-  s.chunks_delayed_total = chunks_delayed_total.load(r);
-  s.chunks_in_total = chunks_in_total.load(r);
-  s.chunks_out_total = chunks_out_total.load(r);
-  s.closes_delayed_total = closes_delayed_total.load(r);
-  s.connections_closed_total = connections_closed_total.load(r);
-  s.connections_reset_total = connections_reset_total.load(r);
-  s.delay_ns_total = delay_ns_total.load(r);
-  s.links_affected_total = links_affected_total.load(r);
-  s.links_total = links_total.load(r);
-  s.messages_affected_total = messages_affected_total.load(r);
-  s.messages_matched_total = messages_matched_total.load(r);
-  s.messages_total = messages_total.load(r);
+#define FAULTLINE_STAT_LOAD(name, help) s.name = name.load(std::memory_order_relaxed);
+  FAULTLINE_TOXIC_STATS(FAULTLINE_STAT_LOAD)
+#undef FAULTLINE_STAT_LOAD
   return s;
+}
+
+std::string_view toxic_config::type() const { return descriptor_->name; }
+std::string_view toxic_config::protocol() const { return descriptor_->protocol; }
+nlohmann::ordered_json toxic_config::attributes() const { return descriptor_->attributes(settings_); }
+
+bool roll_toxicity(double toxicity, std::mt19937_64& random) {
+  if (toxicity >= 1.0) return true;
+  if (toxicity <= 0.0) return false;
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random) < toxicity;
 }
 
 void toxic::on_eof(chunk c, toxic_state*, stage_io& io) const {

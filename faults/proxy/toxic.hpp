@@ -5,6 +5,7 @@
 // hand every byte in flight to the next stage when a toxic is removed or updated. Probability
 // (toxicity) and direction are the link's business, never the toxic's.
 
+#include "core/params.hpp"
 #include "faults/proxy/chunk.hpp"
 #include "faults/proxy/time.hpp"
 
@@ -14,50 +15,52 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <string_view>
 
 namespace faultline::proxy {
 
-// What a toxic did, summed over every link it acted on. Sorted, stable snake_case names.
+// What a toxic did, summed over every link it acted on: one line per counter, in sorted, stable
+// snake_case names. The list generates toxic_stats, toxic_counters, snapshot(), to_json() and
+// the Prometheus samples (Envoy's ALL_*_STATS pattern), so a counter is added here only.
+#define FAULTLINE_TOXIC_STATS(X)                                                                  \
+  X(bytes_delayed_total, "bytes released later than they arrived")                               \
+  X(bytes_dropped_total, "bytes never passed on")                                                \
+  X(bytes_in_total, "bytes that reached the toxic on affected links")                           \
+  X(chunks_delayed_total, "chunks released later than they arrived")                            \
+  X(chunks_in_total, "chunks that reached the toxic on affected links")                         \
+  X(chunks_out_total, "chunks passed on (more than chunks_in_total when the toxic slices)")     \
+  X(closes_delayed_total, "ends of stream passed on late (slow_close)")                         \
+  X(connections_closed_total, "connections the toxic closed")                                   \
+  X(connections_reset_total, "connections the toxic reset (RST)")                               \
+  X(delay_ns_total, "sum of the delays of delayed chunks or messages")                          \
+  X(links_affected_total, "links where toxicity chose to apply the toxic")                      \
+  X(links_total, "links the toxic was offered to")                                              \
+  X(messages_affected_total, "messages (queries, commands) the toxic acted on, after toxicity") \
+  X(messages_matched_total, "messages its match selected")                                      \
+  X(messages_total, "messages the toxic saw")
+
 struct toxic_stats {
-  std::uint64_t bytes_delayed_total = 0;       // bytes released later than they arrived
-  std::uint64_t bytes_dropped_total = 0;       // bytes never passed on
-  std::uint64_t bytes_in_total = 0;            // bytes that reached the toxic on affected links
-  std::uint64_t chunks_delayed_total = 0;
-  std::uint64_t chunks_in_total = 0;
-  std::uint64_t chunks_out_total = 0;          // more than chunks_in_total when the toxic slices
-  std::uint64_t closes_delayed_total = 0;      // ends of stream passed on late (slow_close)
-  std::uint64_t connections_closed_total = 0;  // connections the toxic closed
-  std::uint64_t connections_reset_total = 0;   // connections the toxic reset (RST)
-  std::uint64_t delay_ns_total = 0;            // sum of the delays of delayed chunks
-  std::uint64_t links_affected_total = 0;      // links where toxicity chose to apply the toxic
-  std::uint64_t links_total = 0;               // links the toxic was offered to
-  // Message-level toxics (protocol sessions): queries or commands the toxic saw, those its match
-  // selected, and those it acted on (after its toxicity).
-  std::uint64_t messages_affected_total = 0;
-  std::uint64_t messages_matched_total = 0;
-  std::uint64_t messages_total = 0;
+#define FAULTLINE_STAT_FIELD(name, help) std::uint64_t name = 0;
+  FAULTLINE_TOXIC_STATS(FAULTLINE_STAT_FIELD)
+#undef FAULTLINE_STAT_FIELD
+
+  // Calls f(name, value) for every counter, in the order above.
+  template <typename F>
+  void for_each(F&& f) const {
+#define FAULTLINE_STAT_VISIT(name, help) f(#name, name);
+    FAULTLINE_TOXIC_STATS(FAULTLINE_STAT_VISIT)
+#undef FAULTLINE_STAT_VISIT
+  }
 
   nlohmann::json to_json() const;
 };
 
 // Live counters behind toxic_stats; shared by every link (and thread) a toxic acts on.
 struct toxic_counters {
-  std::atomic<std::uint64_t> bytes_delayed_total{0};
-  std::atomic<std::uint64_t> bytes_dropped_total{0};
-  std::atomic<std::uint64_t> bytes_in_total{0};
-  std::atomic<std::uint64_t> chunks_delayed_total{0};
-  std::atomic<std::uint64_t> chunks_in_total{0};
-  std::atomic<std::uint64_t> chunks_out_total{0};
-  std::atomic<std::uint64_t> closes_delayed_total{0};
-  std::atomic<std::uint64_t> connections_closed_total{0};
-  std::atomic<std::uint64_t> connections_reset_total{0};
-  std::atomic<std::uint64_t> delay_ns_total{0};
-  std::atomic<std::uint64_t> links_affected_total{0};
-  std::atomic<std::uint64_t> links_total{0};
-  std::atomic<std::uint64_t> messages_affected_total{0};
-  std::atomic<std::uint64_t> messages_matched_total{0};
-  std::atomic<std::uint64_t> messages_total{0};
+#define FAULTLINE_STAT_ATOMIC(name, help) std::atomic<std::uint64_t> name{0};
+  FAULTLINE_TOXIC_STATS(FAULTLINE_STAT_ATOMIC)
+#undef FAULTLINE_STAT_ATOMIC
 
   toxic_stats snapshot() const;
 };
@@ -87,17 +90,29 @@ protected:
   ~stage_io() = default;
 };
 
-// Settings of a toxic as the proxy's control plane sees them. Message-level toxics of a protocol
-// (PostgreSQL, Redis) derive from this directly and name their protocol; byte-level toxics
-// derive from `toxic`.
+struct toxic_descriptor;
+
+// Settings of a toxic: the parameters it was made from and the descriptor that declares them
+// (toxic_descriptor.hpp), so its type, protocol and control-API attributes come from that one
+// declaration. Message-level toxics of a protocol (PostgreSQL, Redis) derive from this directly;
+// byte-level toxics derive from `toxic`.
 class toxic_config {
 public:
   virtual ~toxic_config() = default;
-  virtual std::string_view type() const = 0;
-  // In Toxiproxy's units and names ("latency" in ms), as the control API shows them.
-  virtual nlohmann::ordered_json attributes() const = 0;
+  const toxic_descriptor& descriptor() const { return *descriptor_; }
+  std::string_view type() const;
   // Empty for byte-level toxics; otherwise the proxy protocol whose sessions apply the toxic.
-  virtual std::string_view protocol() const { return {}; }
+  std::string_view protocol() const;
+  const params& settings() const { return settings_; }
+  // The settings in Toxiproxy's names and units ("latency" in ms), as the control API shows them.
+  nlohmann::ordered_json attributes() const;
+
+protected:
+  toxic_config(const toxic_descriptor& descriptor, params settings) : descriptor_(&descriptor), settings_(std::move(settings)) {}
+
+private:
+  const toxic_descriptor* descriptor_;  // descriptors live as long as the program
+  params settings_;
 };
 
 class toxic : public toxic_config {
@@ -109,6 +124,28 @@ public:
   virtual std::unique_ptr<toxic_state> new_state() const { return nullptr; }
   virtual void on_start(toxic_state* state, stage_io& io) const;  // joined a link (or was updated)
   virtual void on_stop(toxic_state* state, stage_io& io) const;   // leaves a link that stays open
+
+protected:
+  using toxic_config::toxic_config;
 };
+
+// A toxic on a proxy: what it is, where it acts and how often, and what it did. The one record
+// of an installed toxic, from the request to add it (id 0, no counters; an empty name becomes
+// "<type>_<stream>") to the proxy's list, the links and the sessions that run it.
+struct installed_toxic {
+  std::string name;
+  direction stream = direction::downstream;  // message-level toxics see both; the field only names them
+  double toxicity = 1.0;  // 0..1: the share of links (byte-level) or messages (message-level) acted on
+  std::shared_ptr<const toxic_config> config;
+  std::shared_ptr<toxic_counters> counters;  // live; still readable after removal
+  std::uint64_t id = 0;                      // unique within the proxy set; names can be reused, ids not
+
+  std::string_view type() const { return config->type(); }
+  bool message_level() const { return !config->protocol().empty(); }
+};
+
+// Toxicity applied once: 1 always, 0 never (and without drawing, so toxicity 0 has no effect at
+// all), otherwise a uniform draw. Links roll it per link, protocol sessions per message.
+bool roll_toxicity(double toxicity, std::mt19937_64& random);
 
 }  // namespace faultline::proxy

@@ -1,15 +1,8 @@
 #include "faults/proxy/toxic_types.hpp"
 
-#include "faults/proxy/bandwidth.hpp"
-#include "faults/proxy/blackhole.hpp"
-#include "faults/proxy/latency.hpp"
-#include "faults/proxy/limit_data.hpp"
 #include "faults/proxy/proxy.hpp"
 #include "faults/proxy/proxy_set.hpp"
-#include "faults/proxy/reset_peer.hpp"
-#include "faults/proxy/slicer.hpp"
-#include "faults/proxy/slow_close.hpp"
-#include "faults/proxy/timeout.hpp"
+#include "faults/proxy/toxic_registry.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -24,54 +17,50 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using std::chrono::nanoseconds;
 
-// Every toxic acts on one direction and on a share of connections, applied by the link.
-param_schema with_common(param_schema own) {
-  own.push_back({"stream", param_kind::choice, "direction: downstream (server -> client) or upstream (client -> server)",
-                 std::string("downstream"), false, {}, {}, {"downstream", "upstream"}});
-  own.push_back({"toxicity", param_kind::fraction, "share of connections affected (0..1 or %)", 1.0, false, 0.0, 1.0});
-  return own;
+// "query" -> "queries", "command" -> "commands"
+std::string plural_of(const std::string& noun) { return noun.ends_with("y") ? noun.substr(0, noun.size() - 1) + "ies" : noun + "s"; }
+
+// The parameters every toxic fault takes besides its own: byte-level toxics act on one direction
+// and a share of its links (rolled by the link); message-level ones on a share of the matching
+// messages (rolled by the session).
+param_schema fault_params(const toxic_descriptor& d) {
+  auto out = d.schema();
+  if (d.protocol.empty()) {
+    out.push_back({"stream", param_kind::choice, "direction: downstream (server -> client) or upstream (client -> server)",
+                   std::string("downstream"), false, {}, {}, {"downstream", "upstream"}});
+    out.push_back({"toxicity", param_kind::fraction, "share of connections affected (0..1 or %)", 1.0, false, 0.0, 1.0});
+  } else {
+    out.push_back({"probability", param_kind::fraction, fmt::format("share of matching {} acted on (0..1 or %)", plural_of(d.noun)), 1.0, false, 0.0, 1.0});
+  }
+  return out;
 }
 
-std::string millis(nanoseconds d) {
-  auto ns = d.count();
-  if (ns % 1'000'000 == 0) return fmt::format("{}ms", ns / 1'000'000);
-  return fmt::format("{:.3f}ms", static_cast<double>(ns) / 1e6);
-}
+// "3 queries", "1 command"
+std::string count_of(std::uint64_t n, const std::string& noun) { return fmt::format("{} {}", n, n == 1 ? noun : plural_of(noun)); }
 
-std::string bytes_text(std::uint64_t n) {
-  if (n >= 10u << 20) return fmt::format("{:.1f} MiB", static_cast<double>(n) / (1 << 20));
-  if (n >= 10u << 10) return fmt::format("{:.1f} KiB", static_cast<double>(n) / (1 << 10));
-  return fmt::format("{} bytes", n);
-}
-
-std::string plural(std::uint64_t n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); }
-
-// What a toxic's counters say it did: the summary line and whether an effect was seen.
-using describe_fn = std::function<faults::evidence(const toxic_stats&)>;
-
+// A toxic as an experiment fault: inject() adds it to the target proxy, revert() removes it, and
+// the evidence says what its counters saw.
 class toxic_fault final : public faults::fault {
 public:
-  toxic_fault(faults::fault_context ctx, toxic_spec spec, describe_fn describe)
-      : ctx_(std::move(ctx)), spec_(std::move(spec)), describe_(std::move(describe)) {}
+  toxic_fault(faults::fault_context ctx, installed_toxic spec) : ctx_(std::move(ctx)), spec_(std::move(spec)) {}
 
   asio::awaitable<void> inject() override {
-    if (!ctx_.proxies) throw faults::fault_error(fmt::format("{}: no proxies run in this process", spec_.config->type()));
+    if (!ctx_.proxies) throw faults::fault_error(fmt::format("{}: no proxies run in this process", spec_.type()));
     try {
-      auto info = ctx_.proxies->add_toxic(ctx_.target, spec_);
-      name_ = info.name;
-      counters_ = info.counters;
+      auto added = ctx_.proxies->add_toxic(ctx_.target, spec_);
+      spec_.name = added.name;
+      spec_.counters = added.counters;
     } catch (const proxy_error& e) {
-      throw faults::fault_error(fmt::format("{} on proxy '{}': {}", spec_.config->type(), ctx_.target, e.what()));
+      throw faults::fault_error(fmt::format("{} on proxy '{}': {}", spec_.type(), ctx_.target, e.what()));
     }
     co_return;
   }
 
   asio::awaitable<void> revert() override {
-    if (!ctx_.proxies || name_.empty()) co_return;
+    if (!ctx_.proxies || !spec_.counters) co_return;
     try {
-      ctx_.proxies->remove_toxic(ctx_.target, name_);
+      ctx_.proxies->remove_toxic(ctx_.target, spec_.name);
     } catch (const proxy_error& e) {
       // Already gone (the proxy was removed, or someone removed the toxic): nothing left to undo.
       if (e.what_kind() != proxy_error::kind::not_found && e.what_kind() != proxy_error::kind::toxic_not_found) throw;
@@ -80,43 +69,66 @@ public:
   }
 
   faults::evidence collect_evidence() const override {
-    if (!counters_) return {false, fmt::format("{} was not injected", spec_.config->type()), nlohmann::json::object()};
-    const auto stats = counters_->snapshot();
-    auto e = describe_(stats);
-    e.details = stats.to_json();
+    const auto& type = spec_.config->descriptor();
+    if (!spec_.counters) return {false, fmt::format("{} was not injected", type.name), nlohmann::json::object()};
+    const auto s = spec_.counters->snapshot();
+    const auto effect = type.describe(s);
+    faults::evidence e{effect.observed, effect.summary, s.to_json()};
+    if (spec_.message_level()) {
+      // Counted per message: the summary and the fields speak of queries or commands.
+      e.summary = fmt::format("{}: {} seen, {} matched, {}", type.name, count_of(s.messages_total, type.noun), s.messages_matched_total,
+                              effect.summary);
+      e.details = {
+          {"affected", s.messages_affected_total},
+          {"connections_closed", s.connections_closed_total},
+          {"connections_reset", s.connections_reset_total},
+          {"delay_ns_total", s.delay_ns_total},
+          {"matched", s.messages_matched_total},
+          {"seen", s.messages_total},
+      };
+      if (s.messages_affected_total > 0 && s.delay_ns_total > 0) e.details["delay_ns_average"] = s.delay_ns_total / s.messages_affected_total;
+      e.details["protocol"] = type.protocol;
+      e.details["probability"] = spec_.toxicity;
+    } else {
+      e.details["stream"] = to_string(spec_.stream);
+      e.details["toxicity"] = spec_.toxicity;
+    }
     e.details["proxy"] = ctx_.target;
-    e.details["toxic"] = name_;
-    e.details["type"] = std::string(spec_.config->type());
-    e.details["stream"] = to_string(spec_.stream);
-    e.details["toxicity"] = spec_.toxicity;
+    e.details["toxic"] = spec_.name;
+    e.details["type"] = type.name;
     e.details["attributes"] = nlohmann::json::parse(spec_.config->attributes().dump());
     return e;
   }
 
 private:
   faults::fault_context ctx_;
-  toxic_spec spec_;
-  describe_fn describe_;
-  std::string name_;
-  std::shared_ptr<const toxic_counters> counters_;
+  installed_toxic spec_;  // counters set once injected
 };
 
-using config_fn = std::function<std::shared_ptr<const toxic_config>(const params&)>;
-
-faults::fault_type toxic_type(std::string name, std::string summary, param_schema own, config_fn make, describe_fn describe) {
+faults::fault_type fault_type_of(const toxic_descriptor& d) {
   faults::fault_type t;
-  t.name = std::move(name);
-  t.summary = std::move(summary);
-  t.family = "proxy";
+  t.name = d.name;
+  t.summary = d.summary;
+  t.family = d.protocol.empty() ? "proxy" : "protocol";
   t.target = faults::target_kind::proxy;
-  t.params = with_common(std::move(own));
-  t.create = [make = std::move(make), describe = std::move(describe)](const params& p, const faults::fault_context& ctx) {
-    toxic_spec spec;
+  t.protocol = d.protocol;
+  t.params = fault_params(d);
+  t.validate = [&d](const params& p) { d.create(p); };  // a bad combination or pattern is a param_error
+  t.create = [&d](const params& p, const faults::fault_context& ctx) {
+    installed_toxic spec;
     spec.name = ctx.step_name;  // unique within a run; empty falls back to <type>_<stream>
-    spec.stream = p.text("stream") == "upstream" ? direction::upstream : direction::downstream;
-    spec.toxicity = p.number("toxicity");
-    spec.config = make(p);
-    return std::unique_ptr<faults::fault>(std::make_unique<toxic_fault>(ctx, std::move(spec), describe));
+    if (d.protocol.empty()) {
+      spec.stream = p.text("stream") == "upstream" ? direction::upstream : direction::downstream;
+      spec.toxicity = p.number("toxicity");
+    } else {
+      spec.toxicity = p.number("probability");  // message toxics see both directions; stream only names them
+    }
+    try {
+      spec.config = d.create(p);
+    } catch (const param_error& e) {
+      throw faults::fault_error(fmt::format("{}: {}", d.name, e.what()));
+    }
+    return std::unique_ptr<faults::fault>(std::make_unique<toxic_fault>(ctx, std::move(spec)));
   };
   return t;
 }
@@ -191,120 +203,12 @@ private:
   bool injected_ = false;
 };
 
-faults::evidence seen(bool observed, std::string summary) { return {observed, std::move(summary), nlohmann::json::object()}; }
-
-std::string on_links(const toxic_stats& s) {
-  return plural(s.links_affected_total, "connection direction", "connection directions");
-}
-
 }  // namespace
 
-std::vector<faults::fault_type> toxic_fault_types() {
+std::vector<faults::fault_type> toxic_fault_types(const toxic_registry& toxics) {
   std::vector<faults::fault_type> out;
-
-  auto latency = toxic_type(
-      "latency", "delay data by latency +/- jitter",
-      {
-          {"latency", param_kind::duration, "added delay", nanoseconds(0), false, 0.0},
-          {"jitter", param_kind::duration, "uniform +/- variation", nanoseconds(0), false, 0.0},
-      },
-      [](const params& p) { return std::make_shared<latency_toxic>(p.duration("latency"), p.duration("jitter")); },
-      [](const toxic_stats& s) {
-        auto avg = s.chunks_delayed_total ? nanoseconds(s.delay_ns_total / s.chunks_delayed_total) : nanoseconds(0);
-        return seen(s.chunks_delayed_total > 0, fmt::format("{} ({}) delayed by {} on average on {}", plural(s.chunks_delayed_total, "chunk", "chunks"),
-                                                            bytes_text(s.bytes_delayed_total), millis(avg), on_links(s)));
-      });
-  latency.validate = [](const params& p) {
-    if (p.duration("jitter") > p.duration("latency"))
-      throw param_error("jitter", fmt::format("jitter ({}) is larger than latency ({}): delays would be cut off at 0; make "
-                                              "jitter at most the latency",
-                                              millis(p.duration("jitter")), millis(p.duration("latency"))));
-  };
-  out.push_back(std::move(latency));
-
-  out.push_back(toxic_type(
-      "bandwidth", "limit throughput (0 passes nothing)",
-      {
-          {"rate", param_kind::bandwidth, "bytes per second (KB = 1000 bytes)", {}, true, 0.0},
-      },
-      [](const params& p) { return std::make_shared<bandwidth_toxic>(p.number("rate")); },
-      [](const toxic_stats& s) {
-        return seen(s.bytes_delayed_total > 0, fmt::format("{} of {} held back by the rate limit on {}", bytes_text(s.bytes_delayed_total),
-                                                           bytes_text(s.bytes_in_total), on_links(s)));
-      }));
-
-  out.push_back(toxic_type(
-      "slow_close", "delay the close of the connection",
-      {
-          {"delay", param_kind::duration, "delay before the close is passed on", nanoseconds(0), false, 0.0},
-      },
-      [](const params& p) { return std::make_shared<slow_close_toxic>(p.duration("delay")); },
-      [](const toxic_stats& s) {
-        return seen(s.closes_delayed_total > 0, fmt::format("{} passed on late", plural(s.closes_delayed_total, "close", "closes")));
-      }));
-
-  out.push_back(toxic_type(
-      "timeout", "stop all data and close after the timeout (0: never close)",
-      {
-          {"timeout", param_kind::duration, "time before the connection is closed", nanoseconds(0), false, 0.0},
-      },
-      [](const params& p) { return std::make_shared<timeout_toxic>(p.duration("timeout")); },
-      [](const toxic_stats& s) {
-        return seen(s.bytes_dropped_total > 0 || s.connections_closed_total > 0,
-                    fmt::format("{} dropped, {} closed on {}", bytes_text(s.bytes_dropped_total),
-                                plural(s.connections_closed_total, "connection", "connections"), on_links(s)));
-      }));
-
-  out.push_back(toxic_type(
-      "reset_peer", "reset the connection (RST) after the timeout",
-      {
-          {"timeout", param_kind::duration, "time before the reset", nanoseconds(0), false, 0.0},
-      },
-      [](const params& p) { return std::make_shared<reset_peer_toxic>(p.duration("timeout")); },
-      [](const toxic_stats& s) {
-        return seen(s.connections_reset_total > 0, fmt::format("{} reset", plural(s.connections_reset_total, "connection", "connections")));
-      }));
-
-  auto slicer = toxic_type(
-      "slicer", "cut data into small pieces with a delay between them",
-      {
-          {"average_size", param_kind::size, "average piece size", std::int64_t(1), false, 1.0},
-          {"size_variation", param_kind::size, "piece size variation", std::int64_t(0), false, 0.0},
-          {"delay", param_kind::duration, "delay between pieces", nanoseconds(0), false, 0.0},
-      },
-      [](const params& p) {
-        return std::make_shared<slicer_toxic>(static_cast<std::size_t>(p.integer("average_size")),
-                                              static_cast<std::size_t>(p.integer("size_variation")), p.duration("delay"));
-      },
-      [](const toxic_stats& s) {
-        return seen(s.chunks_out_total > s.chunks_in_total,
-                    fmt::format("{} cut into {}", plural(s.chunks_in_total, "chunk", "chunks"), plural(s.chunks_out_total, "piece", "pieces")));
-      });
-  slicer.validate = [](const params& p) {
-    if (p.integer("size_variation") >= p.integer("average_size"))
-      throw param_error("size_variation", fmt::format("size_variation ({} bytes) must be smaller than average_size ({} bytes)",
-                                                      p.integer("size_variation"), p.integer("average_size")));
-  };
-  out.push_back(std::move(slicer));
-
-  out.push_back(toxic_type(
-      "limit_data", "close the connection after a number of bytes",
-      {
-          {"bytes", param_kind::size, "bytes passed before the close", {}, true, 0.0},
-      },
-      [](const params& p) { return std::make_shared<limit_data_toxic>(static_cast<std::uint64_t>(p.integer("bytes"))); },
-      [](const toxic_stats& s) {
-        return seen(s.connections_closed_total > 0, fmt::format("{} closed at the limit, {} cut off",
-                                                                plural(s.connections_closed_total, "connection", "connections"),
-                                                                bytes_text(s.bytes_dropped_total)));
-      }));
-
-  out.push_back(toxic_type(
-      "blackhole", "accept connections and forward nothing, never close", {},
-      [](const params&) { return std::make_shared<blackhole_toxic>(); },
-      [](const toxic_stats& s) {
-        return seen(s.bytes_dropped_total > 0, fmt::format("{} swallowed on {}", bytes_text(s.bytes_dropped_total), on_links(s)));
-      }));
+  for (const auto& [name, d] : toxics.types())
+    if (!d->api_only) out.push_back(fault_type_of(*d));
 
   faults::fault_type down;
   down.name = "down";

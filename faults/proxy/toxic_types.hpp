@@ -1,7 +1,9 @@
 #pragma once
-// The proxy's toxics as fault types for experiments: names, typed parameters, a validate for
-// combinations that cannot work, and factories whose faults add the toxic to the target proxy
-// through fault_context::proxies on inject(), remove it on revert(), and report what it did.
+// The proxy's toxics as fault types for experiments, derived from their descriptors: each type
+// takes the toxic's parameters plus stream and toxicity (byte-level) or probability
+// (message-level); its faults add the toxic to the target proxy through
+// fault_context::proxies on inject(), remove it on revert(), and report what it did. Also
+// `down`, which takes the proxy itself down.
 
 #include "faults/fault.hpp"
 
@@ -9,6 +11,9 @@
 
 namespace faultline::proxy {
 
-std::vector<faults::fault_type> toxic_fault_types();
+class toxic_registry;
+
+// One fault type per registered toxic (except the control API's own, like noop), and down.
+std::vector<faults::fault_type> toxic_fault_types(const toxic_registry& toxics);
 
 }  // namespace faultline::proxy

@@ -267,7 +267,7 @@ awaitable<void> storm_fleet::start() {
   started_at_ = clock::now();
   auto self = shared_from_this();
   for (auto& w : workers_)
-    asio::co_spawn(executor_, follow(w), log_stray_exception(storm_log(), "storm: following a worker failed"));
+    asio::co_spawn(executor_, follow(self, w), log_stray_exception(storm_log(), "storm: following a worker failed"));
   for (auto& w : workers_) {
     // Built outside the co_await: GCC 12 cannot keep braced temporaries alive across a suspension.
     nlohmann::json message;
@@ -332,7 +332,7 @@ bool storm_fleet::finished() const {
   return std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->reaped; });
 }
 
-awaitable<void> storm_fleet::follow(std::shared_ptr<worker> w) {
+awaitable<void> storm_fleet::follow([[maybe_unused]] std::shared_ptr<storm_fleet> self, std::shared_ptr<worker> w) {
   for (;;) {
     auto [ec, n] = co_await asio::async_read_until(w->from, asio::dynamic_buffer(w->input), '\n', use_tuple);
     if (ec) break;

@@ -83,7 +83,8 @@ private:
   struct worker;
 
   storm_fleet(boost::asio::any_io_executor executor, storm_config config, options opts);
-  boost::asio::awaitable<void> follow(std::shared_ptr<worker> w);
+  // `self` lives in the frame: the fleet outlives every follow(), even when its owner lets go.
+  boost::asio::awaitable<void> follow(std::shared_ptr<storm_fleet> self, std::shared_ptr<worker> w);
   boost::asio::awaitable<void> reap(std::shared_ptr<worker> w);
   boost::asio::awaitable<void> send(worker& w, std::string line);
   // Polls `done` until it holds or the deadline passes; returns whether it holds.

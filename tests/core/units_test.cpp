@@ -55,6 +55,20 @@ TEST_CASE("formatting round-trips", "[core]") {
     CHECK(format_duration(parse_duration(text)) == text);
 }
 
+TEST_CASE("configured values parse back to exactly the value they were formatted from", "[core]") {
+  using std::chrono::nanoseconds;
+  CHECK(format_duration(nanoseconds(86'400'001'000'000)) == "86400.001s");
+  CHECK(format_duration(nanoseconds(1'500'000'001)) == "1.500000001s");
+  for (std::int64_t ns : {1LL, 999LL, 1'001LL, 1'234'567LL, 1'500'000'001LL, 59'999'999'999LL, 86'400'001'000'000LL, 3'600'000'000'000LL})
+    CHECK(parse_duration(format_duration(nanoseconds(ns))) == nanoseconds(ns));
+  for (double bps : {100000.001e6, 12.5e6, 1234.5, 0.25, 1e3, 7e9})
+    CHECK(parse_bandwidth(format_bandwidth(bps)) == bps);
+  for (double rate : {200.0, 1523.0, 0.1, 1e-7, 33.333333333333336, 1e15})
+    CHECK(parse_rate(format_rate(rate)) == rate);
+  for (double f : {0.001, 0.1, 0.07, 1.0 / 3.0, 1e-9, 0.999})
+    CHECK(parse_fraction(format_fraction(f)) == f);
+}
+
 TEST_CASE("durations are written as people read them", "[core]") {
   struct row {
     double seconds;

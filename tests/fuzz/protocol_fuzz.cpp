@@ -68,7 +68,7 @@ private:
   bool ended_ = false;
 };
 
-fp::message_toxic toxic(std::shared_ptr<const fp::toxic_config> c, double toxicity = 1.0) {
+fp::installed_toxic toxic(std::shared_ptr<const fp::toxic_config> c, double toxicity = 1.0) {
   return {std::string(c->type()), fp::direction::downstream, toxicity, std::move(c), std::make_shared<fp::toxic_counters>()};
 }
 

@@ -1,4 +1,5 @@
 #include "probes/websocket_load.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/websocket_server_process.hpp"
 #include "tests/support/websocket_test_server.hpp"
 
@@ -8,13 +9,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <thread>
 
 using namespace faultline;
 using namespace faultline::probes;
 using namespace std::chrono_literals;
 using std::chrono::nanoseconds;
+using test::eventually;
 using test::websocket_test_server;
 
 namespace {
@@ -29,16 +30,6 @@ params settings(const std::string& url, std::int64_t sessions, double rate = 1) 
 
 std::shared_ptr<const websocket_load_config> config_of(const params& p) {
   return std::make_shared<const websocket_load_config>(websocket_load_config::from(p));
-}
-
-// Waits (polling) until `condition` holds; false after `limit`.
-bool wait_for(const std::function<bool()>& condition, nanoseconds limit = 30s) {
-  const auto until = probes::clock::now() + limit;
-  while (!condition()) {
-    if (probes::clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 // A WebSocket load on its own io_context thread, stopped and drained when it goes.
@@ -66,7 +57,8 @@ public:
   // Stops and waits until every session has ended.
   void stop() {
     load_->stop();
-    REQUIRE(wait_for([&] { return load_->done(); }, config_->settle_time() + 5s));
+    REQUIRE(eventually([&] { return load_->done(); },
+                       std::chrono::duration_cast<std::chrono::milliseconds>(config_->settle_time() + 5s)));
   }
   websocket_load& load() { return *load_; }
   websocket_load_stats stats() const { return load_->stats(); }
@@ -152,7 +144,7 @@ TEST_CASE("websocket load: the round trip to a server answering after 50 ms is 5
   websocket_load_stats stats;
   {
     running_load run(p, tl);
-    REQUIRE(wait_for([&] { return run.stats().replies_total >= 600; }));
+    REQUIRE(eventually([&] { return run.stats().replies_total >= 600; }));
     run.stop();
     stats = run.stats();
   }
@@ -185,11 +177,11 @@ TEST_CASE("websocket load: a 1 s server stall shows in p99 (latency from the int
   websocket_load_stats stats;
   {
     running_load run(p, tl);
-    REQUIRE(wait_for([&] { return run.stats().replies_total >= 100; }));
+    REQUIRE(eventually([&] { return run.stats().replies_total >= 100; }));
     const auto before = run.stats().replies_total;
     server.stall_for(1s);
     // About 2.5 s of messages after the stall began: the stalled second and some after it.
-    REQUIRE(wait_for([&] { return run.stats().replies_total >= before + 250; }));
+    REQUIRE(eventually([&] { return run.stats().replies_total >= before + 250; }));
     stats = run.stats();
   }
   const auto messages = tl.stats(websocket_messages_series, time_range{});
@@ -213,7 +205,7 @@ TEST_CASE("websocket load: messages without a reply time out, and late replies p
   websocket_load_stats stats;
   {
     running_load run(p, tl);
-    REQUIRE(wait_for([&] { return run.stats().messages_timed_out_total >= 20; }));
+    REQUIRE(eventually([&] { return run.stats().messages_timed_out_total >= 20; }));
     run.stop();
     stats = run.stats();
   }
@@ -253,7 +245,7 @@ TEST_CASE("websocket load: session outcomes are classed as the connection storm 
   websocket_load_stats stats;
   {
     running_load run(p, tl);
-    REQUIRE(wait_for([&] { return run.stats().sessions_attempted_total == 5; }));
+    REQUIRE(eventually([&] { return run.stats().sessions_attempted_total == 5; }));
     stats = run.stats();
   }
   CHECK(stats.count(s.expected) == 5);
@@ -274,7 +266,7 @@ TEST_CASE("websocket load: a port nothing listens on refuses every session", "[p
   websocket_load_stats stats;
   {
     running_load run(settings("ws://127.0.0.1:" + std::to_string(closed_port()) + "/", 3), tl);
-    REQUIRE(wait_for([&] { return run.stats().sessions_attempted_total == 3; }));
+    REQUIRE(eventually([&] { return run.stats().sessions_attempted_total == 3; }));
     stats = run.stats();
   }
   CHECK(stats.count(connection_outcome::refused) == 3);
@@ -293,9 +285,9 @@ TEST_CASE("websocket load: sessions the server drops move from established to ho
   websocket_load_stats stats;
   {
     running_load run(p, tl);
-    REQUIRE(wait_for([&] { return run.stats().sessions_open == 4 && run.stats().messages_sent_total >= 20; }));
+    REQUIRE(eventually([&] { return run.stats().sessions_open == 4 && run.stats().messages_sent_total >= 20; }));
     server.drop_sessions(reset);
-    REQUIRE(wait_for([&] { return run.stats().sessions_dropped_total == 4 && run.stats().sessions_open == 4; }));
+    REQUIRE(eventually([&] { return run.stats().sessions_dropped_total == 4 && run.stats().sessions_open == 4; }));
     stats = run.stats();
   }
   const auto dropped_as = reset ? connection_outcome::reset : connection_outcome::closed_early;
@@ -320,10 +312,10 @@ TEST_CASE("websocket load: 10,000 sessions at 1 message per second are held, as 
   test::websocket_test_server::counts seen;
   {
     running_load run(p, tl);
-    REQUIRE(wait_for([&] { return run.stats().sessions_open == 10000; }, 60s));
-    REQUIRE(wait_for([&] { return server.snapshot().held == 10000; }));
+    REQUIRE(eventually([&] { return run.stats().sessions_open == 10000; }, 60s));
+    REQUIRE(eventually([&] { return server.snapshot().held == 10000; }));
     const auto replies = run.stats().replies_total;
-    REQUIRE(wait_for([&] { return run.stats().replies_total >= replies + 20000; }, 30s));  // two more rounds
+    REQUIRE(eventually([&] { return run.stats().replies_total >= replies + 20000; }, 30s));  // two more rounds
     seen = server.snapshot();
     run.stop();
     stats = run.stats();
@@ -338,7 +330,7 @@ TEST_CASE("websocket load: 10,000 sessions at 1 message per second are held, as 
   INFO("messages " << messages.total() << " errors " << messages.errors() << " p50 " << ms(messages.latency.percentile(50))
                    << " ms p99 " << ms(messages.latency.percentile(99)) << " ms");
   CHECK(messages.errors() == 0);
-  REQUIRE(wait_for([&] { return server.snapshot().held == 0; }));  // the stop closed them all
+  REQUIRE(eventually([&] { return server.snapshot().held == 0; }));  // the stop closed them all
   // The server's own counts: every message sent arrived, and every one was answered in time.
   const auto after = server.snapshot();
   CHECK(after.ended == 10000);

@@ -51,6 +51,17 @@ TEST_CASE("faultline report re-renders HTML, JUnit and Markdown from a journal",
   CHECK(suite.exit_code == 0);
   CHECK(std::filesystem::exists(dir / "suite" / "index.html"));
   CHECK(std::filesystem::exists(dir / "suite" / "checkout-db-slowness-2.html"));
+
+  // A journal written before schema version 2 renders too.
+  auto old = run_faultline("report " + std::string(FAULTLINE_REPORTS_TEST_DATA) + "/checkout-journal-v1.json --html " +
+                           (dir / "v1.html").string() + " --markdown " + (dir / "v1.md").string());
+  INFO(old.output);
+  CHECK(old.exit_code == 0);
+  CHECK(std::filesystem::file_size(dir / "v1.html") > 10000);
+  std::ifstream md(dir / "v1.md");
+  std::string first;
+  std::getline(md, first);
+  CHECK(first == "## ❌ checkout-db-slowness: Failed");
 }
 
 TEST_CASE("faultline report rejects an unreadable or older journal with exit 2", "[reports]") {
@@ -60,7 +71,7 @@ TEST_CASE("faultline report rejects an unreadable or older journal with exit 2",
   std::ofstream(old_path) << doc.dump();
   auto r = run_faultline("report " + old_path + " --html " + (temp_dir() / "never.html").string());
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Contains("faultline report: " + old_path + ": journal schema version 0 is not supported: this faultline reads schema version 1 only"));
+  CHECK_THAT(r.output, Contains("faultline report: " + old_path + ": journal schema version 0 is not supported: this faultline reads schema versions 1 to 2"));
   CHECK_FALSE(std::filesystem::exists(temp_dir() / "never.html"));
 
   auto missing = run_faultline("report /nonexistent/run.json");

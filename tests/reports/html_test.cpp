@@ -86,6 +86,11 @@ TEST_CASE("HTML: the charts carry the journal's points", "[reports]") {
   CHECK(scales.v1 < top * 1.5);
 }
 
+TEST_CASE("HTML: the charts of a schema version 1 journal carry its points", "[reports]") {
+  auto j = reports::read_journal(std::string(FAULTLINE_REPORTS_TEST_DATA) + "/checkout-journal-v1.json");
+  check_all_lines(j, figure_of(reports::render_html(j)));
+}
+
 TEST_CASE("HTML: phases, faults, breaker, MTTD and MTTR sit at their times", "[reports]") {
   auto j = recorded();
   auto svg = figure_of(reports::render_html(j));
@@ -206,7 +211,7 @@ TEST_CASE("HTML: the figure is well-formed SVG", "[reports]") {
   std::filesystem::remove(path);
 }
 
-TEST_CASE("HTML: a window without samples breaks the lines; other runs render too", "[reports]") {
+TEST_CASE("HTML: a window without samples breaks the lines, other runs render too", "[reports]") {
   auto j = test::synthetic_journal();
   auto& w = j.series[0].windows[30];
   w = reports::window_point{};

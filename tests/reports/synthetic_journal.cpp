@@ -1,12 +1,18 @@
 #include "tests/reports/synthetic_journal.hpp"
 
+#include "probes/timeline.hpp"
 #include "reports/format.hpp"
+#include "reports/windows.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <iterator>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace faultline::test {
 
@@ -168,6 +174,48 @@ phase_stat stat_of(const series_record& s, const phase_span& p) {
   return st;
 }
 
+// The latency at quantile q of a window shaped like `w` (linear between its percentiles).
+double latency_at(const window_point& w, double q) {
+  const std::pair<double, double> knots[] = {{0, *w.min},     {0.5, *w.p50},   {0.75, *w.p75},  {0.9, *w.p90},
+                                             {0.95, *w.p95},  {0.99, *w.p99},  {0.999, *w.p999}, {1, *w.max}};
+  for (std::size_t i = 1; i < std::size(knots); ++i)
+    if (q <= knots[i].first) {
+      const auto& [q0, v0] = knots[i - 1];
+      const auto& [q1, v1] = knots[i];
+      return v0 + (v1 - v0) * (q - q0) / (q1 - q0);
+    }
+  return *w.max;
+}
+
+// A sample's latency: the middle of its quantile band, so a window holds a few distinct latencies
+// (a small journal) that still follow its percentiles.
+double banded_latency(const window_point& w, double q) {
+  constexpr double bands[] = {0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.99, 0.995, 0.999, 1};
+  for (std::size_t i = 1; i < std::size(bands); ++i)
+    if (q < bands[i]) return latency_at(w, (bands[i - 1] + bands[i]) / 2);
+  return *w.max;
+}
+
+// Records the samples of a window shaped like `w` at second `w.start`, spread over the window:
+// latencies follow its percentiles; failed samples are the fastest (when they fail fast, as an
+// open breaker does) or the slowest; an extracted value is the window's last.
+void record(probes::timeline& timeline, const std::string& series, const window_point& w) {
+  const auto n = static_cast<std::size_t>(w.count);
+  const bool fast = w.fast_failures > 0;
+  std::vector<probes::outcome> results(n, probes::outcome::ok);
+  std::size_t k = 0;
+  for (const auto& [name, count] : w.outcomes) {
+    if (name == "ok") continue;
+    for (std::uint64_t i = 0; i < count; ++i, ++k) results[fast ? k : n - 1 - k] = *probes::outcome_from_string(name);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double q = (static_cast<double>(i) + 0.5) / static_cast<double>(n);
+    const auto at = timeline.start() + std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(w.start + q));
+    probes::sample s{at, at, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(banded_latency(w, q))), results[i], w.value};
+    timeline.record(series, s);
+  }
+}
+
 constexpr const char* resolved_yaml = R"yaml(version: 1
 name: checkout-db-slowness
 description: Orders API keeps serving from cache when PostgreSQL answers slowly and Redis goes away
@@ -249,23 +297,24 @@ journal synthetic_journal() {
   action.output = "warming 512 hot keys from the orders table\n512/512 keys written\ndone in 1.4s\n";
   j.faults = {pg, redis, action};
 
+  // The windows are recorded into a real Timeline, as a run records them; the series are
+  // derived from it as the journal reader derives them.
+  probes::timeline timeline(probes::clock::time_point{},
+                            probes::timeline_options{std::chrono::seconds(1), std::chrono::milliseconds(2250), std::chrono::milliseconds(50)});
   jitter rng;
-  series_record load{"load", "load", {}}, health{"health", "http", {}}, breaker{"breaker", "metric", {}};
   for (int t = 0; t < 57; ++t) {
-    load.windows.push_back(load_window(t, rng));
-    health.windows.push_back(health_window(t, rng));
-    breaker.windows.push_back(breaker_window(t, rng));
+    record(timeline, "load", load_window(t, rng));
+    record(timeline, "health", health_window(t, rng));
+    record(timeline, "breaker", breaker_window(t, rng));
   }
-  j.series = {load, health, breaker};
-  // The Timeline is opaque to the reports; this has the shape of probes::timeline::to_json()
-  // without its per-window histograms (the series' windows above carry what the reports read).
-  j.timeline = {{"version", 1},
-                {"window_ns", 1000000000},
-                {"late_after_ns", 2250000000},
-                {"fast_failure_ns", 50000000},
-                {"phases", nlohmann::json::array()},
-                {"end_ns", 57000000000},
-                {"series", nlohmann::json::object()}};
+  timeline.mark(probes::phase::baseline, std::chrono::seconds(5));
+  timeline.mark(probes::phase::fault, std::chrono::seconds(15));
+  timeline.mark(probes::phase::recovery, std::chrono::seconds(45));
+  timeline.mark(probes::phase::after, std::chrono::seconds(52));
+  timeline.finish(std::chrono::seconds(57));
+  for (auto [name, kind] : {std::pair{"load", "load"}, {"health", "http"}, {"breaker", "metric"}})
+    j.series.push_back({name, kind, series_windows(timeline, name, 57)});
+  j.timeline = timeline.to_json();
 
   for (const auto& s : j.series) {
     std::optional<phase_stat> baseline;

@@ -1,8 +1,8 @@
 #include "tests/support/http_test_server.hpp"
 
+#include "tests/support/tcp_test_server.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,8 +13,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <exception>
 
 namespace faultline::test {
 namespace asio = boost::asio;
@@ -23,24 +21,13 @@ namespace http = beast::http;
 using asio::ip::tcp;
 
 struct http_test_server::impl {
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
+  std::unique_ptr<tcp_test_server> server;
 
   static asio::awaitable<void> session(http_test_server* self, tcp::socket socket);
-  static asio::awaitable<void> accept_loop(http_test_server* self);
 };
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-void log_stray(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    std::fprintf(stderr, "http_test_server: %s\n", x.what());
-  }
-}
 }  // namespace
 
 asio::awaitable<void> http_test_server::impl::session(http_test_server* self, tcp::socket socket) {
@@ -97,34 +84,22 @@ asio::awaitable<void> http_test_server::impl::session(http_test_server* self, tc
   }
 }
 
-asio::awaitable<void> http_test_server::impl::accept_loop(http_test_server* self) {
-  for (;;) {
-    auto [ec, socket] = co_await self->impl_->acceptor.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted || !self->impl_->acceptor.is_open()) co_return;
-    if (ec) continue;
-    ++self->connections_;
-    asio::co_spawn(self->impl_->io, session(self, std::move(socket)), log_stray);
-  }
-}
-
 http_test_server::http_test_server() : http_test_server([](const http_test_request&) { return http_test_reply{}; }) {}
 
 http_test_server::http_test_server(handler h) : impl_(std::make_unique<impl>()), handler_(std::move(h)) {
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen(1024);
-  port_ = impl_->acceptor.local_endpoint().port();
-
-  asio::co_spawn(impl_->io, impl::accept_loop(this), log_stray);
-  thread_ = std::thread([this] { impl_->io.run(); });
+  tcp_test_server::options o;
+  o.name = "http_test_server";
+  o.backlog = 1024;
+  o.admit = [this](tcp::socket&) {
+    ++connections_;
+    return true;
+  };
+  impl_->server = std::make_unique<tcp_test_server>([this](tcp::socket s) { return impl::session(this, std::move(s)); }, std::move(o));
+  port_ = impl_->server->port();
 }
 
-http_test_server::~http_test_server() {
-  impl_->io.stop();
-  thread_.join();
-}
+// Stopped before the members its sessions use go.
+http_test_server::~http_test_server() { impl_->server->stop(); }
 
 std::string http_test_server::url(const std::string& target) const {
   return "http://127.0.0.1:" + std::to_string(port_) + target;

@@ -1,7 +1,7 @@
 #pragma once
 // A small Beast HTTP/1.1 server on 127.0.0.1 (a free port) for probe and load tests: handlers
 // decide each reply, and the server can stall all replies for a while, delay one, or accept
-// connections and never answer. Runs its own io_context on its own thread.
+// connections and never answer. Runs on a tcp_test_server (its own io_context and thread).
 
 #include <atomic>
 #include <chrono>
@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 namespace faultline::test {
 
@@ -65,7 +64,6 @@ private:
   std::atomic<std::int64_t> stall_until_ns_{0};  // steady_clock, since epoch
   std::mutex handler_mutex_;
   handler handler_;
-  std::thread thread_;
 
   http_test_reply reply_to(const http_test_request& r);
 };

@@ -1,9 +1,9 @@
 #include "faults/protocol/postgres/pg_session.hpp"
 
+#include "faults/protocol/message_session.hpp"
 #include "faults/protocol/message_toxic.hpp"
 #include "faults/protocol/postgres/pg_toxics.hpp"
 #include "faults/protocol/postgres/pg_wire.hpp"
-#include "faults/protocol/reply_queue.hpp"
 #include "faults/proxy/log.hpp"
 
 #include <fmt/format.h>
@@ -20,13 +20,6 @@ namespace {
 
 using proxy::direction;
 using proxy::time_point;
-constexpr auto relaxed = std::memory_order_relaxed;
-
-using config_ptr = std::shared_ptr<const proxy::toxic_config>;
-using counters_ptr = std::shared_ptr<proxy::toxic_counters>;
-
-void append(proxy::byte_buffer& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
-std::string_view view(const proxy::byte_buffer& b) { return {b.data(), b.size()}; }
 
 // The substitutes sent to the server in place of a query pg_error answers: they fail at once,
 // touch nothing, and put the server's transaction in the state the error implies (a transaction
@@ -43,21 +36,10 @@ using statement_ptr = std::shared_ptr<statement>;
 
 // What the toxics chose for one query.
 struct effects {
-  struct delayer {
-    config_ptr toxic;
-    counters_ptr counters;
-    proxy::duration delay{};
-  };
-  std::vector<delayer> delays;
+  reply_hold delays;
   std::shared_ptr<const pg_error_toxic> error;
   std::shared_ptr<const pg_drop_toxic> drop;
   counters_ptr answer_counters;  // of error or drop
-
-  proxy::duration total_delay() const {
-    proxy::duration d{};
-    for (const auto& x : delays) d += x.delay;
-    return d;
-  }
 };
 
 // What the client waits for, in the order the server answers.
@@ -93,35 +75,8 @@ struct reply_target {
   config_ptr holder;
 };
 
-class pg_session final : public proxy::session {
+class pg_session final : public message_session {
 public:
-  void on_data(direction d, proxy::chunk c, proxy::session_io& io) override {
-    if (c.what != proxy::chunk::kind::data) return;
-    std::string_view data(c.bytes.data(), c.bytes.size());
-    if (d == direction::upstream) {
-      from_client(data, io);
-      flush_to_server(io);
-    } else {
-      from_server(data, io);
-    }
-    flush_replies(io);
-  }
-
-  void on_eof(direction d, proxy::session_io& io) override {
-    if (d == direction::upstream) {
-      // A message cut short by the client's end goes on as it is.
-      if (!ignore_client_) append(to_server_, view(client_head_));
-      client_head_.clear();
-      flush_to_server(io);
-      io.end(direction::upstream);
-    } else {
-      if (!server_head_.empty()) send_reply(view(server_head_), {}, nullptr, io);
-      server_head_.clear();
-      flush_replies(io);
-      replies_.push_end(io);
-    }
-  }
-
   void on_message_toxics(proxy::session_io& io) override { replies_.release_orphans(io); }
 
 private:
@@ -129,7 +84,12 @@ private:
 
   // ---- client -> server -------------------------------------------------------------------
 
-  void from_client(std::string_view data, proxy::session_io& io) {
+  void client_ended() override {
+    if (!ignore_client_) append(to_server_, view(client_head_));
+    client_head_.clear();
+  }
+
+  void from_client(std::string_view data, proxy::session_io& io) override {
     while (!data.empty()) {
       if (ignore_client_ || replies_.cut()) return;  // the connection is ending
       if (client_body_left_ > 0) {
@@ -314,37 +274,37 @@ private:
     push_slot(slot{slot::kind::startup}, io);
   }
 
+  // The first pg_refuse toxic that chooses this connection (every connection matches).
   std::optional<std::pair<std::shared_ptr<const pg_refuse_toxic>, counters_ptr>> choose_refusal(proxy::session_io& io) {
-    for (const auto& t : io.message_toxics()) {
-      auto refuse = std::dynamic_pointer_cast<const pg_refuse_toxic>(t.config);
-      if (!refuse) continue;
-      t.counters->messages_total.fetch_add(1, relaxed);
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (roll(t.toxicity, io.random())) return std::pair{refuse, t.counters};
-    }
-    return std::nullopt;
+    std::optional<std::pair<std::shared_ptr<const pg_refuse_toxic>, counters_ptr>> out;
+    offer<pg_refuse_toxic>(io, [](const pg_refuse_toxic&) { return true; },
+                           [&](const proxy::installed_toxic& t, const pg_refuse_toxic&) {
+                             out.emplace(std::static_pointer_cast<const pg_refuse_toxic>(t.config), t.counters);
+                             return false;  // refused: no other toxic sees this connection
+                           });
+    return out;
   }
 
-  // Which toxics act on this query; counts what each saw and matched.
-  // `classes` caches the statement classes of `sql` (classified when a toxic first asks).
+  // Which toxics act on this query. `classes` caches the statement classes of `sql`
+  // (classified when a toxic first asks).
   effects evaluate(std::string_view sql, std::optional<class_set>& classes, proxy::session_io& io) {
     effects fx;
-    for (const auto& t : io.message_toxics()) {
-      auto q = std::dynamic_pointer_cast<const query_toxic>(t.config);
-      if (!q) continue;
-      t.counters->messages_total.fetch_add(1, relaxed);
-      if (q->match().wants_classes() && !classes) classes = classify(sql);
-      if (!q->match().matches({sql, classes.value_or(class_set{})})) continue;
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (!roll(t.toxicity, io.random())) continue;
-      if (auto d = std::dynamic_pointer_cast<const pg_delay_toxic>(q)) {
-        fx.delays.push_back({t.config, t.counters, jittered(d->delay(), d->jitter(), io.random())});
-      } else if (!fx.error && !fx.drop) {  // one answer per query: the first toxic that chose it
-        if (auto e = std::dynamic_pointer_cast<const pg_error_toxic>(q)) fx.error = e;
-        else if (auto x = std::dynamic_pointer_cast<const pg_drop_toxic>(q)) fx.drop = x;
-        if (fx.error || fx.drop) fx.answer_counters = t.counters;
-      }
-    }
+    offer<query_toxic>(
+        io,
+        [&](const query_toxic& q) {
+          if (q.match().wants_classes() && !classes) classes = classify(sql);
+          return q.match().matches({sql, classes.value_or(class_set{})});
+        },
+        [&](const proxy::installed_toxic& t, const query_toxic& q) {
+          if (const auto* d = dynamic_cast<const pg_delay_toxic*>(&q)) {
+            fx.delays.add(t, d->draw(io.random()));
+          } else if (!fx.error && !fx.drop) {  // one answer per query: the first toxic that chose it
+            if (dynamic_cast<const pg_error_toxic*>(&q)) fx.error = std::static_pointer_cast<const pg_error_toxic>(t.config);
+            else if (dynamic_cast<const pg_drop_toxic*>(&q)) fx.drop = std::static_pointer_cast<const pg_drop_toxic>(t.config);
+            if (fx.error || fx.drop) fx.answer_counters = t.counters;
+          }
+          return true;
+        });
     return fx;
   }
 
@@ -380,17 +340,22 @@ private:
 
   // ---- server -> client -------------------------------------------------------------------
 
-  void from_server(std::string_view data, proxy::session_io& io) {
+  void server_ended(proxy::session_io& io) override {
+    if (!server_head_.empty()) replies_.push(io, view(server_head_), {}, nullptr);
+    server_head_.clear();
+  }
+
+  void from_server(std::string_view data, proxy::session_io& io) override {
     while (!data.empty() && !replies_.cut()) {
       if (server_body_left_ > 0) {
         auto n = static_cast<std::size_t>(std::min<std::uint64_t>(server_body_left_, data.size()));
-        if (!server_target_.discard) send_reply(data.substr(0, n), server_target_.at, server_target_.holder, io);
+        if (!server_target_.discard) replies_.push(io, data.substr(0, n), server_target_.at, server_target_.holder);
         server_body_left_ -= n;
         data.remove_prefix(n);
         continue;
       }
       if (phase_ == phase::passthrough) {
-        send_reply(data, {}, nullptr, io);
+        replies_.push(io, data, {}, nullptr);
         return;
       }
       take(server_head_, data, 5);
@@ -398,13 +363,13 @@ private:
       auto h = read_typed_header(view(server_head_));
       if (!h) {
         go_passthrough("server sent a message the session cannot frame");
-        send_reply(view(server_head_), {}, nullptr, io);
+        replies_.push(io, view(server_head_), {}, nullptr);
         server_head_.clear();
         continue;
       }
       server_target_ = server_message(h->type, io);
       server_body_left_ = h->body_length;
-      if (!server_target_.discard) send_reply(view(server_head_), server_target_.at, server_target_.holder, io);
+      if (!server_target_.discard) replies_.push(io, view(server_head_), server_target_.at, server_target_.holder);
       server_head_.clear();
     }
   }
@@ -423,34 +388,23 @@ private:
     if (!front.started) {
       front.started = true;
       if (front.fx.drop) {
-        front.fx.answer_counters->messages_affected_total.fetch_add(1, relaxed);
-        (front.fx.drop->reset() ? front.fx.answer_counters->connections_reset_total : front.fx.answer_counters->connections_closed_total)
-            .fetch_add(1, relaxed);
-        send_cut(front.fx.drop->reset(), io);  // the server ran it; the client never hears back
+        count_affected(*front.fx.answer_counters);
+        count_cut(*front.fx.answer_counters, front.fx.drop->reset());
+        replies_.push_cut(io, front.fx.drop->reset());  // the server ran it; the client never hears back
         return {true, {}, nullptr};
       }
-      front.release_at = start_delays(front.fx, io);
+      front.release_at = front.fx.delays.start(io);
     }
-    reply_target target{false, front.release_at, front.fx.delays.empty() ? nullptr : front.fx.delays.front().toxic};
+    reply_target target{false, front.release_at, front.fx.delays.holder()};
     if (front.fx.error && type == 'E' && !front.error_replaced) {
       front.error_replaced = true;
-      front.fx.answer_counters->messages_affected_total.fetch_add(1, relaxed);
+      count_affected(*front.fx.answer_counters);
       auto ours = error_response("ERROR", front.fx.error->sqlstate(), front.fx.error->message());
-      send_reply(view(ours), target.at, target.holder, io);
+      replies_.push(io, view(ours), target.at, target.holder);
       target.discard = true;
     }
     complete_if_done(type, io);
     return target;
-  }
-
-  // Starts the hold of a response: counts each delay toxic and returns the release time.
-  static time_point start_delays(const effects& fx, proxy::session_io& io) {
-    if (fx.delays.empty()) return {};
-    for (const auto& d : fx.delays) {
-      d.counters->messages_affected_total.fetch_add(1, relaxed);
-      d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), relaxed);
-    }
-    return io.now() + fx.total_delay();
   }
 
   static bool expected(slot::kind k, char type) {
@@ -539,43 +493,15 @@ private:
       if (front.what != slot::kind::local) return;
       auto s = std::move(front);
       slots_.pop_front();
-      if (s.fx.answer_counters) s.fx.answer_counters->messages_affected_total.fetch_add(1, relaxed);
-      auto at = start_delays(s.fx, io);
-      send_reply(view(s.answer), at, s.fx.delays.empty() ? nullptr : s.fx.delays.front().toxic, io);
+      if (s.fx.answer_counters) count_affected(*s.fx.answer_counters);
+      auto at = s.fx.delays.start(io);
+      replies_.push(io, view(s.answer), at, s.fx.delays.holder());
       if (s.cut_after) {
-        if (s.fx.answer_counters) s.fx.answer_counters->connections_closed_total.fetch_add(1, relaxed);
-        send_cut(false, io);
+        if (s.fx.answer_counters) count_cut(*s.fx.answer_counters, false);
+        replies_.push_cut(io, false);
         return;
       }
     }
-  }
-
-  // ---- output ------------------------------------------------------------------------------
-
-  void send_reply(std::string_view bytes, time_point at, const config_ptr& holder, proxy::session_io& io) {
-    if (bytes.empty()) return;
-    if (!piece_.empty() && (piece_at_ != at || piece_holder_ != holder)) flush_replies(io);
-    piece_at_ = at;
-    piece_holder_ = holder;
-    append(piece_, bytes);
-  }
-
-  void send_cut(bool reset, proxy::session_io& io) {
-    flush_replies(io);
-    replies_.push_cut(io, reset);
-  }
-
-  void flush_replies(proxy::session_io& io) {
-    if (piece_.empty()) return;
-    replies_.push(io, std::exchange(piece_, proxy::byte_buffer()), piece_at_, std::exchange(piece_holder_, nullptr));
-  }
-
-  void flush_to_server(proxy::session_io& io) {
-    if (to_server_.empty() || replies_.cut()) {
-      to_server_.clear();
-      return;
-    }
-    io.forward(direction::upstream, {proxy::chunk::kind::data, std::exchange(to_server_, proxy::byte_buffer()), io.now()});
   }
 
   // ---- framing helpers ---------------------------------------------------------------------
@@ -604,16 +530,11 @@ private:
   proxy::byte_buffer client_head_;
   std::uint64_t client_body_left_ = 0;
   bool client_body_to_server_ = true;
-  proxy::byte_buffer to_server_;
 
   proxy::byte_buffer server_head_;
   std::uint64_t server_body_left_ = 0;
   reply_target server_target_;
 
-  proxy::byte_buffer piece_;  // replies gathered in this call with one release time
-  time_point piece_at_{};
-  config_ptr piece_holder_;
-  reply_queue replies_;
 };
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "faults/protocol/postgres/pg_toxics.hpp"
 
-#include "faults/protocol/message_toxic.hpp"
-
 #include <boost/regex.hpp>
 #include <fmt/format.h>
 
@@ -48,7 +46,7 @@ query_match::query_match(std::string pattern, std::vector<std::string> classes) 
       regex_ = std::move(c);
     } catch (const boost::regex_error& e) {
       auto pos = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, e.position()));
-      throw setting_error("match", fmt::format("'{}' is not a valid regular expression: {} at position {} ('{}' <-- here); "
+      throw param_error("match", fmt::format("'{}' is not a valid regular expression: {} at position {} ('{}' <-- here); "
                                                "escape special characters with \\",
                                                pattern_, regex_problem(e), pos, pattern_.substr(0, std::min(pos + 1, pattern_.size()))));
     }
@@ -56,7 +54,7 @@ query_match::query_match(std::string pattern, std::vector<std::string> classes) 
   for (const auto& name : classes) {
     auto c = parse_statement_class(name);
     if (!c)
-      throw setting_error("statements", fmt::format("unknown statement class '{}' (known: {})", name, fmt::join(statement_class_names(), ", ")));
+      throw param_error("statements", fmt::format("unknown statement class '{}' (known: {})", name, fmt::join(statement_class_names(), ", ")));
     classes_.add(*c);
     class_names_.push_back(to_string(*c));
   }
@@ -72,33 +70,11 @@ bool query_match::matches(const query_text& q) const {
   }
 }
 
-void query_match::describe(nlohmann::ordered_json& attributes) const {
-  attributes["match"] = pattern_;
-  attributes["statements"] = class_names_;
-}
-
-nlohmann::ordered_json query_toxic::with_match(nlohmann::ordered_json attributes) const {
-  match_.describe(attributes);
-  return attributes;
-}
-
-pg_delay_toxic::pg_delay_toxic(query_match match, proxy::duration delay, proxy::duration jitter)
-    : query_toxic(std::move(match)), delay_(delay), jitter_(jitter) {
-  if (delay_.count() < 0) throw setting_error("delay", "delay must be 0 or more");
-  if (jitter_.count() < 0) throw setting_error("jitter", "jitter must be 0 or more");
-  if (jitter_ > delay_)
-    throw setting_error("jitter", "jitter is larger than the delay: delays would be cut off at 0; make jitter at most the delay");
-}
-
-nlohmann::ordered_json pg_delay_toxic::attributes() const {
-  return with_match({{"delay", millis_json(delay_)}, {"jitter", millis_json(jitter_)}});
-}
-
 void check_sqlstate(const std::string& sqlstate) {
   bool ok = sqlstate.size() == 5;
   for (char c : sqlstate) ok = ok && (std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'Z'));
   if (!ok)
-    throw setting_error("sqlstate", fmt::format("'{}' is not a SQLSTATE: it takes five digits or upper-case letters, e.g. 40001 "
+    throw param_error("sqlstate", fmt::format("'{}' is not a SQLSTATE: it takes five digits or upper-case letters, e.g. 40001 "
                                                 "(serialization_failure) or 57014 (query_canceled)",
                                                 sqlstate));
 }
@@ -124,33 +100,131 @@ std::string default_message(const std::string& sqlstate) {
   return fmt::format("faultline injected error {}", sqlstate);
 }
 
-pg_error_toxic::pg_error_toxic(query_match match, std::string sqlstate, std::string message, std::string severity)
-    : query_toxic(std::move(match)), sqlstate_(std::move(sqlstate)), given_message_(std::move(message)), severity_(std::move(severity)) {
+namespace {
+
+params with_match(const query_match& match, params p) {
+  p.set("match", match.pattern());
+  p.set("statements", match.class_names());
+  return p;
+}
+
+// An empty message takes the usual text of the SQLSTATE.
+std::string message_for(const std::string& sqlstate, const std::string& given) {
+  auto message = given.empty() ? default_message(sqlstate) : given;
+  if (message.find('\0') != std::string::npos) throw param_error("message", "message must not contain NUL characters");
+  return message;
+}
+
+std::vector<proxy::toxic_param> with_match(std::vector<proxy::toxic_param> own) {
+  for (auto& p : query_match::params_for()) own.push_back(std::move(p));
+  return own;
+}
+
+const std::string pg(protocol_name);
+
+}  // namespace
+
+std::vector<proxy::toxic_param> query_match::params_for() {
+  return {
+      proxy::text_param("match", "regular expression searched in the SQL text (Perl syntax, case-insensitive); default: every query", ""),
+      proxy::list_param("statements", "statement classes: select, insert, update, delete, ddl, transaction, copy, other; default: every class"),
+  };
+}
+
+query_match::query_match(const params& p) : query_match(p.text("match"), p.list("statements")) {}
+
+const proxy::toxic_descriptor& pg_delay_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "pg_delay",
+      .summary = "hold the response to matching PostgreSQL queries for a delay (+/- jitter), keeping order",
+      .protocol = pg,
+      .noun = "query",
+      .params = with_match(message_delay::params_for("the response")),
+      .make = proxy::made_of<pg_delay_toxic>(),
+      .describe = delayed,
+  };
+  return d;
+}
+
+pg_delay_toxic::pg_delay_toxic(const params& p) : query_toxic(type_descriptor(), p), message_delay(p) {}
+
+pg_delay_toxic::pg_delay_toxic(const query_match& match, proxy::duration delay, proxy::duration jitter)
+    : pg_delay_toxic(with_match(match, proxy::settings_of({{"delay", delay}, {"jitter", jitter}}))) {}
+
+const proxy::toxic_descriptor& pg_error_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "pg_error",
+      .summary = "answer matching PostgreSQL queries with an error (SQLSTATE, message) instead of running them",
+      .protocol = pg,
+      .noun = "query",
+      .params = with_match({
+          proxy::text_param("sqlstate", "the SQLSTATE to report, e.g. 40001 serialization_failure, 57014 query_canceled", std::nullopt),
+          proxy::text_param("message", "the error message (default: PostgreSQL's text for the SQLSTATE)", ""),
+          proxy::choice_param("severity", "ERROR keeps the connection usable; FATAL ends it", "ERROR", {"ERROR", "FATAL"}),
+      }),
+      .make = proxy::made_of<pg_error_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered with the error", s.messages_affected_total)); },
+  };
+  return d;
+}
+
+pg_error_toxic::pg_error_toxic(const params& p)
+    : query_toxic(type_descriptor(), p), sqlstate_(p.text("sqlstate")), severity_(p.text("severity")) {
   check_sqlstate(sqlstate_);
-  message_ = given_message_.empty() ? default_message(sqlstate_) : given_message_;
-  if (message_.find('\0') != std::string::npos) throw setting_error("message", "message must not contain NUL characters");
+  message_ = message_for(sqlstate_, p.text("message"));
   for (auto& c : severity_) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (severity_ != "ERROR" && severity_ != "FATAL")
-    throw setting_error("severity", fmt::format("severity must be ERROR (the connection stays usable) or FATAL (it ends), got '{}'", severity_));
+    throw param_error("severity", fmt::format("severity must be ERROR (the connection stays usable) or FATAL (it ends), got '{}'", severity_));
 }
 
-nlohmann::ordered_json pg_error_toxic::attributes() const {
-  return with_match({{"sqlstate", sqlstate_}, {"message", given_message_}, {"severity", severity_}});
+pg_error_toxic::pg_error_toxic(const query_match& match, std::string sqlstate, std::string message, std::string severity)
+    : pg_error_toxic(with_match(match, proxy::settings_of({{"sqlstate", sqlstate}, {"message", message}, {"severity", severity}}))) {}
+
+const proxy::toxic_descriptor& pg_drop_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "pg_drop",
+      .summary = "cut the connection while a matching PostgreSQL query is in flight (the server runs it, the client never hears back)",
+      .protocol = pg,
+      .noun = "query",
+      .params = with_match({proxy::choice_param("mode", "reset (RST) or close (FIN)", "reset", {"reset", "close"})}),
+      .make = proxy::made_of<pg_drop_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) {
+        return affected(s, fmt::format("{} connections cut mid-query ({} reset, {} closed)", s.messages_affected_total, s.connections_reset_total,
+                                       s.connections_closed_total));
+      },
+  };
+  return d;
 }
 
-pg_drop_toxic::pg_drop_toxic(query_match match, std::string mode) : query_toxic(std::move(match)), mode_(std::move(mode)) {
-  if (mode_ != "reset" && mode_ != "close")
-    throw setting_error("mode", fmt::format("mode must be reset (RST) or close (FIN), got '{}'", mode_));
+pg_drop_toxic::pg_drop_toxic(const params& p) : query_toxic(type_descriptor(), p), reset_(p.text("mode") == "reset") {
+  if (p.text("mode") != "reset" && p.text("mode") != "close")
+    throw param_error("mode", fmt::format("mode must be reset (RST) or close (FIN), got '{}'", p.text("mode")));
 }
 
-nlohmann::ordered_json pg_drop_toxic::attributes() const { return with_match({{"mode", mode_}}); }
+pg_drop_toxic::pg_drop_toxic(const query_match& match, std::string mode) : pg_drop_toxic(with_match(match, proxy::settings_of({{"mode", mode}}))) {}
 
-pg_refuse_toxic::pg_refuse_toxic(std::string sqlstate, std::string message) : sqlstate_(std::move(sqlstate)), given_message_(std::move(message)) {
+const proxy::toxic_descriptor& pg_refuse_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "pg_refuse",
+      .summary = "refuse new PostgreSQL connections at startup with a FATAL error (53300 too_many_connections)",
+      .protocol = pg,
+      .noun = "connection",
+      .params = {
+          proxy::text_param("sqlstate", "the SQLSTATE to report", "53300"),
+          proxy::text_param("message", "the error message (default: PostgreSQL's text for the SQLSTATE)", ""),
+      },
+      .make = proxy::made_of<pg_refuse_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} refused at startup", s.messages_affected_total)); },
+  };
+  return d;
+}
+
+pg_refuse_toxic::pg_refuse_toxic(const params& p) : proxy::toxic_config(type_descriptor(), p), sqlstate_(p.text("sqlstate")) {
   check_sqlstate(sqlstate_);
-  message_ = given_message_.empty() ? default_message(sqlstate_) : given_message_;
-  if (message_.find('\0') != std::string::npos) throw setting_error("message", "message must not contain NUL characters");
+  message_ = message_for(sqlstate_, p.text("message"));
 }
 
-nlohmann::ordered_json pg_refuse_toxic::attributes() const { return {{"sqlstate", sqlstate_}, {"message", given_message_}}; }
+pg_refuse_toxic::pg_refuse_toxic(std::string sqlstate, std::string message)
+    : pg_refuse_toxic(proxy::settings_of({{"sqlstate", sqlstate}, {"message", message}})) {}
 
 }  // namespace faultline::protocol::postgres

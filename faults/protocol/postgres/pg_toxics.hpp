@@ -1,20 +1,17 @@
 #pragma once
-// The PostgreSQL message-level toxics: immutable settings that the postgres session applies per
-// query. pg_delay holds the response, pg_error answers with an ErrorResponse instead of running
-// the query, pg_drop cuts the connection while the query is in flight, pg_refuse turns
-// connections away at startup. Queries are chosen by a query_match.
+// The PostgreSQL message-level toxics, each with its descriptor: immutable settings that the
+// postgres session applies per query. pg_delay holds the response, pg_error answers with an
+// ErrorResponse instead of running the query, pg_drop cuts the connection while the query is in
+// flight, pg_refuse turns connections away at startup. Queries are chosen by a query_match.
 
+#include "faults/protocol/message_toxic.hpp"
 #include "faults/protocol/postgres/sql_class.hpp"
-#include "faults/proxy/toxic.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace faultline::proxy {
-class toxic_registry;
-}
 
 namespace faultline::protocol::postgres {
 
@@ -30,12 +27,18 @@ struct query_text {
 // in the SQL text, and/or statement classes; with neither, every query.
 class query_match {
 public:
-  // Throws setting_error naming "match" (with the position of the error in the pattern) or
+  // The `match` and `statements` parameters.
+  static std::vector<proxy::toxic_param> params_for();
+
+  // Throw param_error naming "match" (with the position of the error in the pattern) or
   // "statements".
+  explicit query_match(const params& p);
   query_match(std::string pattern, std::vector<std::string> classes);
   bool matches(const query_text& q) const;
   bool wants_classes() const { return !classes_.empty(); }
-  void describe(nlohmann::ordered_json& attributes) const;  // adds "match" and "statements"
+  // As given, for a toxic's settings.
+  const std::string& pattern() const { return pattern_; }
+  const std::vector<std::string>& class_names() const { return class_names_; }
 
 private:
   struct compiled;
@@ -45,85 +48,62 @@ private:
   std::vector<std::string> class_names_;
 };
 
-// What the toxics acting on queries share.
-class query_toxic : public proxy::toxic_config {
+// The toxics that act on queries.
+using query_toxic = matching_toxic<query_match>;
+
+class pg_delay_toxic final : public query_toxic, public message_delay {
 public:
-  explicit query_toxic(query_match match) : match_(std::move(match)) {}
-  std::string_view protocol() const override { return protocol_name; }
-  const query_match& match() const { return match_; }
-
-protected:
-  nlohmann::ordered_json with_match(nlohmann::ordered_json attributes) const;
-
-private:
-  query_match match_;
-};
-
-class pg_delay_toxic final : public query_toxic {
-public:
-  pg_delay_toxic(query_match match, proxy::duration delay, proxy::duration jitter);  // throws setting_error
-  std::string_view type() const override { return "pg_delay"; }
-  nlohmann::ordered_json attributes() const override;
-  proxy::duration delay() const { return delay_; }
-  proxy::duration jitter() const { return jitter_; }
-
-private:
-  proxy::duration delay_;
-  proxy::duration jitter_;
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit pg_delay_toxic(const params& p);  // throws param_error
+  pg_delay_toxic(const query_match& match, proxy::duration delay, proxy::duration jitter);
 };
 
 class pg_error_toxic final : public query_toxic {
 public:
+  static const proxy::toxic_descriptor& type_descriptor();
   // severity: ERROR (the connection stays usable) or FATAL (the connection ends). An empty
-  // message takes the usual text of the SQLSTATE.
-  pg_error_toxic(query_match match, std::string sqlstate, std::string message, std::string severity);
-  std::string_view type() const override { return "pg_error"; }
-  nlohmann::ordered_json attributes() const override;
+  // message takes the usual text of the SQLSTATE. Throws param_error.
+  explicit pg_error_toxic(const params& p);
+  pg_error_toxic(const query_match& match, std::string sqlstate, std::string message, std::string severity);
   const std::string& sqlstate() const { return sqlstate_; }
   const std::string& message() const { return message_; }
   bool fatal() const { return severity_ == "FATAL"; }
 
 private:
   std::string sqlstate_;
-  std::string given_message_;  // as configured; empty: the SQLSTATE's usual text
   std::string message_;
   std::string severity_;
 };
 
 class pg_drop_toxic final : public query_toxic {
 public:
-  pg_drop_toxic(query_match match, std::string mode);  // mode: reset (RST) or close (FIN)
-  std::string_view type() const override { return "pg_drop"; }
-  nlohmann::ordered_json attributes() const override;
-  bool reset() const { return mode_ == "reset"; }
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit pg_drop_toxic(const params& p);  // mode: reset (RST) or close (FIN)
+  pg_drop_toxic(const query_match& match, std::string mode);
+  bool reset() const { return reset_; }
 
 private:
-  std::string mode_;
+  bool reset_;
 };
 
 // Refuses connections at startup with a FATAL ErrorResponse (53300 too_many_connections unless
 // told otherwise); the server never sees the startup message.
 class pg_refuse_toxic final : public proxy::toxic_config {
 public:
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit pg_refuse_toxic(const params& p);
   pg_refuse_toxic(std::string sqlstate, std::string message);
-  std::string_view type() const override { return "pg_refuse"; }
-  std::string_view protocol() const override { return protocol_name; }
-  nlohmann::ordered_json attributes() const override;
   const std::string& sqlstate() const { return sqlstate_; }
   const std::string& message() const { return message_; }
 
 private:
   std::string sqlstate_;
-  std::string given_message_;
   std::string message_;
 };
 
-// Checks a SQLSTATE (five characters, digits and upper-case letters); throws setting_error.
+// Checks a SQLSTATE (five characters, digits and upper-case letters); throws param_error.
 void check_sqlstate(const std::string& sqlstate);
 // PostgreSQL's message for common SQLSTATEs, or a faultline text naming the code.
 std::string default_message(const std::string& sqlstate);
-
-// pg_delay, pg_error, pg_drop and pg_refuse for the control API (in toxic_parsers.cpp).
-void register_postgres_toxics(proxy::toxic_registry& registry);
 
 }  // namespace faultline::protocol::postgres

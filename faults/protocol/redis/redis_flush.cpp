@@ -113,4 +113,30 @@ faults::evidence redis_flush::collect_evidence() const {
   return e;
 }
 
+faults::fault_type redis_flush_type() {
+  faults::fault_type flush;
+  flush.name = "redis_flush";
+  flush.summary = "run FLUSHDB on a real Redis (destructive: the step must say destructive: true)";
+  flush.family = "cache";
+  flush.target = faults::target_kind::address;
+  flush.action = true;
+  flush.destructive = true;
+  flush.params = {
+      {"database", param_kind::integer, "database number to flush", std::int64_t{0}, false, 0.0, 15.0},
+      {"password", param_kind::text, "AUTH password, when the server requires one", std::string(), false},
+      {"async", param_kind::flag, "FLUSHDB ASYNC (the server frees memory in the background)", false, false},
+      {"timeout", param_kind::duration, "how long connecting and the exchange may take", std::chrono::nanoseconds(std::chrono::seconds(5)),
+       false, 1e6, 3600e9},
+  };
+  flush.create = [](const params& x, const faults::fault_context& ctx) {
+    redis_flush_settings s;
+    s.database = x.integer("database");
+    s.password = x.text("password");
+    s.async = x.flag("async");
+    s.timeout = x.duration("timeout");
+    return std::unique_ptr<faults::fault>(std::make_unique<redis_flush>(ctx, s));
+  };
+  return flush;
+}
+
 }  // namespace faultline::protocol::redis

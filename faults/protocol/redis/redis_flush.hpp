@@ -38,4 +38,7 @@ private:
   bool flushed_ = false;
 };
 
+// The `redis_flush` action type (family cache, destructive).
+faults::fault_type redis_flush_type();
+
 }  // namespace faultline::protocol::redis

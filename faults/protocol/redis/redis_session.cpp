@@ -1,9 +1,9 @@
 #include "faults/protocol/redis/redis_session.hpp"
 
+#include "faults/protocol/message_session.hpp"
 #include "faults/protocol/message_toxic.hpp"
 #include "faults/protocol/redis/redis_toxics.hpp"
 #include "faults/protocol/redis/resp.hpp"
-#include "faults/protocol/reply_queue.hpp"
 #include "faults/proxy/log.hpp"
 
 #include <algorithm>
@@ -18,25 +18,13 @@ namespace {
 
 using proxy::direction;
 using proxy::time_point;
-constexpr auto relaxed = std::memory_order_relaxed;
-
-using config_ptr = std::shared_ptr<const proxy::toxic_config>;
-using counters_ptr = std::shared_ptr<proxy::toxic_counters>;
-
-void append(proxy::byte_buffer& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
-std::string_view view(const proxy::byte_buffer& b) { return {b.data(), b.size()}; }
 
 // A command waiting for its reply.
 struct slot {
-  struct delayer {
-    config_ptr toxic;
-    counters_ptr counters;
-    proxy::duration delay{};
-  };
   bool local = false;          // answered by the session with `answer`
   proxy::byte_buffer answer;
   counters_ptr answer_counters;  // of the toxic that answered
-  std::vector<delayer> delays;
+  reply_hold delays;
   bool passthrough = false;  // the server's replies from this one on pass through unread
   int hello = 0;             // HELLO n: the protocol version once the server accepts
   bool started = false;
@@ -48,45 +36,18 @@ struct reply_target {
   config_ptr holder;
 };
 
-class redis_session final : public proxy::session {
+class redis_session final : public message_session {
 public:
-  void on_data(direction d, proxy::chunk c, proxy::session_io& io) override {
-    if (c.what != proxy::chunk::kind::data || cut_) return;
-    std::string_view data(c.bytes.data(), c.bytes.size());
-    if (d == direction::upstream) {
-      from_client(data, io);
-      flush_to_server(io);
-    } else {
-      from_server(data, io);
-    }
-    flush_replies(io);
-  }
-
-  void on_eof(direction d, proxy::session_io& io) override {
-    if (d == direction::upstream) {
-      // A command cut short by the client's end goes on as it is: the server answers it (or not).
-      if (forward_current_ && reader_.retaining()) append(to_server_, view(reader_.raw()));
-      reader_.reset();
-      flush_to_server(io);
-      io.end(direction::upstream);
-    } else {
-      flush_replies(io);
-      replies_.push_end(io);
-    }
-  }
-
   void on_message_toxics(proxy::session_io& io) override {
-    if (cut_) return;
+    if (replies_.cut()) return;
     for (const auto& t : io.message_toxics()) {
-      auto outage = std::dynamic_pointer_cast<const redis_outage_toxic>(t.config);
+      const auto* outage = dynamic_cast<const redis_outage_toxic*>(t.config.get());
       if (!outage || std::find(outages_seen_.begin(), outages_seen_.end(), t.config) != outages_seen_.end()) continue;
       outages_seen_.push_back(t.config);  // rolled once per connection, not again on every change
-      t.counters->messages_total.fetch_add(1, relaxed);
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (!roll(t.toxicity, io.random())) continue;
-      t.counters->messages_affected_total.fetch_add(1, relaxed);
-      (outage->reset() ? t.counters->connections_reset_total : t.counters->connections_closed_total).fetch_add(1, relaxed);
-      cut_ = true;
+      if (!chooses(t, [] { return true; }, io.random())) continue;  // every connection matches
+      count_affected(*t.counters);
+      count_cut(*t.counters, outage->reset());
+      replies_.abandon();
       if (outage->reset()) io.reset();
       else io.close();
       return;
@@ -97,7 +58,13 @@ public:
 private:
   // ---- client -> server -------------------------------------------------------------------
 
-  void from_client(std::string_view data, proxy::session_io& io) {
+  // A command cut short by the client's end goes on as it is: the server answers it (or not).
+  void client_ended() override {
+    if (forward_current_ && reader_.retaining()) append(to_server_, view(reader_.raw()));
+    reader_.reset();
+  }
+
+  void from_client(std::string_view data, proxy::session_io& io) override {
     auto sink = [this](std::string_view bytes) {
       if (forward_current_) append(to_server_, bytes);
     };
@@ -147,28 +114,25 @@ private:
     const auto name = upper(args[0]);
     slot s;
     const bool whole = reader_.retaining();  // every argument was read
-    for (const auto& t : io.message_toxics()) {
-      auto c = std::dynamic_pointer_cast<const command_toxic>(t.config);
-      if (!c) continue;
-      t.counters->messages_total.fetch_add(1, relaxed);
-      if (!c->match().matches(args)) continue;
-      t.counters->messages_matched_total.fetch_add(1, relaxed);
-      if (!roll(t.toxicity, io.random())) continue;
-      if (auto d = std::dynamic_pointer_cast<const redis_delay_toxic>(c)) {
-        s.delays.push_back({t.config, t.counters, jittered(d->delay(), d->jitter(), io.random())});
-        continue;
-      }
-      if (s.local || in_multi_) continue;  // one answer per command; none inside MULTI (see the header)
-      if (auto e = std::dynamic_pointer_cast<const redis_error_toxic>(c)) {
-        s.answer = error_reply(e->line());
-      } else if (std::dynamic_pointer_cast<const redis_miss_toxic>(c) && whole) {
-        s.answer = miss_reply(args, resp_);
-      }
-      if (!s.answer.empty()) {
-        s.local = true;
-        s.answer_counters = t.counters;
-      }
-    }
+    offer<command_toxic>(
+        io, [&](const command_toxic& c) { return c.match().matches(args); },
+        [&](const proxy::installed_toxic& t, const command_toxic& c) {
+          if (const auto* d = dynamic_cast<const redis_delay_toxic*>(&c)) {
+            s.delays.add(t, d->draw(io.random()));
+            return true;
+          }
+          if (s.local || in_multi_) return true;  // one answer per command; none inside MULTI (see the header)
+          if (const auto* e = dynamic_cast<const redis_error_toxic*>(&c)) {
+            s.answer = error_reply(e->line());
+          } else if (dynamic_cast<const redis_miss_toxic*>(&c) && whole) {
+            s.answer = miss_reply(args, resp_);
+          }
+          if (!s.answer.empty()) {
+            s.local = true;
+            s.answer_counters = t.counters;
+          }
+          return true;
+        });
     if (s.local) {
       forward_current_ = false;
       push_slot(std::move(s), io);
@@ -196,11 +160,11 @@ private:
 
   // ---- server -> client -------------------------------------------------------------------
 
-  void from_server(std::string_view data, proxy::session_io& io) {
-    auto sink = [this, &io](std::string_view bytes) { send_reply(bytes, target_.at, target_.holder, io); };
-    while (!data.empty() && !cut_) {
+  void from_server(std::string_view data, proxy::session_io& io) override {
+    auto sink = [this, &io](std::string_view bytes) { replies_.push(io, bytes, target_.at, target_.holder); };
+    while (!data.empty() && !replies_.cut()) {
       if (server_passthrough_) {
-        send_reply(data, {}, nullptr, io);
+        replies_.push(io, data, {}, nullptr);
         return;
       }
       if (!reader_of_replies_.in_value() && !in_reply_) start_reply(data.front(), io);
@@ -242,20 +206,9 @@ private:
     answering_ = true;
     if (!front.started) {
       front.started = true;
-      front.release_at = start_delays(front, io);
+      front.release_at = front.delays.start(io);
     }
-    target_ = {front.release_at, front.delays.empty() ? nullptr : front.delays.front().toxic};
-  }
-
-  static time_point start_delays(const slot& s, proxy::session_io& io) {
-    if (s.delays.empty()) return {};
-    proxy::duration total{};
-    for (const auto& d : s.delays) {
-      d.counters->messages_affected_total.fetch_add(1, relaxed);
-      d.counters->delay_ns_total.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d.delay).count()), relaxed);
-      total += d.delay;
-    }
-    return io.now() + total;
+    target_ = {front.release_at, front.delays.holder()};
   }
 
   // Sends the answers the session made once every reply before them went.
@@ -263,36 +216,10 @@ private:
     while (!slots_.empty() && slots_.front().local) {
       auto s = std::move(slots_.front());
       slots_.pop_front();
-      s.answer_counters->messages_affected_total.fetch_add(1, relaxed);
-      auto at = start_delays(s, io);
-      send_reply(view(s.answer), at, s.delays.empty() ? nullptr : s.delays.front().toxic, io);
+      count_affected(*s.answer_counters);
+      auto at = s.delays.start(io);
+      replies_.push(io, view(s.answer), at, s.delays.holder());
     }
-  }
-
-  // ---- output ------------------------------------------------------------------------------
-
-  void send_reply(std::string_view bytes, time_point at, const config_ptr& holder, proxy::session_io& io) {
-    if (bytes.empty()) return;
-    if (!piece_.empty() && (piece_at_ != at || piece_holder_ != holder)) flush_replies(io);
-    piece_at_ = at;
-    piece_holder_ = holder;
-    append(piece_, bytes);
-  }
-
-  void flush_replies(proxy::session_io& io) {
-    if (piece_.empty() || cut_) {
-      piece_.clear();
-      return;
-    }
-    replies_.push(io, std::exchange(piece_, proxy::byte_buffer()), piece_at_, std::exchange(piece_holder_, nullptr));
-  }
-
-  void flush_to_server(proxy::session_io& io) {
-    if (to_server_.empty() || cut_) {
-      to_server_.clear();
-      return;
-    }
-    io.forward(direction::upstream, {proxy::chunk::kind::data, std::exchange(to_server_, proxy::byte_buffer()), io.now()});
   }
 
   command_reader reader_;
@@ -302,7 +229,6 @@ private:
   bool client_passthrough_ = false;
   bool in_multi_ = false;
   int resp_ = 2;
-  proxy::byte_buffer to_server_;
 
   std::deque<slot> slots_;
   reply_reader reader_of_replies_;
@@ -312,12 +238,6 @@ private:
   reply_target target_;
 
   std::vector<config_ptr> outages_seen_;
-  bool cut_ = false;
-
-  proxy::byte_buffer piece_;
-  time_point piece_at_{};
-  config_ptr piece_holder_;
-  reply_queue replies_;
 };
 
 }  // namespace

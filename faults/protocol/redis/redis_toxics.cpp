@@ -1,6 +1,5 @@
 #include "faults/protocol/redis/redis_toxics.hpp"
 
-#include "faults/protocol/message_toxic.hpp"
 #include "faults/protocol/redis/resp.hpp"
 
 #include <fmt/format.h>
@@ -56,10 +55,10 @@ command_match::command_match(std::vector<std::string> commands, std::string key_
     : given_(std::move(commands)), key_pattern_(std::move(key_pattern)) {
   for (const auto& c : given_) {
     if (c.empty() || c.find_first_of(" \t\r\n") != std::string::npos)
-      throw setting_error("commands", fmt::format("'{}' is not a command name (one word, e.g. GET)", c));
+      throw param_error("commands", fmt::format("'{}' is not a command name (one word, e.g. GET)", c));
     commands_.insert(upper(c));
   }
-  if (key_pattern_.find_first_of("\r\n") != std::string::npos) throw setting_error("keys", "the key pattern must be one line");
+  if (key_pattern_.find_first_of("\r\n") != std::string::npos) throw param_error("keys", "the key pattern must be one line");
 }
 
 bool command_match::matches(const std::vector<std::string>& args) const {
@@ -69,28 +68,6 @@ bool command_match::matches(const std::vector<std::string>& args) const {
   auto keys = key_positions(args);
   if (keys.empty()) return false;
   return std::all_of(keys.begin(), keys.end(), [&](std::size_t i) { return glob_match(key_pattern_, args[i]); });
-}
-
-void command_match::describe(nlohmann::ordered_json& attributes) const {
-  attributes["commands"] = given_;
-  attributes["keys"] = key_pattern_;
-}
-
-nlohmann::ordered_json command_toxic::with_match(nlohmann::ordered_json attributes) const {
-  match_.describe(attributes);
-  return attributes;
-}
-
-redis_delay_toxic::redis_delay_toxic(command_match match, proxy::duration delay, proxy::duration jitter)
-    : command_toxic(std::move(match)), delay_(delay), jitter_(jitter) {
-  if (delay_.count() < 0) throw setting_error("delay", "delay must be 0 or more");
-  if (jitter_.count() < 0) throw setting_error("jitter", "jitter must be 0 or more");
-  if (jitter_ > delay_)
-    throw setting_error("jitter", "jitter is larger than the delay: delays would be cut off at 0; make jitter at most the delay");
-}
-
-nlohmann::ordered_json redis_delay_toxic::attributes() const {
-  return with_match({{"delay", millis_json(delay_)}, {"jitter", millis_json(jitter_)}});
 }
 
 const std::vector<std::pair<std::string, std::string>>& known_errors() {
@@ -103,30 +80,6 @@ const std::vector<std::pair<std::string, std::string>>& known_errors() {
       {"MASTERDOWN", "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."},
   };
   return errors;
-}
-
-redis_error_toxic::redis_error_toxic(command_match match, std::string error, std::string message)
-    : command_toxic(std::move(match)), error_(upper(error)), given_message_(std::move(message)) {
-  if (given_message_.find_first_of("\r\n") != std::string::npos)
-    throw setting_error("message", "the error message must be one line (no CR or LF)");
-  if (error_ == "CUSTOM") {
-    if (given_message_.empty())
-      throw setting_error("message", "error: custom needs a message, the error line without '-', e.g. 'ERR backend unavailable'");
-    line_ = given_message_;
-    return;
-  }
-  const auto& known = known_errors();
-  auto it = std::find_if(known.begin(), known.end(), [&](const auto& e) { return e.first == error_; });
-  if (it == known.end()) {
-    std::vector<std::string> names;
-    for (const auto& e : known) names.push_back(e.first);
-    throw setting_error("error", fmt::format("unknown error '{}' (known: {}, or custom with a message)", error, fmt::join(names, ", ")));
-  }
-  line_ = given_message_.empty() ? it->second : given_message_;
-}
-
-nlohmann::ordered_json redis_error_toxic::attributes() const {
-  return with_match({{"error", error_}, {"message", given_message_}});
 }
 
 namespace {
@@ -211,15 +164,138 @@ proxy::byte_buffer miss_reply(const std::vector<std::string>& args, int resp) {
   return {};
 }
 
-redis_miss_toxic::redis_miss_toxic(command_match match) : command_toxic(std::move(match)) {
-  for (const auto& c : this->match().commands())
-    if (!miss_rules().contains(c))
-      throw setting_error("commands", fmt::format("redis_miss answers reads only; '{}' is not one of {}", c, fmt::join(miss_commands(), ", ")));
+namespace {
+
+params with_match(const command_match& match, params p) {
+  p.set("commands", match.given_commands());
+  p.set("keys", match.key_pattern());
+  return p;
 }
 
-redis_outage_toxic::redis_outage_toxic(std::string mode) : mode_(std::move(mode)) {
-  if (mode_ != "reset" && mode_ != "close")
-    throw setting_error("mode", fmt::format("mode must be reset (RST) or close (FIN), got '{}'", mode_));
+std::vector<proxy::toxic_param> with_match(std::vector<proxy::toxic_param> own) {
+  for (auto& p : command_match::params_for()) own.push_back(std::move(p));
+  return own;
 }
+
+std::vector<std::string> error_names() {
+  std::vector<std::string> out;
+  for (const auto& e : known_errors()) out.push_back(e.first);
+  out.push_back("custom");
+  return out;
+}
+
+const std::string redis(protocol_name);
+
+}  // namespace
+
+std::vector<proxy::toxic_param> command_match::params_for() {
+  return {
+      proxy::list_param("commands", "command names the fault acts on (case-insensitive); default: every command"),
+      proxy::text_param("keys", "Redis glob pattern every key of a command must match, e.g. 'session:*'; default: any", ""),
+  };
+}
+
+command_match::command_match(const params& p) : command_match(p.list("commands"), p.text("keys")) {}
+
+const proxy::toxic_descriptor& redis_delay_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "redis_delay",
+      .summary = "hold the reply to matching Redis commands for a delay (+/- jitter), keeping pipelined order",
+      .protocol = redis,
+      .noun = "command",
+      .params = with_match(message_delay::params_for("the reply")),
+      .make = proxy::made_of<redis_delay_toxic>(),
+      .describe = delayed,
+  };
+  return d;
+}
+
+redis_delay_toxic::redis_delay_toxic(const params& p) : command_toxic(type_descriptor(), p), message_delay(p) {}
+
+redis_delay_toxic::redis_delay_toxic(const command_match& match, proxy::duration delay, proxy::duration jitter)
+    : redis_delay_toxic(with_match(match, proxy::settings_of({{"delay", delay}, {"jitter", jitter}}))) {}
+
+const proxy::toxic_descriptor& redis_error_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "redis_error",
+      .summary = "answer matching Redis commands with an error (LOADING, BUSY, OOM, READONLY, MASTERDOWN or custom) without asking the server",
+      .protocol = redis,
+      .noun = "command",
+      .params = with_match({
+          proxy::choice_param("error", "which error", "LOADING", error_names()),
+          proxy::text_param("message", "the whole error line without '-' (required for custom; overrides the usual text)", ""),
+      }),
+      .make = proxy::made_of<redis_error_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered with the error", s.messages_affected_total)); },
+  };
+  return d;
+}
+
+redis_error_toxic::redis_error_toxic(const params& p) : command_toxic(type_descriptor(), p) {
+  const auto& given = p.text("message");
+  const auto error = upper(p.text("error"));
+  if (given.find_first_of("\r\n") != std::string::npos) throw param_error("message", "the error message must be one line (no CR or LF)");
+  if (error == "CUSTOM") {
+    if (given.empty())
+      throw param_error("message", "error: custom needs a message, the error line without '-', e.g. 'ERR backend unavailable'");
+    line_ = given;
+    return;
+  }
+  const auto& known = known_errors();
+  auto it = std::find_if(known.begin(), known.end(), [&](const auto& e) { return e.first == error; });
+  if (it == known.end()) {
+    std::vector<std::string> names;
+    for (const auto& e : known) names.push_back(e.first);
+    throw param_error("error", fmt::format("unknown error '{}' (known: {}, or custom with a message)", p.text("error"), fmt::join(names, ", ")));
+  }
+  line_ = given.empty() ? it->second : given;
+}
+
+redis_error_toxic::redis_error_toxic(const command_match& match, std::string error, std::string message)
+    : redis_error_toxic(with_match(match, proxy::settings_of({{"error", error}, {"message", message}}))) {}
+
+const proxy::toxic_descriptor& redis_miss_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "redis_miss",
+      .summary = "answer matching Redis reads (GET, MGET, HGET, HGETALL, EXISTS, ...) as misses without asking the server; data stays",
+      .protocol = redis,
+      .noun = "command",
+      .params = with_match({}),
+      .make = proxy::made_of<redis_miss_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return affected(s, fmt::format("{} answered as misses", s.messages_affected_total)); },
+  };
+  return d;
+}
+
+redis_miss_toxic::redis_miss_toxic(const params& p) : command_toxic(type_descriptor(), p) {
+  for (const auto& c : match().commands())
+    if (!miss_rules().contains(c))
+      throw param_error("commands", fmt::format("redis_miss answers reads only; '{}' is not one of {}", c, fmt::join(miss_commands(), ", ")));
+}
+
+redis_miss_toxic::redis_miss_toxic(const command_match& match) : redis_miss_toxic(with_match(match, {})) {}
+
+const proxy::toxic_descriptor& redis_outage_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "redis_outage",
+      .summary = "cut every connection through a Redis proxy, existing and new, while the fault lasts",
+      .protocol = redis,
+      .noun = "connection",
+      .params = {proxy::choice_param("mode", "reset (RST) or close (FIN)", "reset", {"reset", "close"})},
+      .make = proxy::made_of<redis_outage_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) {
+        return affected(s, fmt::format("{} cut ({} reset, {} closed)", s.messages_affected_total, s.connections_reset_total,
+                                       s.connections_closed_total));
+      },
+  };
+  return d;
+}
+
+redis_outage_toxic::redis_outage_toxic(const params& p) : proxy::toxic_config(type_descriptor(), p), reset_(p.text("mode") == "reset") {
+  if (p.text("mode") != "reset" && p.text("mode") != "close")
+    throw param_error("mode", fmt::format("mode must be reset (RST) or close (FIN), got '{}'", p.text("mode")));
+}
+
+redis_outage_toxic::redis_outage_toxic(std::string mode) : redis_outage_toxic(proxy::settings_of({{"mode", mode}})) {}
 
 }  // namespace faultline::protocol::redis

@@ -1,10 +1,12 @@
 #pragma once
-// The Redis message-level toxics: immutable settings the redis session applies per command.
+// The Redis message-level toxics, each with its descriptor: immutable settings the redis
+// session applies per command.
 // redis_delay holds the reply, redis_error answers with an error instead of asking the server,
 // redis_miss answers reads as if the keys did not exist, redis_outage cuts every connection.
 // Commands are chosen by a command_match (command names and a key pattern).
 
-#include "faults/proxy/toxic.hpp"
+#include "faults/protocol/message_toxic.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <memory>
 #include <optional>
@@ -12,10 +14,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace faultline::proxy {
-class toxic_registry;
-}
 
 namespace faultline::protocol::redis {
 
@@ -34,11 +32,17 @@ std::string upper(std::string_view s);
 // without keys).
 class command_match {
 public:
-  // Throws setting_error naming "commands" or "keys".
+  // The `commands` and `keys` parameters.
+  static std::vector<proxy::toxic_param> params_for();
+
+  // Throw param_error naming "commands" or "keys".
+  explicit command_match(const params& p);
   command_match(std::vector<std::string> commands, std::string key_pattern);
   bool matches(const std::vector<std::string>& args) const;
-  void describe(nlohmann::ordered_json& attributes) const;  // adds "commands" and "keys"
   const std::set<std::string>& commands() const { return commands_; }
+  // As given, for a toxic's settings.
+  const std::vector<std::string>& given_commands() const { return given_; }
+  const std::string& key_pattern() const { return key_pattern_; }
 
 private:
   std::set<std::string> commands_;
@@ -46,30 +50,14 @@ private:
   std::string key_pattern_;
 };
 
-class command_toxic : public proxy::toxic_config {
+// The toxics that act on commands.
+using command_toxic = matching_toxic<command_match>;
+
+class redis_delay_toxic final : public command_toxic, public message_delay {
 public:
-  explicit command_toxic(command_match match) : match_(std::move(match)) {}
-  std::string_view protocol() const override { return protocol_name; }
-  const command_match& match() const { return match_; }
-
-protected:
-  nlohmann::ordered_json with_match(nlohmann::ordered_json attributes) const;
-
-private:
-  command_match match_;
-};
-
-class redis_delay_toxic final : public command_toxic {
-public:
-  redis_delay_toxic(command_match match, proxy::duration delay, proxy::duration jitter);  // throws setting_error
-  std::string_view type() const override { return "redis_delay"; }
-  nlohmann::ordered_json attributes() const override;
-  proxy::duration delay() const { return delay_; }
-  proxy::duration jitter() const { return jitter_; }
-
-private:
-  proxy::duration delay_;
-  proxy::duration jitter_;
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit redis_delay_toxic(const params& p);  // throws param_error
+  redis_delay_toxic(const command_match& match, proxy::duration delay, proxy::duration jitter);
 };
 
 // The errors a real Redis gives in the situations people test for, by their code.
@@ -77,16 +65,15 @@ const std::vector<std::pair<std::string, std::string>>& known_errors();  // {"LO
 
 class redis_error_toxic final : public command_toxic {
 public:
+  static const proxy::toxic_descriptor& type_descriptor();
   // `error`: a known code (LOADING, BUSY, OOM, READONLY, MASTERDOWN) or "custom"; `message`:
   // the whole error line without the '-' (required for custom, overrides the text otherwise).
-  redis_error_toxic(command_match match, std::string error, std::string message);
-  std::string_view type() const override { return "redis_error"; }
-  nlohmann::ordered_json attributes() const override;
+  // Throws param_error.
+  explicit redis_error_toxic(const params& p);
+  redis_error_toxic(const command_match& match, std::string error, std::string message);
   const std::string& line() const { return line_; }  // what the client gets after '-'
 
 private:
-  std::string error_;
-  std::string given_message_;
   std::string line_;
 };
 
@@ -99,24 +86,20 @@ proxy::byte_buffer miss_reply(const std::vector<std::string>& args, int resp);
 
 class redis_miss_toxic final : public command_toxic {
 public:
-  explicit redis_miss_toxic(command_match match);  // only read commands; throws setting_error
-  std::string_view type() const override { return "redis_miss"; }
-  nlohmann::ordered_json attributes() const override { return with_match({}); }
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit redis_miss_toxic(const params& p);  // only read commands; throws param_error
+  explicit redis_miss_toxic(const command_match& match);
 };
 
 class redis_outage_toxic final : public proxy::toxic_config {
 public:
-  explicit redis_outage_toxic(std::string mode);  // reset (RST) or close (FIN)
-  std::string_view type() const override { return "redis_outage"; }
-  std::string_view protocol() const override { return protocol_name; }
-  nlohmann::ordered_json attributes() const override { return {{"mode", mode_}}; }
-  bool reset() const { return mode_ == "reset"; }
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit redis_outage_toxic(const params& p);  // mode: reset (RST) or close (FIN)
+  explicit redis_outage_toxic(std::string mode);
+  bool reset() const { return reset_; }
 
 private:
-  std::string mode_;
+  bool reset_;
 };
-
-// redis_delay, redis_error, redis_miss and redis_outage for the control API (in toxic_parsers.cpp).
-void register_redis_toxics(proxy::toxic_registry& registry);
 
 }  // namespace faultline::protocol::redis

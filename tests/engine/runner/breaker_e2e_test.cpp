@@ -4,6 +4,7 @@
 // log says happened, within one analysis window.
 
 #include "tests/support/command.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/utc_time.hpp"
 
 #include <boost/asio.hpp>
@@ -58,7 +59,7 @@ public:
   }
   // "http=<port> echo=<port>", once the service listens.
   std::pair<unsigned short, unsigned short> ports() const {
-    for (int i = 0; i < 500 && !fs::exists(ports_file_); ++i) std::this_thread::sleep_for(10ms);
+    faultline::test::eventually([&] { return fs::exists(ports_file_); }, 5s);
     std::ifstream in(ports_file_);
     std::string http, echo;
     in >> http >> echo;

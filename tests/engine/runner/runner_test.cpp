@@ -6,6 +6,7 @@
 #include "engine/state_file.hpp"
 #include "faults/process/process_target.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -68,15 +69,6 @@ private:
   bool reaped_ = false;
 };
 
-bool wait_for(const std::function<bool()>& condition, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
 std::filesystem::path write_experiment(const std::filesystem::path& dir, pid_t target, const std::string& probe_command) {
   auto file = dir / "freeze.yaml";
   std::ofstream(file) << "version: 1\n"
@@ -108,7 +100,7 @@ TEST_CASE("SIGINT during a fault reverts it, writes the journal and exits 3", "[
   auto dir = scratch("sigint");
   child_process target({"/bin/sleep", "300"});
   child_process run(faultline_run(write_experiment(dir, target.pid(), "true"), dir), dir / "output.txt");
-  REQUIRE(wait_for([&] { return faultline::process::process_state(target.pid()) == 'T'; }, 30s));
+  REQUIRE(test::eventually([&] { return faultline::process::process_state(target.pid()) == 'T'; }, 30s));
   run.signal(SIGINT);
   CHECK(run.wait_exit() == 3);
   CHECK(faultline::process::process_state(target.pid()) != 'T');
@@ -123,7 +115,7 @@ TEST_CASE("after a SIGKILLed run, 'faultline recover' undoes the fault", "[engin
   auto dir = scratch("sigkill");
   child_process target({"/bin/sleep", "300"});
   child_process run(faultline_run(write_experiment(dir, target.pid(), "true"), dir), dir / "output.txt");
-  REQUIRE(wait_for([&] { return faultline::process::process_state(target.pid()) == 'T'; }, 30s));
+  REQUIRE(test::eventually([&] { return faultline::process::process_state(target.pid()) == 'T'; }, 30s));
   run.signal(SIGKILL);
   CHECK(run.wait_exit() == 128 + SIGKILL);
   // The process stays stopped: nobody reverted it. The state file says how to undo it.
@@ -133,7 +125,7 @@ TEST_CASE("after a SIGKILLed run, 'faultline recover' undoes the fault", "[engin
   INFO(recover.output);
   CHECK(recover.exit_code == 0);
   CHECK_THAT(recover.output, Catch::Contains("undone   process_stop"));
-  CHECK(wait_for([&] { return faultline::process::process_state(target.pid()) != 'T'; }, 5s));
+  CHECK(test::eventually([&] { return faultline::process::process_state(target.pid()) != 'T'; }, 5s));
   CHECK(engine::state_file(dir / "state.json").entries().empty());
 }
 

@@ -45,7 +45,7 @@ breaker_config consecutive(int failures) {
 
 }  // namespace
 
-TEST_CASE("consecutive failures open the breaker; a success in between starts the count again", "[examples][shop]") {
+TEST_CASE("consecutive failures open the breaker, a success in between starts the count again", "[examples][shop]") {
   manual_clock clock;
   recorded_breaker b(consecutive(3));
   CHECK(b.call(clock, call_result::failure));

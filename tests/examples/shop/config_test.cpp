@@ -45,7 +45,7 @@ TEST_CASE("durations, addresses and fractions as people write them", "[examples]
   CHECK_THROWS_WITH(parse_fraction("--x", "150%"), Catch::Contains("outside 0%..100%"));
 }
 
-TEST_CASE("flags fill the config; defaults otherwise", "[examples][shop]") {
+TEST_CASE("flags fill the config, defaults otherwise", "[examples][shop]") {
   const auto defaults = parse({});
   CHECK(defaults.listen.port == 8080);
   CHECK(defaults.postgres.timeout == 300ms);
@@ -79,7 +79,7 @@ TEST_CASE("flags fill the config; defaults otherwise", "[examples][shop]") {
   CHECK(c.max_websocket_sessions == 5);
 }
 
-TEST_CASE("SHOP_* environment variables stand in for flags; flags win", "[examples][shop]") {
+TEST_CASE("SHOP_* environment variables stand in for flags, flags win", "[examples][shop]") {
   ::setenv("SHOP_BREAKER_COOLDOWN", "2s", 1);
   ::setenv("SHOP_POSTGRES", "127.0.0.1:25432", 1);
   const auto from_env = parse({});

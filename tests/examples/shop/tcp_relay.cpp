@@ -1,13 +1,11 @@
 #include "tests/examples/shop/tcp_relay.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include <cstdio>
-#include <exception>
 #include <memory>
 #include <vector>
 
@@ -19,15 +17,6 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-void report(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    std::fprintf(stderr, "tcp_relay: a session ended by exception: %s\n", x.what());
-  }
-}
 
 void slam(tcp::socket& s) {
   boost::system::error_code ignored;
@@ -52,42 +41,27 @@ asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tc
   slam(*to);
 }
 
-asio::awaitable<void> relay(tcp::socket client, tcp::endpoint upstream, const std::atomic<tcp_relay::mode>& mode) {
+}  // namespace
+
+asio::awaitable<void> tcp_relay::relay(tcp::socket client) {
   auto down = std::make_shared<tcp::socket>(std::move(client));
   auto up = std::make_shared<tcp::socket>(down->get_executor());
-  if (auto [ec] = co_await up->async_connect(upstream, use_tuple); ec) {
+  if (auto [ec] = co_await up->async_connect(upstream_, use_tuple); ec) {
     slam(*down);
     co_return;
   }
-  asio::co_spawn(down->get_executor(), pump(down, up, mode), report);
-  asio::co_spawn(down->get_executor(), pump(up, down, mode), report);
+  server_.spawn(pump(down, up, mode_));
+  server_.spawn(pump(up, down, mode_));
 }
-
-asio::awaitable<void> accept(tcp::acceptor& acceptor, tcp::endpoint upstream, const std::atomic<tcp_relay::mode>& mode) {
-  for (;;) {
-    auto [ec, client] = co_await acceptor.async_accept(use_tuple);
-    if (ec) co_return;
-    if (mode.load() == tcp_relay::mode::reset) {
-      slam(client);
-      continue;
-    }
-    asio::co_spawn(acceptor.get_executor(), relay(std::move(client), upstream, mode), report);
-  }
-}
-
-}  // namespace
 
 tcp_relay::tcp_relay(std::uint16_t upstream_port)
-    : acceptor_(context_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-      upstream_(asio::ip::make_address("127.0.0.1"), upstream_port),
-      port_(acceptor_.local_endpoint().port()) {
-  asio::co_spawn(context_, accept(acceptor_, upstream_, mode_), report);
-  thread_ = std::thread([this] { context_.run(); });
-}
-
-tcp_relay::~tcp_relay() {
-  context_.stop();
-  thread_.join();
-}
+    : upstream_(asio::ip::make_address("127.0.0.1"), upstream_port),
+      server_([this](tcp::socket client) { return relay(std::move(client)); },
+              {.name = "tcp_relay",
+               .admit = [this](tcp::socket& client) {
+                 if (mode_.load() != mode::reset) return true;
+                 slam(client);
+                 return false;
+               }}) {}
 
 }  // namespace faultline::test

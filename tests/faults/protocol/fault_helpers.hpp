@@ -3,16 +3,15 @@
 // inject/revert, for the integration tests against real servers.
 
 #include "faults/fault.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <map>
 #include <string>
-#include <thread>
 
 namespace faultline::test {
 
@@ -42,16 +41,6 @@ inline void run_to_end(boost::asio::io_context& ioc, boost::asio::awaitable<void
   ioc.restart();
   ioc.run();
   f.get();
-}
-
-template <typename Predicate>
-bool eventually(Predicate p, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (p()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return p();
 }
 
 }  // namespace faultline::test

@@ -88,6 +88,15 @@ TEST_CASE("the control API answers Toxiproxy's documented requests as Toxiproxy 
               R"({"attributes":{"latency":500,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":0.5})"},
              {"GET", "/proxies/mysql_master/toxics/latency_downstream", "", 200,
               R"({"attributes":{"latency":500,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":0.5})"},
+             // an update out of range (issue 16: it was stored as -1) is refused and changes nothing
+             {"PATCH", "/proxies/mysql_master/toxics/latency_downstream", R"({"attributes":{"latency":9223372036854775807}})", 400,
+              "{\"error\":\"bad request body: attribute 'latency' must be at most 86400000 milliseconds (24h), got 9223372036854775807\","
+              "\"status\":400}\n"},
+             {"PATCH", "/proxies/mysql_master/toxics/latency_downstream", R"({"attributes":{"jitter":501}})", 400,
+              "{\"error\":\"bad request body: attribute 'jitter' (501) is larger than 'latency' (500): delays would be cut off at 0; make jitter "
+              "at most the latency\",\"status\":400}\n"},
+             {"GET", "/proxies/mysql_master/toxics/latency_downstream", "", 200,
+              R"({"attributes":{"latency":500,"jitter":10},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":0.5})"},
              {"GET", "/proxies/mysql_master/toxics/nope", "", 404, "{\"error\":\"toxic not found\",\"status\":404}\n"},
              {"PATCH", "/proxies/mysql_master/toxics/nope", R"({"attributes":{}})", 404, "{\"error\":\"toxic not found\",\"status\":404}\n"},
              {"GET", "/proxies/nope/toxics", "", 404, "{\"error\":\"proxy not found\",\"status\":404}\n"},
@@ -98,6 +107,28 @@ TEST_CASE("the control API answers Toxiproxy's documented requests as Toxiproxy 
               "{\"error\":\"bad request body: toxicity must be between 0 and 1, got 1.5\",\"status\":400}\n"},
              {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":-5}})", 400,
               "{\"error\":\"bad request body: attribute 'latency' must be a whole number of milliseconds (0 or more), got -5\",\"status\":400}\n"},
+             // every numeric attribute has a range; the error names it (issue 16: these were stored as -1 and -8446744073709.552)
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":9223372036854775807}})", 400,
+              "{\"error\":\"bad request body: attribute 'latency' must be at most 86400000 milliseconds (24h), got 9223372036854775807\","
+              "\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":10000000000000}})", 400,
+              "{\"error\":\"bad request body: attribute 'latency' must be at most 86400000 milliseconds (24h), got 10000000000000\","
+              "\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":100,"jitter":9223372036854775807}})", 400,
+              "{\"error\":\"bad request body: attribute 'jitter' must be at most 86400000 milliseconds (24h), got 9223372036854775807\","
+              "\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":1.5}})", 400,
+              "{\"error\":\"bad request body: attribute 'latency' must be a whole number of milliseconds (0 or more), got 1.5\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"bandwidth","attributes":{"rate":100000001}})", 400,
+              "{\"error\":\"bad request body: attribute 'rate' must be at most 100000000 KB/s (100000MB/s), got 100000001\",\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"limit_data","attributes":{"bytes":18446744073709551615}})", 400,
+              "{\"error\":\"bad request body: attribute 'bytes' must be at most 1099511627776 bytes (1024GiB), got 18446744073709551615\","
+              "\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"slicer","attributes":{"delay":86400000001}})", 400,
+              "{\"error\":\"bad request body: attribute 'delay' must be at most 86400000000 microseconds (24h), got 86400000001\","
+              "\"status\":400}\n"},
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"bandwidth"})", 400,
+              "{\"error\":\"bad request body: missing required attribute 'rate' (a whole number of KB/s)\",\"status\":400}\n"},
              {"POST", "/proxies/mysql_master/toxics", R"({"type":"slicer","attributes":{"average_size":10,"size_variation":10}})", 400,
               "{\"error\":\"bad request body: attribute 'size_variation' (10) must be smaller than 'average_size' (10)\",\"status\":400}\n"},
              {"POST", "/proxies/mysql_master/toxics", "", 400, "{\"error\":\"bad request body: EOF\",\"status\":400}\n"},

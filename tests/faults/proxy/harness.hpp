@@ -45,13 +45,13 @@ struct harness {
   }
 
   // Starts the connection with these toxics (and message toxics for protocol sessions).
-  void start(const std::vector<fp::toxic_entry>& toxics = {}, std::shared_ptr<const fp::message_toxic_list> messages = nullptr) {
+  void start(const std::vector<fp::installed_toxic>& toxics = {}, std::shared_ptr<const fp::message_toxic_list> messages = nullptr) {
     conn->start(toxics, std::move(messages), [this] { finished = true; });
     poll();
   }
 
-  fp::toxic_entry entry(std::shared_ptr<const fp::toxic> t, fp::direction d = fp::direction::downstream, double toxicity = 1.0) {
-    return {next_id++, d, toxicity, std::move(t), std::make_shared<fp::toxic_counters>()};
+  fp::installed_toxic entry(std::shared_ptr<const fp::toxic> t, fp::direction d = fp::direction::downstream, double toxicity = 1.0) {
+    return {"", d, toxicity, std::move(t), std::make_shared<fp::toxic_counters>(), next_id++};
   }
 
   void poll() {

@@ -15,7 +15,7 @@ std::string message() { return "hello world " + std::string(32 * 1024, 'a') + "\
 // echo after the downstream latency, both within jitter + 10 ms.
 void round_trip(int up_ms, int down_ms, int up_jitter = 0, int down_jitter = 0) {
   harness h;
-  std::vector<fp::toxic_entry> toxics;
+  std::vector<fp::installed_toxic> toxics;
   if (up_ms || up_jitter) toxics.push_back(h.entry(std::make_shared<fp::latency_toxic>(std::chrono::milliseconds(up_ms), std::chrono::milliseconds(up_jitter)), direction::upstream));
   if (down_ms || down_jitter) toxics.push_back(h.entry(std::make_shared<fp::latency_toxic>(std::chrono::milliseconds(down_ms), std::chrono::milliseconds(down_jitter)), direction::downstream));
   h.start(toxics);

@@ -63,7 +63,7 @@ TEST_CASE("limit_data keeps its count when updated (Toxiproxy: may be restarted)
   h.poll();
   CHECK(h.server.read().size() == 90);
   auto updated = t;
-  updated.behaviour = std::make_shared<fp::limit_data_toxic>(100);
+  updated.config = std::make_shared<fp::limit_data_toxic>(100);
   h.conn->update_toxic(updated);
   h.poll();
   h.client.write(pattern(20));

@@ -4,6 +4,7 @@
 // passing it to the server.
 
 #include "faults/proxy/protocol.hpp"
+#include "faults/proxy/toxic_descriptor.hpp"
 
 #include <string>
 
@@ -12,14 +13,25 @@ namespace faultline::test {
 namespace fp = faultline::proxy;
 using fp::direction;
 
-// A message-level toxic of the test protocol "line": answers a matching line itself.
+// A message-level toxic of the test protocol "line": answers a matching line itself. Declared
+// as every toxic is, by a descriptor.
 struct answer_line final : fp::toxic_config {
+  static const fp::toxic_descriptor& type_descriptor() {
+    static const fp::toxic_descriptor d{
+        .name = "answer_line",
+        .summary = "answer a matching line",
+        .protocol = "line",
+        .noun = "line",
+        .params = {fp::text_param("match", "the line", std::nullopt), fp::text_param("reply", "the answer", std::nullopt)},
+        .make = fp::made_of<answer_line>(),
+        .describe = [](const fp::toxic_stats& s) { return fp::toxic_effect{s.chunks_in_total > 0, "answered"}; },
+    };
+    return d;
+  }
   std::string match;
   std::string reply;
-  answer_line(std::string m, std::string r) : match(std::move(m)), reply(std::move(r)) {}
-  std::string_view type() const override { return "answer_line"; }
-  nlohmann::ordered_json attributes() const override { return {{"match", match}, {"reply", reply}}; }
-  std::string_view protocol() const override { return "line"; }
+  explicit answer_line(const faultline::params& p) : fp::toxic_config(type_descriptor(), p), match(p.text("match")), reply(p.text("reply")) {}
+  answer_line(std::string m, std::string r) : answer_line(fp::settings_of({{"match", m}, {"reply", r}})) {}
 };
 
 // Splits the client's bytes into lines; a line matched by an answer_line toxic is answered to

@@ -31,7 +31,7 @@ TEST_CASE("toxicity picks about that share of connections", "[faults][proxy]") {
   auto counters = std::make_shared<fp::toxic_counters>();
   for (std::uint64_t seed = 1; seed <= 400; ++seed) {
     harness h(fp::tcp_protocol().open_session(), 8u << 20, seed);
-    h.start({{1, direction::downstream, 0.25, std::make_shared<fp::latency_toxic>(1ms, 0ms), counters}});
+    h.start({{"", direction::downstream, 0.25, std::make_shared<fp::latency_toxic>(1ms, 0ms), counters, 1}});
   }
   auto s = counters->snapshot();
   CHECK(s.links_total == 400);
@@ -60,7 +60,7 @@ TEST_CASE("updating a toxic passes on what it held and applies the new settings"
   h.server.write("held,");
   h.poll();
   auto changed = t;
-  changed.behaviour = std::make_shared<fp::latency_toxic>(50ms, 0ms);
+  changed.config = std::make_shared<fp::latency_toxic>(50ms, 0ms);
   h.conn->update_toxic(changed);
   h.poll();
   CHECK(h.client.read() == "held,");

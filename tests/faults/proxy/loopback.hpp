@@ -1,11 +1,11 @@
 #pragma once
-// Real upstream servers on 127.0.0.1 (port 0) for integration tests of the proxy, each on its own
-// thread, and blocking client helpers with receive timeouts so a broken proxy fails a test
+// Real upstream servers on 127.0.0.1 (port 0) for integration tests of the proxy, each a
+// tcp_test_server on its own thread, and blocking client helpers with receive timeouts so a broken proxy fails a test
 // instead of hanging it.
 
+#include "tests/support/tcp_test_server.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -15,11 +15,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace faultline::test {
@@ -44,27 +42,13 @@ public:
     sink,  // reads to EOF, then answers "<bytes> <checksum>\n" and closes (needs half-close)
   };
 
-  explicit loopback_server(mode m) : mode_(m), acceptor_(ioc_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
-    asio::co_spawn(ioc_, accept_loop(), asio::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~loopback_server() {
-    ioc_.stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
-  std::size_t accepted() const { return accepted_.load(); }
+  explicit loopback_server(mode m)
+      : mode_(m), server_([this](tcp::socket s) { return serve(std::move(s)); }, {.name = "loopback_server"}) {}
+  std::uint16_t port() const { return server_.port(); }
+  std::string address() const { return server_.address(); }
+  std::size_t accepted() const { return server_.accepted(); }
 
 private:
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      auto [ec, s] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      ++accepted_;
-      asio::co_spawn(ioc_, serve(std::move(s)), asio::detached);
-    }
-  }
   asio::awaitable<void> serve(tcp::socket s) {
     std::vector<char> buf(64 * 1024);
     checksum sum;
@@ -90,10 +74,7 @@ private:
   }
 
   mode mode_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<std::size_t> accepted_{0};
+  tcp_test_server server_;  // last: stops before what its sessions use goes
 };
 
 // A blocking client socket whose reads give up after `timeout` (the read then fails).

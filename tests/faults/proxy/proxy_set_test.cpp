@@ -11,10 +11,15 @@
 #include "faults/proxy/timeout.hpp"
 #include "tests/faults/proxy/line_protocol.hpp"
 #include "tests/faults/proxy/loopback.hpp"
+#include "tests/support/eventually.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 using namespace faultline::test;
 using namespace std::chrono_literals;
@@ -30,18 +35,8 @@ fp::proxy_info add_proxy(fp::proxy_set& set, const std::string& name, const std:
   return set.add(c);
 }
 
-fp::toxic_spec spec(std::shared_ptr<const fp::toxic_config> config, direction d = direction::downstream, std::string name = "") {
+fp::installed_toxic spec(std::shared_ptr<const fp::toxic_config> config, direction d = direction::downstream, std::string name = "") {
   return {std::move(name), d, 1.0, std::move(config)};
-}
-
-template <typename Predicate>
-bool eventually(Predicate p, std::chrono::milliseconds limit = 5s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (p()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return p();
 }
 
 }  // namespace
@@ -240,7 +235,7 @@ TEST_CASE("removing a timeout toxic closes both ends", "[faults][proxy]") {
   CHECK(sec == asio::error::eof);
 }
 
-TEST_CASE("disabled proxies refuse connections and drop existing ones; enabling listens again", "[faults][proxy]") {
+TEST_CASE("disabled proxies refuse connections and drop existing ones, enabling listens again", "[faults][proxy]") {
   loopback_server echo(loopback_server::mode::echo);
   fp::proxy_set set;
   auto info = add_proxy(set, "d", echo.address());
@@ -384,7 +379,7 @@ TEST_CASE("toxics added and removed during a bulk transfer take effect and lose 
     auto s = connect_to(ioc, info.listen, 60s);
     std::string block(256 * 1024, '\0');
     checksum sent;
-    std::vector<fp::toxic_info> added;
+    std::vector<fp::installed_toxic> added;
     for (int i = 0; i < 128; ++i) {  // 32 MiB
       for (std::size_t k = 0; k < block.size(); k += 4096) block[k] = static_cast<char>(i + k);
       sent.add(block.data(), block.size());
@@ -421,7 +416,7 @@ TEST_CASE("server-to-client bulk through an echo server switches between splice 
   constexpr int blocks = 96;  // 24 MiB each way
   std::string block(256 * 1024, '\0');
   checksum sent;
-  fp::toxic_info late;
+  fp::installed_toxic late;
   auto reader = std::async(std::launch::async, [&] {
     checksum got;
     std::vector<char> buf(64 * 1024);

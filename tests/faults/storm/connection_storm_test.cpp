@@ -4,6 +4,7 @@
 #include "faults/storm/worker_process.hpp"
 #include "tests/faults/storm/hold_server.hpp"
 #include "tests/faults/storm/run_async.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -12,7 +13,7 @@
 
 using namespace faultline;
 using namespace faultline::storm;
-using faultline::test::eventually;
+using faultline::test::eventually_async;
 using faultline::test::hold_server;
 using faultline::test::run_async;
 using boost::asio::awaitable;
@@ -74,8 +75,8 @@ TEST_CASE("connection_storm: inject holds, evidence proves it, revert closes eve
     CHECK(server.snapshot().accepted == 0);  // nothing before inject
 
     co_await fault->inject();
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 200; }));
-    REQUIRE(co_await eventually([&] { return fault->collect_evidence().details["peak_held"] == 200; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 200; }));
+    REQUIRE(co_await eventually_async([&] { return fault->collect_evidence().details["peak_held"] == 200; }));
     auto during = fault->collect_evidence();
     CHECK(during.observed);
     CHECK(during.summary.rfind("200 connections held at peak; 200 attempts: 200 established; connect p99", 0) == 0);
@@ -89,7 +90,7 @@ TEST_CASE("connection_storm: inject holds, evidence proves it, revert closes eve
     CHECK(after.details["connect_latency"]["count"] == 200);
     CHECK(after.details["problems"].empty());
     CHECK_FALSE(process_alive(worker));
-    CHECK(co_await eventually([&] { return server.snapshot().held == 0; }));
+    CHECK(co_await eventually_async([&] { return server.snapshot().held == 0; }));
   });
 }
 
@@ -105,12 +106,12 @@ TEST_CASE("connection_storm undo kills the workers a killed run left behind", "[
     auto fault = storm_type().create(p, ctx);
     fault->preflight();
     co_await fault->inject();
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 6000; }, 60s));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 6000; }, 60s));
     const auto record = nlohmann::json::parse(fault->undo_record().dump());  // as the state file keeps it
     REQUIRE(record["workers"].size() == 2);
     storm_type().undo(record);  // what `faultline recover` runs
     for (const auto& w : record["workers"]) CHECK_FALSE(process_alive(process_id_from_json(w)));
-    CHECK(co_await eventually([&] { return server.snapshot().held == 0; }));
+    CHECK(co_await eventually_async([&] { return server.snapshot().held == 0; }));
     storm_type().undo(record);  // again: nothing left to do, no error
   });
 }
@@ -131,14 +132,14 @@ TEST_CASE("connection_storm against a proxy of the run storms its listen address
     auto fault = storm_type().create(storm_params_with(50), ctx);
     fault->preflight();
     co_await fault->inject();
-    REQUIRE(co_await eventually([&] { return upstream.snapshot().held == 50; }));  // through the proxy
-    REQUIRE(co_await eventually([&] { return fault->collect_evidence().details["peak_held"] == 50; }));
+    REQUIRE(co_await eventually_async([&] { return upstream.snapshot().held == 50; }));  // through the proxy
+    REQUIRE(co_await eventually_async([&] { return fault->collect_evidence().details["peak_held"] == 50; }));
     auto e = fault->collect_evidence();
     CHECK(e.details["proxy"] == "api");
     CHECK(e.details["target"] == info.listen);
     CHECK(proxies.stats("api").connections_accepted_total == 50);
     co_await fault->revert();
-    CHECK(co_await eventually([&] { return upstream.snapshot().held == 0; }));
+    CHECK(co_await eventually_async([&] { return upstream.snapshot().held == 0; }));
   });
   ctx.target = "nope";
   run_async([&](io_context& io) -> awaitable<void> {

@@ -1,17 +1,14 @@
 #include "tests/faults/storm/hold_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 
 #include <array>
-#include <cstdio>
 #include <mutex>
 
 namespace faultline::test {
@@ -21,56 +18,48 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-void report_failure(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    std::fprintf(stderr, "hold_server: %s\n", ex.what());
-  }
-}
-
 }  // namespace
 
+// Everything here runs on the server's thread but the counters, which tests read.
 struct hold_server::state {
-  explicit state(options o) : opts(std::move(o)), acceptor(io), resume(io) {}
+  explicit state(options o) : opts(std::move(o)) {}
   options opts;
-  asio::io_context io;
-  tcp::acceptor acceptor;
-  asio::steady_timer resume;  // a held connection ended: a paused accept loop may go on
   std::atomic<std::int64_t> accepted{0}, held{0}, peak_held{0}, refused{0}, closed_by_peer{0};
   mutable std::mutex peers_mutex;
   std::set<std::string> peers;
+  asio::steady_timer* resume = nullptr;  // set while accepting is paused: a held connection ended
 
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      while (opts.policy == over_limit::pause && held >= opts.limit) {
-        resume.expires_at(asio::steady_timer::time_point::max());
-        co_await resume.async_wait(use_tuple);
-        if (!acceptor.is_open()) co_return;
-      }
-      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      if (ec) continue;  // EMFILE and friends: try again
-      ++accepted;
-      boost::system::error_code ignored;
-      auto peer = socket.remote_endpoint(ignored);
-      {
-        std::lock_guard lock(peers_mutex);
-        peers.insert(peer.address().to_string());
-      }
-      if (held >= opts.limit) {
-        socket.set_option(asio::socket_base::linger(true, 0), ignored);
-        socket.close(ignored);
-        ++refused;
-        continue;
-      }
-      // Counted here, not in the session: the limit check of the next accept must see it.
-      const auto now = ++held;
-      for (auto peak = peak_held.load(); now > peak && !peak_held.compare_exchange_weak(peak, now);) {
-      }
-      asio::co_spawn(io, hold(std::move(socket)), report_failure);
+  // Before each accept: with the pause policy, wait while `limit` connections are held.
+  asio::awaitable<void> wait_below_limit() {
+    asio::steady_timer wake(co_await asio::this_coro::executor);
+    resume = &wake;
+    while (opts.policy == over_limit::pause && held >= opts.limit) {
+      wake.expires_at(asio::steady_timer::time_point::max());
+      co_await wake.async_wait(use_tuple);
     }
+    resume = nullptr;
+  }
+
+  // As each connection is accepted: counted here, not in the session, so that the limit check of
+  // the next accept sees it.
+  bool admit(tcp::socket& socket) {
+    ++accepted;
+    boost::system::error_code ignored;
+    auto peer = socket.remote_endpoint(ignored);
+    {
+      std::lock_guard lock(peers_mutex);
+      peers.insert(peer.address().to_string());
+    }
+    if (held >= opts.limit) {
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+      ++refused;
+      return false;
+    }
+    const auto now = ++held;
+    for (auto peak = peak_held.load(); now > peak && !peak_held.compare_exchange_weak(peak, now);) {
+    }
+    return true;
   }
 
   asio::awaitable<void> hold(tcp::socket socket) {
@@ -90,36 +79,22 @@ struct hold_server::state {
       }
     }
     --held;
-    resume.cancel();
+    if (resume) resume->cancel();
   }
 };
 
 hold_server::hold_server(options o) : state_(std::make_shared<state>(std::move(o))) {
-  // The test process holds the server's ends of every connection.
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-  auto& a = state_->acceptor;
-  a.open(tcp::v4());
-  a.set_option(tcp::acceptor::reuse_address(true));
-  a.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  a.listen(state_->opts.backlog);
-  port_ = a.local_endpoint().port();
-  asio::co_spawn(state_->io, state_->accept_loop(), report_failure);
-  thread_ = std::thread([s = state_] { s->io.run(); });
+  tcp_test_server::options serve;
+  serve.name = "hold_server";
+  serve.backlog = state_->opts.backlog;
+  serve.raise_fd_limit = true;
+  serve.admit = [s = state_.get()](tcp::socket& socket) { return s->admit(socket); };
+  serve.before_accept = [s = state_.get()] { return s->wait_below_limit(); };
+  server_ = std::make_unique<tcp_test_server>([s = state_.get()](tcp::socket socket) { return s->hold(std::move(socket)); },
+                                              std::move(serve));
 }
 
-hold_server::~hold_server() {
-  asio::post(state_->io, [s = state_] {
-    boost::system::error_code ignored;
-    s->acceptor.close(ignored);
-    s->resume.cancel();
-    s->io.stop();
-  });
-  thread_.join();
-}
+hold_server::~hold_server() = default;
 
 hold_server::counts hold_server::snapshot() const {
   counts c;
@@ -135,7 +110,7 @@ std::int64_t hold_server::accept_queue() const {
   tcp_info info{};
   socklen_t size = sizeof(info);
   // Read from another thread: a getsockopt on the descriptor does not touch Asio's state.
-  if (::getsockopt(state_->acceptor.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return -1;
+  if (::getsockopt(server_->listener(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return -1;
   return info.tcpi_unacked;  // for a listener: the current accept queue length
 }
 

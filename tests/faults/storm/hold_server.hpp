@@ -3,9 +3,9 @@
 // counts what it saw: it accepts and holds connections until `limit` are held; beyond that it
 // either stops accepting (the kernel's accept queue fills, then SYNs are dropped) or accepts and
 // resets at once. Optionally answers each new connection with a line (a canned HTTP response,
-// say) and closes it gracefully instead of holding it. Runs on its own thread.
+// say) and closes it gracefully instead of holding it. Runs on a tcp_test_server (its own thread).
 
-#include <boost/asio/ip/tcp.hpp>
+#include "tests/support/tcp_test_server.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -14,7 +14,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 
 namespace faultline::test {
 
@@ -46,8 +45,8 @@ public:
   hold_server(const hold_server&) = delete;
   hold_server& operator=(const hold_server&) = delete;
 
-  std::uint16_t port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const { return server_->port(); }
+  std::string address() const { return server_->address(); }
   counts snapshot() const;
   // Connections the kernel completed but the server has not accepted (TCP_INFO of the listener).
   std::int64_t accept_queue() const;
@@ -57,8 +56,7 @@ public:
 private:
   struct state;
   std::shared_ptr<state> state_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<tcp_test_server> server_;  // after state_: stops before the state its sessions use goes
 };
 
 }  // namespace faultline::test

@@ -12,13 +12,4 @@ boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
 }
 
-boost::asio::awaitable<bool> eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > until) co_return false;
-    co_await sleep_for(std::chrono::milliseconds(10));
-  }
-  co_return true;
-}
-
 }  // namespace faultline::test

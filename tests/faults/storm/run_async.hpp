@@ -30,8 +30,4 @@ inline void run_async(const std::function<boost::asio::awaitable<void>(boost::as
 // Sleeps in a coroutine.
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);
 
-// Polls `condition` every 10 ms until it holds or `limit` passes; returns whether it holds.
-boost::asio::awaitable<bool> eventually(const std::function<bool()>& condition,
-                                        std::chrono::milliseconds limit = std::chrono::seconds(30));
-
 }  // namespace faultline::test

@@ -3,6 +3,7 @@
 #include "faults/fault.hpp"
 #include "tests/faults/storm/hold_server.hpp"
 #include "tests/faults/storm/run_async.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/real_servers.hpp"
 #include "tests/support/websocket_test_server.hpp"
 
@@ -22,7 +23,7 @@ extern char** environ;
 
 using namespace faultline;
 using namespace faultline::storm;
-using faultline::test::eventually;
+using faultline::test::eventually_async;
 using faultline::test::hold_server;
 using faultline::test::run_async;
 using boost::asio::awaitable;
@@ -84,7 +85,7 @@ TEST_CASE("against a known backlog and limit, established and timed out match th
   run_async([&](io_context& io) -> awaitable<void> {
     auto fleet = storm_fleet::spawn(io.get_executor(), c, worker_binary());
     co_await fleet->start();
-    REQUIRE(co_await eventually([&] { return fleet->report().counts.finished() == 600; }, 60s));
+    REQUIRE(co_await eventually_async([&] { return fleet->report().counts.finished() == 600; }, 60s));
     const auto r = fleet->report();
     const auto s = server.snapshot();
     const auto queued = server.accept_queue();
@@ -111,7 +112,7 @@ TEST_CASE("the server's own refusals match: established = held, reset = refused"
     auto fleet = storm_fleet::spawn(io.get_executor(), c, worker_binary());
     CHECK(fleet->workers().size() == 2);
     co_await fleet->start();
-    REQUIRE(co_await eventually([&] {
+    REQUIRE(co_await eventually_async([&] {
       auto r = fleet->report();
       return r.counts.finished() == 500 && r.counts[o::reset] == server.snapshot().refused &&
              server.snapshot().accepted == 500;
@@ -128,7 +129,7 @@ TEST_CASE("the server's own refusals match: established = held, reset = refused"
     CHECK(end.workers == 2);
     CHECK(end.connect_latency.count() == static_cast<std::uint64_t>(end.counts.opened));
     CHECK(end.peak_rss_bytes > 0);
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 0; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 0; }));
   });
 }
 
@@ -144,7 +145,7 @@ TEST_CASE("Redis with maxclients: established and refused match INFO", "[faults]
   run_async([&](io_context& io) -> awaitable<void> {
     auto fleet = storm_fleet::spawn(io.get_executor(), c, worker_binary());
     co_await fleet->start();
-    REQUIRE(co_await eventually([&] { return fleet->report().counts.finished() == 100; }, 60s));
+    REQUIRE(co_await eventually_async([&] { return fleet->report().counts.finished() == 100; }, 60s));
     const auto r = fleet->report();
     const auto connected = redis_info(admin, "clients", "connected_clients") - 1;  // less this admin connection
     const auto rejected = redis_info(admin, "stats", "rejected_connections") - rejected_before;
@@ -170,14 +171,14 @@ TEST_CASE("PostgreSQL at max_connections: refusals are SQLSTATE 53300 and the he
   run_async([&](io_context& io) -> awaitable<void> {
     auto fleet = storm_fleet::spawn(io.get_executor(), c, worker_binary());
     co_await fleet->start();
-    REQUIRE(co_await eventually([&] { return fleet->report().counts.finished() == c.connections; }, 90s));
+    REQUIRE(co_await eventually_async([&] { return fleet->report().counts.finished() == c.connections; }, 90s));
     const auto r = fleet->report();
     const auto held = postgres_count(admin, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'faultline-storm'");
     CHECK(r.counts[o::established] == held);
     CHECK(r.counts[o::established] + r.counts[o::refused] == c.connections);
     CHECK(r.counts[o::refused] >= 30);
     co_await fleet->stop();
-    CHECK(co_await eventually([&] {
+    CHECK(co_await eventually_async([&] {
       return postgres_count(admin, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'faultline-storm'") == 0;
     }));
   });
@@ -194,7 +195,7 @@ TEST_CASE("a WebSocket storm of 10k: every upgrade succeeds and is held for the 
   run_async([&](io_context& io) -> awaitable<void> {
     auto fleet = storm_fleet::spawn(io.get_executor(), c, worker_binary());
     co_await fleet->start();
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 10000; }, 120s));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 10000; }, 120s));
     co_await faultline::test::sleep_for(1000ms);
     CHECK(server.snapshot().held == 10000);  // still all there a second later
     co_await fleet->wait_finished();        // the 2 s hold ends the storm by itself
@@ -207,7 +208,7 @@ TEST_CASE("a WebSocket storm of 10k: every upgrade succeeds and is held for the 
     CHECK(r.handshake_latency.count() == 10000);
     CHECK(server.snapshot().upgraded == 10000);
     CHECK(server.snapshot().peak_held == 10000);
-    CHECK(co_await eventually([&] { return server.snapshot().held == 0; }));
+    CHECK(co_await eventually_async([&] { return server.snapshot().held == 0; }));
     CHECK(fleet->problems().empty());
   });
 }
@@ -280,7 +281,7 @@ TEST_CASE("workers die with the storm's process, and so do their connections", "
   pid_t pid = 0;
   REQUIRE(::posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ) == 0);
   run_async([&](io_context&) -> awaitable<void> {
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 100; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 100; }));
     std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
     std::vector<process_id> workers;
     for (std::int64_t child; children >> child;) workers.push_back({child, process_start_time(child).value_or(0)});
@@ -288,9 +289,9 @@ TEST_CASE("workers die with the storm's process, and so do their connections", "
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    CHECK(co_await eventually([&] {
+    CHECK(co_await eventually_async([&] {
       return std::none_of(workers.begin(), workers.end(), [](const auto& w) { return process_alive(w); });
     }, 10s));
-    CHECK(co_await eventually([&] { return server.snapshot().held == 0; }, 10s));
+    CHECK(co_await eventually_async([&] { return server.snapshot().held == 0; }, 10s));
   });
 }

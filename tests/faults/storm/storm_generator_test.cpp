@@ -2,13 +2,14 @@
 
 #include "tests/faults/storm/hold_server.hpp"
 #include "tests/faults/storm/run_async.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
 using namespace faultline;
 using namespace faultline::storm;
-using faultline::test::eventually;
+using faultline::test::eventually_async;
 using faultline::test::hold_server;
 using faultline::test::run_async;
 using boost::asio::awaitable;
@@ -43,7 +44,7 @@ TEST_CASE("a hold storm holds every connection until stopped", "[faults][storm]"
   run_async([&](io_context& io) -> awaitable<void> {
     auto g = storm_generator::create(io, c);
     g->start();
-    REQUIRE(co_await eventually([&] { return g->counts().held == 300 && server.snapshot().held == 300; }));
+    REQUIRE(co_await eventually_async([&] { return g->counts().held == 300 && server.snapshot().held == 300; }));
     CHECK(g->counts()[o::established] == 300);
     CHECK(g->counts().peak_held == 300);
     CHECK(g->counts().opened == 300);
@@ -58,7 +59,7 @@ TEST_CASE("a hold storm holds every connection until stopped", "[faults][storm]"
     CHECK(r.connect_latency.count() == 300);
     CHECK(r.handshake_latency.count() == 0);  // tcp: no handshake beyond connect
     CHECK(r.ramp > 0ns);
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 0; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 0; }));
     CHECK(server.snapshot().closed_by_peer == 300);
   });
 }
@@ -169,7 +170,7 @@ TEST_CASE("held connections the server closes or resets are counted as such", "[
     run_async([&](io_context& io) -> awaitable<void> {
       auto g = storm_generator::create(io, c);
       g->start();
-      REQUIRE(co_await eventually([&] { return g->counts()[o::reset] == 20; }));
+      REQUIRE(co_await eventually_async([&] { return g->counts()[o::reset] == 20; }));
       CHECK(g->counts()[o::established] == 10);
       CHECK(g->counts().held == 10);
       CHECK(server.snapshot().refused == 20);
@@ -218,7 +219,7 @@ TEST_CASE("churn opens and closes at the rate, never over the cap", "[faults][st
     CHECK(r.counts.closed_by_storm == r.counts.opened);
     CHECK(r.ramp == 0ns);
     // Attempts cut short by stop() may have been completed by the kernel all the same.
-    REQUIRE(co_await eventually([&] { return server.snapshot().accepted >= r.counts.opened; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().accepted >= r.counts.opened; }));
     CHECK(server.snapshot().accepted <= r.counts.opened + r.counts.cancelled);
   });
 }
@@ -234,7 +235,7 @@ TEST_CASE("source addresses are used in turn", "[faults][storm]") {
     g->start();
     co_await g->wait_finished();
     CHECK(g->counts()[o::established] == 30);
-    REQUIRE(co_await eventually([&] { return server.snapshot().accepted == 30; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().accepted == 30; }));
     CHECK(server.peers() == std::set<std::string>{"127.0.0.2", "127.0.0.3", "127.0.0.4"});
   });
 }
@@ -248,7 +249,7 @@ TEST_CASE("stop during attempts cancels them without a class", "[faults][storm]"
   run_async([&](io_context& io) -> awaitable<void> {
     auto g = storm_generator::create(io, c);
     g->start();
-    REQUIRE(co_await eventually([&] { return server.snapshot().held == 20; }));
+    REQUIRE(co_await eventually_async([&] { return server.snapshot().held == 20; }));
     g->stop();
     co_await g->wait_finished();
     CHECK(g->counts().cancelled == 20);

@@ -79,7 +79,7 @@ TEST_CASE("with duplicates, faultline's own marked copies return from the chain 
   CHECK(plan.families[0].queue_rules.front() == std::vector<std::string>{"-m", "mark", "--mark", "0xfa17fa17", "-j", "RETURN"});
 }
 
-TEST_CASE("comments keep to plain characters; the plan survives the state file", "[faults]") {
+TEST_CASE("comments keep to plain characters, the plan survives the state file", "[faults]") {
   auto plan = plan_firewall(spec_on("vb"), "FAULTLINE-5-1", "x\"; rm -rf /", 64023, std::nullopt, {AF_INET});
   CHECK(plan.comment == "faultline step x__ rm -rf /");
   plan.families[0].table_existed = false;

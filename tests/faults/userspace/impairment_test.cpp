@@ -126,7 +126,7 @@ TEST_CASE("normal jitter from iproute2's table has the configured spread", "[fau
   CHECK(std::sqrt(squares / n - mean * mean) == Approx(10).margin(0.7));
 }
 
-TEST_CASE("reorder sends the configured share at once; gap makes it every gap-th packet", "[faults]") {
+TEST_CASE("reorder sends the configured share at once, gap makes it every gap-th packet", "[faults]") {
   auto s = base_spec();
   s.delay = 10ms;
   s.reorder = network::chance{0.25, 0};
@@ -147,7 +147,7 @@ TEST_CASE("reorder sends the configured share at once; gap makes it every gap-th
   for (int i = 1; i <= 50; ++i) CHECK(by_gap.decide().original->reordered == (i % 5 == 0));
 }
 
-TEST_CASE("duplicate sends a copy; a lost duplicate still sends the packet once", "[faults]") {
+TEST_CASE("duplicate sends a copy, a lost duplicate still sends the packet once", "[faults]") {
   auto s = base_spec();
   s.delay = 5ms;
   s.duplicate = network::chance{1.0, 0};

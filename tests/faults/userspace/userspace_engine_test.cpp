@@ -6,6 +6,7 @@
 #include "faults/userspace/netns.hpp"
 #include "tests/faults/userspace/netns_lab.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -58,8 +59,7 @@ int inversions(const std::vector<std::uint32_t>& seq) {
 }
 
 void wait_for_udp(const test::echo_server& server, std::uint64_t at_least, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (server.udp_received() < at_least && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  test::eventually([&] { return server.udp_received() >= at_least; }, limit);
   std::this_thread::sleep_for(100ms);  // stragglers
 }
 
@@ -109,7 +109,7 @@ double download_seconds(const netns_lab& lab, std::uint16_t port, std::size_t by
 
 }  // namespace
 
-TEST_CASE("userspace: 50 ms delay adds 50 ms to TCP connect and request round trips; revert leaves no rule", "[faults][netns]") {
+TEST_CASE("userspace: 50 ms delay adds 50 ms to TCP connect and request round trips, revert leaves no rule", "[faults][netns]") {
   SKIP_WITHOUT_NETNS();
   netns_lab lab("us-delay");
   test::echo_server server(lab.server_ns(), {7000});
@@ -188,7 +188,7 @@ TEST_CASE("userspace: traffic outside the scope is not delayed", "[faults][netns
   CHECK(test::ruleset(lab.server_ns()) == rules_before);
 }
 
-TEST_CASE("userspace: duplicate sends every packet twice; corrupt makes the receiver drop them", "[faults][netns]") {
+TEST_CASE("userspace: duplicate sends every packet twice, corrupt makes the receiver drop them", "[faults][netns]") {
   SKIP_WITHOUT_NETNS();
   netns_lab lab("us-dup");
   test::echo_server server(lab.server_ns(), {}, 7003);

@@ -96,7 +96,7 @@ TEST_CASE("redis_error replaces matching commands with the configured error", "[
   CHECK(h.client.read() == "-ERR backend unavailable\r\n$-1\r\n");
 }
 
-TEST_CASE("inside MULTI only delays apply; after SUBSCRIBE the connection passes through", "[faults][protocol]") {
+TEST_CASE("inside MULTI only delays apply, after SUBSCRIBE the connection passes through", "[faults][protocol]") {
   redis_harness h;
   auto miss = h.add(std::make_shared<redis_miss_toxic>(command_match({}, "")));
   h.begin();
@@ -118,7 +118,7 @@ TEST_CASE("inside MULTI only delays apply; after SUBSCRIBE the connection passes
   CHECK(h.client.read() == "$-1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$2\r\nhi\r\n");
 }
 
-TEST_CASE("after HELLO 3 misses are RESP3 nulls and maps; pushes answer no command", "[faults][protocol]") {
+TEST_CASE("after HELLO 3 misses are RESP3 nulls and maps, pushes answer no command", "[faults][protocol]") {
   redis_harness h;
   h.add(std::make_shared<redis_miss_toxic>(command_match({"HGETALL", "GET"}, "")));
   h.begin();

@@ -235,12 +235,12 @@ TEST_CASE("commands match on name and on every key", "[faults][protocol]") {
 }
 
 TEST_CASE("redis toxic settings are checked", "[faults][protocol]") {
-  using faultline::protocol::setting_error;
-  CHECK_THROWS_AS(redis_miss_toxic(command_match({"SET"}, "")), setting_error);
+  using faultline::param_error;
+  CHECK_THROWS_AS(redis_miss_toxic(command_match({"SET"}, "")), param_error);
   CHECK_THROWS_WITH(redis_error_toxic(command_match({}, ""), "custom", ""), Catch::Contains("custom needs a message"));
   CHECK_THROWS_WITH(redis_error_toxic(command_match({}, ""), "NOPE", ""), Catch::Contains("known: LOADING, BUSY, OOM, READONLY, MASTERDOWN"));
   CHECK(redis_error_toxic(command_match({}, ""), "busy", "").line().rfind("BUSY Redis is busy", 0) == 0);
   CHECK(redis_error_toxic(command_match({}, ""), "OOM", "OOM nope").line() == "OOM nope");
-  CHECK_THROWS_AS(redis_error_toxic(command_match({}, ""), "custom", "a\r\nb"), setting_error);
-  CHECK_THROWS_AS(redis_outage_toxic("drop"), setting_error);
+  CHECK_THROWS_AS(redis_error_toxic(command_match({}, ""), "custom", "a\r\nb"), param_error);
+  CHECK_THROWS_AS(redis_outage_toxic("drop"), param_error);
 }
