@@ -47,6 +47,12 @@ struct load_spec {
   source_mark where;
 };
 
+// `load: { websocket: {...} }`: sessions exchanging messages, beside or instead of the HTTP load.
+struct websocket_load_spec {
+  params parameters;  // validated against probes::websocket_load_params()
+  source_mark where;
+};
+
 // One step of `load.levels`: the load held at a number of users or a rate, with its own rules.
 struct level_spec {
   std::string name;
@@ -169,7 +175,8 @@ struct experiment {
   std::string description;
   std::vector<std::string> tags;
   std::vector<proxy_spec> proxies;
-  std::optional<load_spec> load;
+  std::optional<load_spec> load;  // load.http (series "load", "load.<request>")
+  std::optional<websocket_load_spec> websocket_load;  // load.websocket (series "load.websocket", "load.websocket.sessions")
   std::vector<level_spec> levels;  // load.levels: run in order in place of a fault timeline
   capacity_search_spec capacity;   // load.capacity
   std::vector<probe_spec> probes;

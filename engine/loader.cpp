@@ -8,6 +8,7 @@
 #include "faults/proxy/proxy_set.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/probe.hpp"
+#include "probes/websocket_load.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -242,12 +243,15 @@ private:
 
   void read_load(const YAML::Node& node, experiment& x, bool shape_elsewhere) {
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!in_.expect_map(node, "load", {"http", "levels", "capacity"}, "load")) return;
+    if (!in_.expect_map(node, "load", {"http", "websocket", "levels", "capacity"}, "load")) return;
     auto http = yaml_reader::child(node, "http");
-    if (!http.IsDefined()) {
+    auto websocket = yaml_reader::child(node, "websocket");
+    if (!http.IsDefined() && !websocket.IsDefined()) {
       in_.error(node, "load", "load needs a generator, e.g. load: { http: { url: ..., rate: 200/s } }");
       return;
     }
+    if (websocket.IsDefined()) read_websocket_load(websocket, x);
+    if (!http.IsDefined()) return;
     const auto& schema = probes::http_load_params();
     auto keys = schema_keys(schema);
     keys.insert(keys.end(), {"requests", "journey", "values"});
@@ -261,6 +265,23 @@ private:
     read_load_shape(http, l, shape_elsewhere);
     load_node_ = http;
     x.load = std::move(l);
+  }
+
+  void read_websocket_load(const YAML::Node& node, experiment& x) {
+    const auto& schema = probes::websocket_load_params();
+    if (!in_.expect_map(node, "load.websocket", schema_keys(schema), "the websocket load")) return;
+    websocket_load_spec w;
+    const auto problems_before = in_.problems().size();
+    w.parameters = in_.read_params(node, "load.websocket", schema, "the websocket load");
+    w.where = in_.mark(node, "load.websocket");
+    if (in_.problems().size() == problems_before) {
+      try {
+        (void)probes::websocket_load_config::from(w.parameters);
+      } catch (const param_error& e) {
+        report_param_error(node, "load.websocket", e);
+      }
+    }
+    x.websocket_load = std::move(w);
   }
 
   // Builds the generator's configuration once the shape is known (from the levels, if any).
@@ -533,6 +554,14 @@ private:
   }
 
   void check_series(const YAML::Node& node, const std::string& path, const rule& r, const experiment& x) {
+    if (r.series == probes::websocket_messages_series || r.series == probes::websocket_sessions_series) {
+      if (!x.websocket_load)
+        in_.error(node, path, fmt::format("rule \"{}\" uses '{}' but the experiment has no load.websocket section", r.text,
+                                          r.series));
+      else if (r.stat == statistic::value)
+        in_.error(node, path, "load has no value; 'value' is for probes that extract one (metric, JSON pointer, command)");
+      return;
+    }
     if (r.series == "load" || r.series.starts_with("load.")) {
       if (!x.load) {
         in_.error(node, path, fmt::format("rule \"{}\" uses 'load' but the experiment has no load section", r.text));
@@ -554,6 +583,8 @@ private:
     }
     if (x.find_probe(r.series)) return;
     std::vector<std::string> names{"load"};
+    if (x.websocket_load)
+      names.insert(names.end(), {std::string(probes::websocket_messages_series), std::string(probes::websocket_sessions_series)});
     for (const auto& p : x.probes) names.push_back(p.name);
     std::string message = fmt::format("rule \"{}\" refers to '{}', which is neither 'load' nor a probe", r.text, r.series);
     if (auto g = closest_match(r.series, names)) message += fmt::format(" (did you mean '{}'?)", *g);

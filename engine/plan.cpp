@@ -43,6 +43,14 @@ std::string describe_load(const experiment& x) {
   return fmt::format("{} at {}", describe_requests(load), shape);
 }
 
+std::string describe_websocket_load(const websocket_load_spec& load) {
+  const auto& p = load.parameters;
+  const auto ramp = p.duration("ramp");
+  return fmt::format("websocket {}: {} sessions{}, {} messages each, timeout {}", p.text("url"), p.integer("sessions"),
+                     ramp.count() > 0 ? " over " + format_duration(ramp) : "", format_rate(p.number("rate")),
+                     format_duration(p.duration("timeout")));
+}
+
 std::string describe_rules(const std::vector<rule>& rules) {
   std::string out;
   for (const auto& r : rules) out += (out.empty() ? "" : ", ") + r.text;
@@ -158,6 +166,7 @@ std::string render_plan(const experiment& x) {
   for (const auto& p : x.proxies)
     line("setup", "proxy", fmt::format("{}: {} -> {} ({})", p.name, p.listen.to_string(), p.upstream.to_string(), p.protocol));
   if (x.load) line("setup", "load", describe_load(x));
+  if (x.websocket_load) line("setup", "load", describe_websocket_load(*x.websocket_load));
   for (const auto& p : x.probes) {
     line("setup", "probe", fmt::format("{}: {} every {}, timeout {}", p.name, p.type,
                                        format_duration(p.parameters.duration("every")),

@@ -78,10 +78,23 @@ public:
     }
     return false;
   }
-  std::string_view name() {
+  // A series name may have dotted parts ("load.websocket.sessions"): everything before the last
+  // dot that starts a statistic ("load.websocket.p99.9" is load.websocket's p99.9). When no part
+  // is a statistic, the first part is the series (and the rest is reported as the statistic).
+  std::string_view series_name() {
     skip_space();
-    auto start = pos_;
-    while (pos_ < text_.size() && is_name_char(text_[pos_])) ++pos_;
+    const auto start = pos_;
+    auto end = pos_;
+    while (end < text_.size() && (is_name_char(text_[end]) || text_[end] == '.')) ++end;
+    const auto token = text_.substr(start, end - start);
+    std::size_t cut = token.find('.');
+    for (auto dot = cut; dot != std::string_view::npos; dot = token.find('.', dot + 1)) {
+      if (statistic_from_string(token.substr(dot + 1))) {
+        cut = dot;
+        break;
+      }
+    }
+    pos_ = start + std::min(cut, token.size());
     return text_.substr(start, pos_ - start);
   }
   // A statistic name may contain one dot ("p99.9").
@@ -205,7 +218,7 @@ rule parse_rule(std::string_view text) {
   r.negated = in.take_word("not") || in.take("!");
 
   auto series_at = (in.skip_space(), in.pos());
-  auto series = in.name();
+  auto series = in.series_name();
   if (series.empty())
     throw rule_error(series_at, "a rule starts with a series and a statistic, e.g. \"load.p95 < 200ms\"");
   r.series = std::string(series);

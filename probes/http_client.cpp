@@ -111,15 +111,19 @@ std::string http_url::authority() const {
   return port == "80" ? h : h + ":" + port;
 }
 
-http_url parse_http_url(std::string_view text) {
+namespace {
+
+// "<scheme>://host[:port][/path]" for the plain (unencrypted) schemes faultline speaks.
+http_url parse_plain_url(std::string_view text, std::string_view scheme, std::string_view example) {
   const auto bad = [&](const std::string& why) {
-    return std::invalid_argument(fmt::format("'{}' is not a usable URL: {} (write http://host:port/path, e.g. "
-                                             "http://127.0.0.1:8080/health)", text, why));
+    return std::invalid_argument(fmt::format("'{}' is not a usable URL: {} (write {}://host:port/path, e.g. {})", text,
+                                             why, scheme, example));
   };
-  constexpr std::string_view scheme = "http://";
-  if (text.starts_with("https://")) throw bad("https is not supported; probes and load speak plain HTTP");
-  if (!text.starts_with(scheme)) throw bad("it must start with http://");
-  auto rest = text.substr(scheme.size());
+  const std::string prefix = std::string(scheme) + "://";
+  if (text.starts_with(std::string(scheme) + "s://"))
+    throw bad(fmt::format("{}s is not supported; probes and load speak plain {}", scheme, scheme == "ws" ? "WebSocket" : "HTTP"));
+  if (!text.starts_with(prefix)) throw bad(fmt::format("it must start with {}", prefix));
+  auto rest = text.substr(prefix.size());
   const auto slash = rest.find_first_of("/?");
   auto authority = rest.substr(0, slash);
   http_url url;
@@ -151,6 +155,14 @@ http_url parse_http_url(std::string_view text) {
     url.port = "80";
   }
   return url;
+}
+
+}  // namespace
+
+http_url parse_http_url(std::string_view text) { return parse_plain_url(text, "http", "http://127.0.0.1:8080/health"); }
+
+http_url parse_websocket_url(std::string_view text) {
+  return parse_plain_url(text, "ws", "ws://127.0.0.1:8080/orders/live");
 }
 
 namespace {

@@ -29,6 +29,8 @@ struct http_url {
 // Parses "http://host[:port][/path]". Throws std::invalid_argument with a message that says what
 // is accepted (https is not supported: faultline's probes and load speak plain HTTP).
 http_url parse_http_url(std::string_view text);
+// The same for "ws://host[:port][/path]" (WebSocket; wss is not supported). Port 80 by default.
+http_url parse_websocket_url(std::string_view text);
 
 // The request line and header fields of a request, each ending in CRLF, without Content-Length and
 // without the blank line that ends the head (the load generator completes it per request).

@@ -424,6 +424,9 @@ struct journal {
   std::vector<fault_record> faults;
   std::vector<series_record> series;
   nlohmann::json timeline;  // the full Timeline, as probes serialises it (lossless); `series` comes from it
+  // Load generators' own counters by series name ("load.websocket": sessions by outcome class,
+  // messages); absent when none reports any.
+  std::optional<std::map<std::string, nlohmann::json>> load_stats;
   analysis_record analysis;
   verdict_record verdict;
 
@@ -439,6 +442,7 @@ struct journal {
                       field("faults", &journal::faults),
                       field("series", &journal::series),
                       field("timeline", &journal::timeline),
+                      field("load_stats", &journal::load_stats),
                       field("analysis", &journal::analysis),
                       field("verdict", &journal::verdict)};
   }

@@ -67,9 +67,10 @@ while [ "$redis_proxy_port" = "$pg_proxy_port" ]; do redis_proxy_port=$(free_por
 
 step "starting faultline-shop (PostgreSQL via 127.0.0.1:$pg_proxy_port, Redis via 127.0.0.1:$redis_proxy_port)"
 # A fresh copy lives 1 s in Redis, so the database is read every second; the breaker opens after
-# 5 failed tries and tries again after 2 s; at most 1000 client connections.
+# 5 failed tries and tries again after 2 s; at most 1000 client connections and 300 live order
+# sessions (WebSocket).
 out=$("$scripts/shop.sh" start --postgres "127.0.0.1:$pg_proxy_port" --redis "127.0.0.1:$redis_proxy_port" --watch $$ \
-  -- --cache-ttl 1s --breaker-cooldown 2s --max-connections 1000)
+  -- --cache-ttl 1s --breaker-cooldown 2s --max-connections 1000 --max-websocket-sessions 300)
 shop_dir=$(value_of dir "$out"); shop_port=$(value_of port "$out")
 note "http://127.0.0.1:$shop_port (log: $shop_dir/shop.log)"
 

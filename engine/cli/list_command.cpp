@@ -1,6 +1,7 @@
 #include "core/params.hpp"
 #include "engine/capacity.hpp"
 #include "engine/cli/cli.hpp"
+#include "probes/websocket_load.hpp"
 #include "probes/load_request.hpp"
 #include "probes/load_values.hpp"
 
@@ -62,6 +63,8 @@ void add_list_command(CLI::App& app, context& ctx) {
     std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "require", "list", "optional", "rules judged over the whole level");
     std::cout << "capacity search (load: { capacity: {...} }; faultline capacity and expect.capacity)\n";
     print_params(engine::capacity_search_params());
+    std::cout << "load (load: { websocket: {...} })\n";
+    print_params(probes::websocket_load_params());
     ctx.exit = exit_ok;
   });
 }

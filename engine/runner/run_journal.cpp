@@ -2,6 +2,7 @@
 
 #include "engine/runner/environment.hpp"
 #include "engine/runner/observation.hpp"
+#include "probes/websocket_load.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ reports::journal build_journal(const experiment& x, const run_identity& id, run_
     std::map<std::string, std::string> kinds{{"load", "load"}};
     for (const auto& name : timeline->series_names())
       if (name.starts_with("load.")) kinds[name] = "load";  // a named request of the load
+    if (x.websocket_load)
+      for (auto name : {probes::websocket_messages_series, probes::websocket_sessions_series}) kinds[std::string(name)] = "websocket";
     for (const auto& p : x.probes) kinds[p.name] = p.type;
     facts.series = series_records(*timeline, kinds, windows);
     facts.phase_stats = phase_stats(*timeline, facts.phases);

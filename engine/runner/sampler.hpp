@@ -7,9 +7,12 @@
 #include "probes/timeline.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace faultline::engine {
@@ -23,6 +26,8 @@ public:
   // Stops sending new samples; those in flight finish (each within settle_time()).
   virtual void stop() = 0;
   virtual bool done() const = 0;
+  // A load generator's own counters for the journal (`load_stats`), under its series' name.
+  virtual void add_counters(std::map<std::string, nlohmann::json>& /*out*/) const {}
 };
 
 // The load of a capacity run: one trial at a time, each the experiment's requests at a constant

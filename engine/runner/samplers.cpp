@@ -2,6 +2,7 @@
 #include "engine/runner/sampler.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/probe_runner.hpp"
+#include "probes/websocket_load.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace faultline::engine {
 namespace {
@@ -110,6 +112,42 @@ private:
   std::thread thread_;
 };
 
+// The WebSocket load on a thread of its own, as the HTTP load.
+class websocket_sampler final : public sampler {
+public:
+  websocket_sampler(const websocket_load_spec& spec, probes::timeline& timeline)
+      : config_(std::make_shared<const probes::websocket_load_config>(probes::websocket_load_config::from(spec.parameters))),
+        load_(std::make_unique<probes::websocket_load>(std::vector<boost::asio::any_io_executor>{io_.get_executor()}, config_,
+                                                       timeline.series(probes::websocket_messages_series),
+                                                       timeline.series(probes::websocket_sessions_series))),
+        thread_([this] { io_.run(); }) {}
+
+  ~websocket_sampler() override {
+    load_->stop();
+    const auto until = probes::clock::now() + config_->settle_time() + std::chrono::seconds(2);  // and the closes
+    while (!load_->done() && probes::clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    load_.reset();  // after its worker's thread is gone
+  }
+
+  std::chrono::nanoseconds settle_time() const override { return config_->settle_time(); }
+  void start(probes::clock::time_point first) override { load_->start(first); }
+  void stop() override { load_->stop(); }
+  bool done() const override { return load_->done(); }
+  void add_counters(std::map<std::string, nlohmann::json>& out) const override {
+    out[std::string(probes::websocket_messages_series)] = probes::to_json(load_->stats());
+  }
+
+private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
+  std::shared_ptr<const probes::websocket_load_config> config_;
+  std::unique_ptr<probes::websocket_load> load_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 std::unique_ptr<trial_load> make_trial_load(const experiment& x, probes::timeline& timeline) {
@@ -129,6 +167,7 @@ std::vector<std::unique_ptr<sampler>> make_samplers(const experiment& x, const p
   }
   if (x.load && !x.is_capacity_run())
     out.push_back(std::make_unique<load_sampler>(*x.load, probes::make_load_series(timeline, *x.load->config)));
+  if (x.websocket_load) out.push_back(std::make_unique<websocket_sampler>(*x.websocket_load, timeline));
   return out;
 }
 

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <optional>
 #include <iostream>
+#include <map>
 
 namespace faultline::engine {
 namespace {
@@ -214,7 +215,11 @@ struct session::impl {
     asio::co_spawn(ctl, supervise(), log_stray_exception(runner_log, "the run"));
     ctl.run();
     if (proxies) proxies->stop();
-    return build_journal(x, id, facts(), timeline.get());
+    auto journal = build_journal(x, id, facts(), timeline.get());
+    std::map<std::string, nlohmann::json> counters;
+    for (const auto& s : samplers) s->add_counters(counters);
+    if (!counters.empty()) journal.load_stats = std::move(counters);
+    return journal;
   }
 };
 

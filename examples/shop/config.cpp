@@ -157,6 +157,9 @@ shop_config parse_command_line(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000));
   option("--max-connections", c.max_connections, "open client connections; more are answered 503 and closed")
       ->check(CLI::Range(1, 1000000));
+  option("--max-websocket-sessions", c.max_websocket_sessions,
+         "live order sessions (WebSocket /orders/live); more are answered 503 instead of the upgrade (0: none)")
+      ->check(CLI::Range(0, 1000000));
   option("--idle-timeout", idle_timeout, "close a client connection that sends nothing for this long");
 
   try {

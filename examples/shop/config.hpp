@@ -48,6 +48,7 @@ struct shop_config {
 
   int max_inflight = 256;  // concurrent order requests; beyond it answer 503 at once; 0 = no limit
   int max_connections = 2000;
+  int max_websocket_sessions = 1000;  // live order sessions; beyond it the upgrade is answered 503
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(30);
 };
 

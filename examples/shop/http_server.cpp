@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,7 @@ namespace faultline::shop {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using asio::ip::tcp;
 
 namespace {
@@ -71,7 +73,8 @@ http_server::http_server(std::vector<worker> workers, const shop_config& config,
       config_(config),
       metrics_(metrics),
       acceptor_(*workers_.front().context),
-      tokens_(std::random_device{}() * 0x9e3779b97f4a7c15ull + std::random_device{}()) {}
+      tokens_(std::random_device{}() * 0x9e3779b97f4a7c15ull + std::random_device{}()),
+      live_(config, metrics) {}
 
 tcp::endpoint http_server::listen(const tcp::endpoint& where) {
   acceptor_.open(where.protocol());
@@ -132,7 +135,13 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
     http::request_parser<http::string_body> parser;
     parser.body_limit(64 * 1024);
     if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); ec) break;  // closed, idle, bad
-    const http_request request = parser.release();
+    http_request request = parser.release();
+    if (request.target() == "/orders/live" && websocket::is_upgrade(request)) {
+      // A live session from now on: it leaves the HTTP connections (this scope's gauge).
+      asio::co_spawn(stream.get_executor(), live_.serve(std::move(stream), std::move(request), orders),
+                     log_exception("live session"));
+      co_return;
+    }
 
     const auto started = std::chrono::steady_clock::now();
     const std::string_view target = request.target().substr(0, request.target().find('?'));
@@ -149,6 +158,10 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
     } else if (target == "/checkout") {
       r = route::checkout;
       a = answer_checkout(request);
+    } else if (target == "/orders/live") {
+      a = {error_response(request, http::status::upgrade_required, "/orders/live is a WebSocket endpoint; upgrade to it"),
+           outcome::invalid};
+      a.response.set(http::field::upgrade, "websocket");
     } else if (target.starts_with("/orders/")) {
       r = route::orders;
       a = co_await answer_order(request, target.substr(8), orders);

@@ -3,9 +3,11 @@
 // io_contexts; one coroutine per connection reads requests (keep-alive, idle timeout), routes
 // them and writes the answers. POST /login and POST /checkout give load journeys a sign-in whose
 // token the next request must carry. Two limits shed load: open connections (over the limit: 503 and
-// close) and order requests in flight (over the limit: 503 at once).
+// close) and order requests in flight (over the limit: 503 at once). GET /orders/live upgrades
+// to a WebSocket session (live_orders), which leaves the HTTP connection count.
 
 #include "examples/shop/config.hpp"
+#include "examples/shop/live_orders.hpp"
 #include "examples/shop/metrics.hpp"
 #include "examples/shop/order_service.hpp"
 #include "examples/shop/session_tokens.hpp"
@@ -61,6 +63,7 @@ private:
   std::size_t next_worker_ = 0;
   rate_limited_log log_{"http"};
   session_tokens tokens_;
+  live_orders live_;
 };
 
 }  // namespace faultline::shop

@@ -117,6 +117,17 @@ std::string shop_metrics::render() const {
   header(out, "shop_connections_total", "counter", "Client connections accepted and rejected (over --max-connections).");
   sample(out, "shop_connections_total", "result=\"accepted\"", connections_accepted.load(relaxed));
   sample(out, "shop_connections_total", "result=\"rejected\"", connections_rejected.load(relaxed));
+
+  header(out, "shop_websocket_sessions_open", "gauge", "Live order sessions (WebSocket, /orders/live) open now.");
+  sample(out, "shop_websocket_sessions_open", std::string{}, websocket_sessions_open.load(relaxed));
+  header(out, "shop_websocket_sessions_total", "counter",
+         "Live order sessions accepted and rejected (503 over --max-websocket-sessions).");
+  sample(out, "shop_websocket_sessions_total", "result=\"accepted\"", websocket_sessions_accepted.load(relaxed));
+  sample(out, "shop_websocket_sessions_total", "result=\"rejected\"", websocket_sessions_rejected.load(relaxed));
+  header(out, "shop_websocket_messages_total", "counter", "Live order messages answered, by outcome.");
+  for (int o = 0; o < outcome_count; ++o)
+    sample(out, "shop_websocket_messages_total", fmt::format("outcome=\"{}\"", outcome_names[o]),
+           websocket_messages[o].load(relaxed));
   return out;
 }
 

@@ -65,6 +65,11 @@ struct shop_metrics {
   counter connections_accepted{0};
   counter connections_rejected{0};
 
+  std::atomic<std::int64_t> websocket_sessions_open{0};
+  counter websocket_sessions_accepted{0};
+  counter websocket_sessions_rejected{0};  // over --max-websocket-sessions: 503 instead of the upgrade
+  std::array<counter, outcome_count> websocket_messages{};  // by the outcome of the order read
+
   void count_request(route r, outcome o, std::chrono::nanoseconds latency);
   void count_transition(const breaker_transition& t);
   std::string render() const;

@@ -55,27 +55,6 @@ std::string_view sqlstate_of(std::string_view body) {
 
 }  // namespace
 
-connection_outcome outcome_of(const boost::system::error_code& ec) {
-  namespace e = asio::error;
-  if (ec == e::connection_refused || ec == e::host_unreachable || ec == e::network_unreachable)
-    return connection_outcome::refused;
-  if (ec == e::connection_reset || ec == e::broken_pipe || ec == e::connection_aborted) return connection_outcome::reset;
-  if (ec == e::eof || ec == http::error::end_of_stream || ec == http::error::partial_message ||
-      ec == websocket::error::closed)
-    return connection_outcome::closed_early;
-  if (ec == e::timed_out || ec == e::operation_aborted) return connection_outcome::timed_out;
-  if (ec == e::address_in_use || ec == boost::system::errc::address_not_available || ec == e::no_descriptors ||
-      ec == e::no_buffer_space || ec == e::no_memory || ec == e::address_family_not_supported)
-    return connection_outcome::local_error;
-  return connection_outcome::handshake_failed;
-}
-
-connection_outcome outcome_of_http_status(unsigned status) {
-  if (status == 503 || status == 429) return connection_outcome::refused;
-  if (status >= 500 || status < 100) return connection_outcome::handshake_failed;
-  return connection_outcome::established;
-}
-
 connection_outcome outcome_of_redis_reply(std::string_view line) {
   if (line == "+PONG") return connection_outcome::established;
   if (line.starts_with("-ERR max number of clients reached")) return connection_outcome::refused;
@@ -168,12 +147,7 @@ awaitable<connection_outcome> websocket_handshake(websocket_stream& ws, const st
   websocket::response_type response;
   const auto host = config.target();  // a local: it must outlive the suspension
   auto [ec] = co_await ws.async_handshake(response, host, config.path, use_tuple);
-  if (ec == websocket::error::upgrade_declined) {
-    auto o = outcome_of_http_status(response.result_int());
-    co_return o == connection_outcome::established ? connection_outcome::handshake_failed : o;
-  }
-  if (ec) co_return outcome_of(ec);
-  co_return connection_outcome::established;
+  co_return connection_outcome_of_upgrade(ec, response.result_int());
 }
 
 std::optional<connection_outcome> drain_held(tcp_socket& socket) {

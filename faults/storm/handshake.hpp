@@ -22,10 +22,12 @@ using websocket_stream = boost::beast::websocket::stream<tcp_socket&>;
 
 // The class of a failed connect, read or write. operation_aborted counts as timed_out: the
 // generator only cancels a socket when its deadline passed (or when stopping, which it knows).
-connection_outcome outcome_of(const boost::system::error_code& ec);
+inline connection_outcome outcome_of(const boost::system::error_code& ec) { return connection_outcome_of(ec); }
 
 // What a server's answer means (pure, for tests).
-connection_outcome outcome_of_http_status(unsigned status);            // 503/429 refused, other 5xx failed
+inline connection_outcome outcome_of_http_status(unsigned status) {  // 503/429 refused, other 5xx failed
+  return connection_outcome_of_http_status(status);
+}
 connection_outcome outcome_of_redis_reply(std::string_view line);      // one line, without CRLF
 // PostgreSQL: one backend message (type byte and body without the length word).
 // Returns established for an AuthenticationRequest other than Ok and for ReadyForQuery,

@@ -17,25 +17,6 @@ constexpr std::array<connection_outcome, outcome_count> all_outcomes{
 
 }  // namespace
 
-std::string_view to_string(connection_outcome o) {
-  switch (o) {
-    case connection_outcome::established: return "established";
-    case connection_outcome::refused: return "refused";
-    case connection_outcome::reset: return "reset";
-    case connection_outcome::timed_out: return "timed_out";
-    case connection_outcome::handshake_failed: return "handshake_failed";
-    case connection_outcome::closed_early: return "closed_early";
-    case connection_outcome::local_error: return "local_error";
-  }
-  return "local_error";
-}
-
-std::optional<connection_outcome> outcome_from_string(std::string_view name) {
-  for (auto o : all_outcomes)
-    if (to_string(o) == name) return o;
-  return std::nullopt;
-}
-
 std::int64_t storm_counts::finished() const {
   std::int64_t n = 0;
   for (auto v : outcomes) n += v;

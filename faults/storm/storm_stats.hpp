@@ -3,6 +3,7 @@
 // connect and handshake latency histograms. Workers send these to the parent as JSON lines;
 // the parent sums them.
 
+#include "core/connection_outcome.hpp"
 #include "core/histogram.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -16,22 +17,13 @@
 
 namespace faultline::storm {
 
-// The final class of one connection attempt. A held connection that the server later closes or
-// resets moves from `established` to `closed_early` or `reset`.
-enum class connection_outcome : std::uint8_t {
-  established,       // connected, handshake done, open until the storm closed it (or still open)
-  refused,           // RST to the SYN, or the server's handshake answer refused it (PostgreSQL
-                     // 53300, Redis "max number of clients", HTTP 503/429)
-  reset,             // reset by the server during the handshake or while held
-  timed_out,         // connect plus handshake did not finish within the timeout
-  handshake_failed,  // the server answered something else (bad status, protocol error)
-  closed_early,      // the server closed it (EOF) before the storm was done with it
-  local_error,       // the generator could not try (no free port, out of file descriptors)
-};
-inline constexpr std::size_t outcome_count = 7;
-
-std::string_view to_string(connection_outcome o);
-std::optional<connection_outcome> outcome_from_string(std::string_view name);
+// Connection outcomes are core's, shared with the WebSocket load.
+using faultline::connection_outcome;
+using faultline::to_string;
+inline constexpr std::size_t outcome_count = connection_outcome_count;
+inline std::optional<connection_outcome> outcome_from_string(std::string_view name) {
+  return connection_outcome_from_string(name);
+}
 
 // Counters of one generator (or the sum over workers); names as in the JSON.
 struct storm_counts {

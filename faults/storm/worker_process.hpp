@@ -3,6 +3,8 @@
 // faultline binary in its hidden `storm-worker` mode, dying with its parent), its identity for
 // crash recovery (pid plus start time, so a reused pid is never signalled), and memory figures.
 
+#include "core/open_files.hpp"
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -54,8 +56,8 @@ bool kill_process(const process_id& p, int wait_ms = 2000);
 std::int64_t resident_bytes();
 std::int64_t peak_resident_bytes();
 
-// Raises the soft open-files limit to the hard limit; returns the new soft limit.
-std::int64_t raise_open_files_limit();
-std::int64_t open_files_hard_limit();
+// The open-files limits are core's (the WebSocket load needs them too).
+using faultline::open_files_hard_limit;
+using faultline::raise_open_files_limit;
 
 }  // namespace faultline::storm

@@ -379,7 +379,7 @@ load:
   grpc: { url: x }
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
-     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http, levels, capacity)"}},
+     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http, websocket, levels, capacity)"}},
     {"unknown probe type",
      R"yaml(version: 1
 name: x
@@ -922,5 +922,64 @@ expect:
   for (const auto& c : cases) {
     INFO(c.what);
     CHECK(problems_of(c.yaml) == c.expected);
+  }
+}
+
+TEST_CASE("load.websocket loads beside or instead of the http load, and its rules need it", "[engine]") {
+  const std::string both = R"yaml(version: 1
+name: ws
+load:
+  http: { url: http://127.0.0.1:8080/health, rate: 10/s }
+  websocket: { url: ws://127.0.0.1:8080/orders/live, sessions: 400, ramp: 2s, rate: 1/s, match: /id }
+steady_state:
+  for: 1s
+  require: [ "load.p95 < 100ms", "load.websocket.p95 < 100ms", "load.websocket.sessions.error_rate < 1%" ]
+timeline:
+  steps:
+    - { at: 0s, action: command, run: "true" }
+)yaml";
+  const auto x = engine::parse_experiment(both, "t.yaml", test::test_catalogue(), {});
+  REQUIRE(x.load);
+  REQUIRE(x.websocket_load);
+  CHECK(x.websocket_load->parameters.integer("sessions") == 400);
+  CHECK(x.steady_state.require.at(2).series == "load.websocket.sessions");
+
+  const std::string only = R"yaml(version: 1
+name: ws
+load:
+  websocket: { url: ws://127.0.0.1:8080/live, sessions: 5 }
+steady_state:
+  for: 1s
+  require: [ "load.websocket.p95 < 100ms" ]
+timeline:
+  steps:
+    - { at: 0s, action: command, run: "true" }
+)yaml";
+  const auto y = engine::parse_experiment(only, "t.yaml", test::test_catalogue(), {});
+  CHECK_FALSE(y.load);
+  CHECK(y.websocket_load);
+
+  struct bad {
+    const char* what;
+    std::string yaml;
+    const char* message;
+  };
+  for (const auto& b : std::vector<bad>{
+           {"an http url", "load:\n  websocket: { url: http://127.0.0.1/, sessions: 5 }\n",
+            "load.websocket.url: 'http://127.0.0.1/' is not a usable URL: it must start with ws://"},
+           {"an unknown key", "load:\n  websocket: { url: ws://127.0.0.1/, sessions: 5, clients: 3 }\n",
+            "unknown key 'clients' in the websocket load"},
+           {"match without an id in the message",
+            "load:\n  websocket: { url: ws://127.0.0.1/, sessions: 5, message: ping, match: /id }\n",
+            "load.websocket.match: match: /id pairs replies by the id they echo, but the message has no {{id}} to echo"},
+           {"a websocket rule without the section",
+            "load:\n  http: { url: http://127.0.0.1/, rate: 1/s }\nsteady_state: { for: 1s, require: [ \"load.websocket.p95 < 1s\" ] }\n",
+            "uses 'load.websocket' but the experiment has no load.websocket section"},
+       }) {
+    INFO(b.what);
+    const auto problems =
+        problems_of("version: 1\nname: x\n" + b.yaml + "timeline:\n  steps:\n    - { at: 0s, action: command, run: \"true\" }\n");
+    REQUIRE(problems.size() == 1);
+    CHECK_THAT(problems.front(), Catch::Contains(b.message));
   }
 }

@@ -32,6 +32,14 @@ TEST_CASE("rules parse into a typed form", "[engine]") {
   CHECK(parse_rule("load.p99.9 <= 1s").stat == statistic::p999);
   CHECK(parse_rule("load.rps >= 100/s").threshold == Approx(100));
   CHECK(parse_rule("load.availability >= 99.9%").threshold == Approx(0.999));
+
+  // Series with dotted names: everything before the statistic is the series.
+  auto ws = parse_rule("load.websocket.sessions.p99 < 250ms");
+  CHECK(ws.series == "load.websocket.sessions");
+  CHECK(ws.stat == statistic::p99);
+  auto wm = parse_rule("load.websocket.p99.9 < 1s");
+  CHECK(wm.series == "load.websocket");
+  CHECK(wm.stat == statistic::p999);
 }
 
 TEST_CASE("malformed rules say where and how to fix them", "[engine]") {

@@ -59,7 +59,7 @@ std::vector<shop_transition> shop_breaker_log(const fs::path& log, double from_u
 
 }  // namespace
 
-TEST_CASE("game day (short): the shop meets four scenarios, misses the fifth on purpose, nothing is left running",
+TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on purpose, nothing is left running",
           "[examples]") {
   const auto reports = fs::temp_directory_path() / ("faultline-game-day-" + std::to_string(::getpid()));
   fs::remove_all(reports);
@@ -69,7 +69,7 @@ TEST_CASE("game day (short): the shop meets four scenarios, misses the fifth on 
   INFO(run.output);
   CHECK(run.exit_code == 1);  // db-and-cache-loss fails on purpose
 
-  for (const auto* name : {"db-slowness", "cache-loss", "network-latency", "connection-storm"}) {
+  for (const auto* name : {"db-slowness", "cache-loss", "network-latency", "connection-storm", "websocket-overload"}) {
     const auto j = journal(reports, name);
     INFO(name << ": " << j["verdict"].dump());
     CHECK(j["verdict"]["result"] == "passed");
@@ -82,6 +82,28 @@ TEST_CASE("game day (short): the shop meets four scenarios, misses the fifth on 
   CHECK(expectation(slow, "breaker.closes_within")["met"] == true);
   CHECK(slow["analysis"]["breaker"]["time_to_open"].is_number());
   CHECK(slow["analysis"]["breaker"]["time_to_close"].is_number());
+
+  // WebSocket overload: the shop took exactly its 300 live sessions and refused the rest at once
+  // (the experiment's rules judged how fast); its own counters agree with faultline's.
+  const auto overload = journal(reports, "websocket-overload");
+  const auto& sessions = overload["load_stats"]["load.websocket"]["sessions"];
+  CHECK(sessions["established"] == 300);
+  CHECK(sessions["refused"].get<std::int64_t>() > 0);
+  CHECK(sessions["timed_out"] == 0);
+  CHECK(overload["load_stats"]["load.websocket"]["messages_timed_out_total"] == 0);
+  CHECK(expectation(overload, "during_fault[2]")["met"] == true);  // sessions answered within 250 ms at p99
+  std::ifstream shop_metrics(reports / "shop-metrics.txt");
+  const std::string metrics((std::istreambuf_iterator<char>(shop_metrics)), std::istreambuf_iterator<char>());
+  const auto counter = [&](const std::string& series) {
+    const auto at = metrics.find("\n" + series + " ");
+    REQUIRE(at != std::string::npos);
+    return std::stoll(metrics.substr(at + series.size() + 2));
+  };
+  CHECK(counter(R"(shop_websocket_sessions_total{result="accepted"})") == 300);
+  const auto storm_refused = overload["faults"][0]["evidence"]["details"]["outcomes"]["refused"].get<std::int64_t>();
+  CHECK(storm_refused > 0);
+  CHECK(counter(R"(shop_websocket_sessions_total{result="rejected"})") >=
+        sessions["refused"].get<std::int64_t>() + storm_refused);
 
   const auto failing = journal(reports, "db-and-cache-loss");
   CHECK(failing["verdict"]["result"] == "failed");

@@ -258,3 +258,15 @@ TEST_CASE("docs/journal.md describes every field the journal writes", "[reports]
   described(reports::expectation_record::json_fields());
   described(reports::verdict_record::json_fields());
 }
+
+TEST_CASE("a load generator's own counters survive the journal, and are left out when there are none", "[reports]") {
+  auto j = test::synthetic_journal();
+  CHECK_FALSE(reports::to_json(j).contains("load_stats"));
+  j.load_stats = std::map<std::string, nlohmann::json>{
+      {"load.websocket", {{"sessions", {{"established", 300}, {"refused", 41}}}, {"replies_total", 1200}}}};
+  auto doc = reports::to_json(j);
+  CHECK(doc["load_stats"]["load.websocket"]["sessions"]["refused"] == 41);
+  CHECK(reports::journal_from_json(doc) == j);
+  doc["load_stats"] = nlohmann::json::array();
+  CHECK_THAT(error_of(doc), Catch::Contains("load_stats"));
+}

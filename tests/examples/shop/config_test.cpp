@@ -54,12 +54,13 @@ TEST_CASE("flags fill the config, defaults otherwise", "[examples][shop]") {
   CHECK(defaults.breaker.rule == trip_rule::consecutive_failures);
   CHECK(defaults.breaker.consecutive_failures == 5);
   CHECK(defaults.breaker.cooldown == 5s);
+  CHECK(defaults.max_websocket_sessions == 1000);
 
   const auto c = parse({"--listen", "127.0.0.1:0", "--postgres", "127.0.0.1:15432", "--redis", "[::1]:16379",
                         "--postgres-timeout", "800ms", "--postgres-attempts", "3", "--breaker-rule", "rate",
                         "--breaker-failure-rate", "25%", "--breaker-window", "8", "--breaker-minimum-calls", "4",
                         "--breaker-slow-call", "0", "--breaker-cooldown", "1.5s", "--breaker-trials", "1",
-                        "--cache-ttl", "0", "--threads", "3", "--max-inflight", "0"});
+                        "--cache-ttl", "0", "--threads", "3", "--max-inflight", "0", "--max-websocket-sessions", "5"});
   CHECK(c.listen.port == 0);
   CHECK(c.postgres.where.port == 15432);
   CHECK(c.redis.where.host == "::1");
@@ -75,6 +76,7 @@ TEST_CASE("flags fill the config, defaults otherwise", "[examples][shop]") {
   CHECK(c.cache_ttl == 0s);
   CHECK(c.threads == 3);
   CHECK(c.max_inflight == 0);
+  CHECK(c.max_websocket_sessions == 5);
 }
 
 TEST_CASE("SHOP_* environment variables stand in for flags, flags win", "[examples][shop]") {

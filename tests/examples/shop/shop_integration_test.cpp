@@ -9,9 +9,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
 #include <nlohmann/json.hpp>
@@ -362,4 +364,70 @@ settings: { window: 500ms }
   REQUIRE(journal["analysis"]["levels"].size() == 1);
   CHECK(journal["analysis"]["levels"][0]["held"] == true);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("live order sessions: replies echo the id, sessions beyond the limit are refused at once, HTTP goes on",
+          "[examples][shop]") {
+  namespace websocket = beast::websocket;
+  faultline::test::postgres_server postgres;
+  faultline::test::redis_server redis;
+  REQUIRE(faultline::test::run_command(shop_script() + " seed --postgres " + postgres.address() + " --orders 10")
+              .exit_code == 0);
+  shop_process shop(postgres.address(), redis.address(), "--threads 2 --max-websocket-sessions 2 --max-connections 4");
+  const auto port = shop.port();
+
+  asio::io_context context;
+  std::vector<std::unique_ptr<websocket::stream<tcp::socket>>> sessions;
+  // Opens a session; the HTTP status of a declined upgrade, or 101.
+  const auto open = [&](std::chrono::nanoseconds* took = nullptr) {
+    auto ws = std::make_unique<websocket::stream<tcp::socket>>(context);
+    ws->next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    websocket::response_type response;
+    boost::system::error_code ec;
+    const auto started = std::chrono::steady_clock::now();
+    ws->handshake(response, "127.0.0.1", "/orders/live", ec);
+    if (took) *took = std::chrono::steady_clock::now() - started;
+    if (!ec) sessions.push_back(std::move(ws));
+    return response.result_int();
+  };
+  REQUIRE(open() == 101);
+  REQUIRE(open() == 101);
+  CHECK(metric(port, "shop_websocket_sessions_open") == 2);
+
+  std::chrono::nanoseconds took{};
+  CHECK(open(&took) == 503);  // over the limit: refused, not queued
+  CHECK(took < 1s);
+  CHECK(metric(port, R"(shop_websocket_sessions_total{result="rejected"})") == 1);
+
+  // The held sessions are answered; they do not count as HTTP connections, so with four HTTP
+  // connections allowed, four plain requests still get through at once.
+  for (auto& ws : sessions) {
+    ws->write(asio::buffer(std::string(R"({"id":"a-7","order":7})")));
+    beast::flat_buffer buffer;
+    ws->read(buffer);
+    const auto text = beast::buffers_to_string(buffer.data());
+    CHECK_THAT(text, Catch::Contains(R"("id":"a-7")"));
+    CHECK_THAT(text, Catch::Contains(R"("status":200)"));
+    CHECK_THAT(text, Catch::Contains(R"("customer":"customer-8")"));
+  }
+  CHECK(metric(port, "shop_connections_open") <= 1);  // the one /metrics is read on
+  {
+    asio::io_context http_context;
+    std::vector<tcp::socket> idle;
+    for (int i = 0; i < 3; ++i) {
+      idle.emplace_back(http_context);
+      idle.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    }
+    CHECK(http_get(port, "/health").status == 200);
+  }
+  sessions.front()->write(asio::buffer(std::string("not json")));
+  beast::flat_buffer buffer;
+  sessions.front()->read(buffer);
+  CHECK_THAT(beast::buffers_to_string(buffer.data()), Catch::Contains("send {"));
+  CHECK(http_get(port, "/orders/live").status == 426);
+
+  for (auto& ws : sessions) ws->close(websocket::close_code::normal);
+  sessions.clear();
+  CHECK(eventually([&] { return metric(port, "shop_websocket_sessions_open") == 0; }));
+  CHECK(open() == 101);  // places free again
 }

@@ -4,8 +4,8 @@
 #include "tests/faults/storm/hold_server.hpp"
 #include "tests/faults/storm/run_async.hpp"
 #include "tests/support/eventually.hpp"
-#include "tests/faults/storm/websocket_server.hpp"
 #include "tests/support/real_servers.hpp"
+#include "tests/support/websocket_test_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
@@ -186,7 +186,7 @@ TEST_CASE("PostgreSQL at max_connections: refusals are SQLSTATE 53300 and the he
 }
 
 TEST_CASE("a WebSocket storm of 10k: every upgrade succeeds and is held for the duration", "[faults][storm]") {
-  test::websocket_server server;
+  test::websocket_test_server server;
   auto c = loopback(server.port(), 10000);
   c.handshake = handshake_kind::websocket;
   c.path = "/ws";
