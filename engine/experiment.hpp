@@ -123,6 +123,8 @@ struct expectations {
 struct run_settings {
   nanoseconds window{std::chrono::seconds(1)};
   nanoseconds fast_failure{std::chrono::milliseconds(50)};  // errors faster than this are "fast"
+  std::optional<address> metrics;            // serve the run's Prometheus metrics here (--metrics wins)
+  bool metrics_allow_non_loopback = false;
 };
 
 struct experiment {

@@ -2,6 +2,7 @@
 
 #include "engine/runner/environment.hpp"
 #include "engine/runner/observation.hpp"
+#include "probes/resource_quantity.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -42,6 +43,10 @@ reports::journal build_journal(const experiment& x, const run_identity& id, run_
     const auto windows = (end + x.settings.window - nanoseconds(1)) / x.settings.window;
     std::map<std::string, std::string> kinds{{"load", "load"}};
     for (const auto& p : x.probes) kinds[p.name] = p.type;
+    // A resource probe's quantities ("shop.rss") are of the probe's kind.
+    for (const auto& name : timeline->series_names())
+      if (auto q = probes::split_quantity_series(name))
+        if (const auto* p = x.find_probe(q->probe)) kinds[name] = p->type;
     facts.series = series_records(*timeline, kinds, windows);
     facts.phase_stats = phase_stats(*timeline, facts.phases);
     j.timeline = timeline->to_json();
