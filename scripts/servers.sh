@@ -1,4 +1,4 @@
-# Shared by redis.sh and postgres.sh: free loopback ports, waiting for a server, stopping it by
+# Shared by redis.sh, postgres.sh and prometheus.sh: free loopback ports, waiting for a server, stopping it by
 # PID and removing its temporary directory. Sourced, not run.
 
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
@@ -56,8 +56,8 @@ stop_pid() {
 stop_server() {
   local dir=$1
   case "$dir" in
-    /tmp/faultline-redis.*|/tmp/faultline-postgres.*) ;;
-    *) die "stop: '$dir' is not a directory made by scripts/redis.sh or scripts/postgres.sh" ;;
+    /tmp/faultline-redis.*|/tmp/faultline-postgres.*|/tmp/faultline-prometheus.*) ;;
+    *) die "stop: '$dir' is not a directory made by scripts/redis.sh, postgres.sh or prometheus.sh" ;;
   esac
   [ -d "$dir" ] || return 0
   if [ -f "$dir/server.pid" ]; then

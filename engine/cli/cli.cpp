@@ -1,8 +1,10 @@
 #include "engine/cli/cli.hpp"
 
+#include "core/address.hpp"
 #include "engine/runner/session.hpp"
 #include "faultline_version.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
 #include <iostream>
@@ -21,6 +23,23 @@ engine::variables parse_vars(const std::vector<std::string>& vars) {
   }
   if (!problems.empty()) throw engine::config_error(std::move(problems));
   return out;
+}
+
+boost::asio::ip::tcp::endpoint listen_endpoint(const std::string& text) {
+  namespace asio = boost::asio;
+  auto hp = parse_address(text, {.port_zero = true});
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(hp.host, ec);
+  if (ec) {
+    asio::io_context ioc;
+    asio::ip::tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
+    if (ec || results.empty()) throw std::invalid_argument(fmt::format("cannot resolve '{}'", hp.host));
+    address = results.begin()->endpoint().address();
+    for (const auto& r : results)
+      if (r.endpoint().address().is_v4()) address = r.endpoint().address();
+  }
+  return {address, hp.port};
 }
 
 int main(int argc, char** argv) {
