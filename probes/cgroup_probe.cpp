@@ -95,7 +95,7 @@ boost::asio::awaitable<sample> cgroup_probe::check(clock::time_point intended) {
   readings_.clear();
   const auto usage = read_cgroup_usage(dir_);
   if (!usage) {
-    previous_cpu_.reset();
+    cpu_.reset();
     co_return finished(intended, started, outcome::unexpected_value);
   }
   const auto now = clock::now();
@@ -104,11 +104,7 @@ boost::asio::awaitable<sample> cgroup_probe::check(clock::time_point intended) {
   };
   if (usage->cpu_seconds) {
     add("cpu_seconds", *usage->cpu_seconds);
-    if (previous_cpu_ && now > previous_cpu_->first) {
-      const double wall = std::chrono::duration<double>(now - previous_cpu_->first).count();
-      add("cpu", std::max(0.0, *usage->cpu_seconds - previous_cpu_->second) / wall);
-    }
-    previous_cpu_ = {now, *usage->cpu_seconds};
+    if (auto share = cpu_.next(now, *usage->cpu_seconds)) add("cpu", *share);
   }
   if (usage->throttled_seconds) add("cpu_throttled_seconds", *usage->throttled_seconds);
   if (usage->throttled_periods) add("cpu_throttled_periods", static_cast<double>(*usage->throttled_periods));

@@ -52,7 +52,7 @@ public:
 private:
   std::shared_ptr<const cgroup_probe_config> config_;
   std::filesystem::path dir_;
-  std::optional<std::pair<clock::time_point, double>> previous_cpu_;  // when, CPU seconds
+  cpu_share cpu_;
   std::vector<reading> readings_;
 };
 

@@ -165,7 +165,7 @@ boost::asio::awaitable<sample> process_probe::check(clock::time_point intended) 
   auto usage = still_running(process_) ? read_process_usage(process_.pid) : std::nullopt;
   // Read again after the stat line: a process that ended meanwhile reads as gone, not as zeros.
   if (!usage || !still_running(process_)) {
-    previous_cpu_.reset();
+    cpu_.reset();
     co_return finished(intended, started, outcome::unexpected_value);
   }
   const auto now = clock::now();
@@ -173,11 +173,7 @@ boost::asio::awaitable<sample> process_probe::check(clock::time_point intended) 
     if (const auto* q = find_quantity(process_quantities(), name)) readings_.push_back({q, value});
   };
   add("cpu_seconds", usage->cpu_seconds);
-  if (previous_cpu_ && now > previous_cpu_->first) {
-    const double wall = std::chrono::duration<double>(now - previous_cpu_->first).count();
-    add("cpu", std::max(0.0, usage->cpu_seconds - previous_cpu_->second) / wall);
-  }
-  previous_cpu_ = {now, usage->cpu_seconds};
+  if (auto share = cpu_.next(now, usage->cpu_seconds)) add("cpu", *share);
   add("rss", static_cast<double>(usage->rss_bytes));
   add("threads", static_cast<double>(usage->threads));
   if (usage->fds) add("fds", static_cast<double>(*usage->fds));

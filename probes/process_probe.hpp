@@ -47,7 +47,7 @@ public:
 private:
   std::shared_ptr<const process_probe_config> config_;
   process_ref process_;
-  std::optional<std::pair<clock::time_point, double>> previous_cpu_;  // when, CPU seconds
+  cpu_share cpu_;
   std::vector<reading> readings_;
   bool warned_ = false;
 };

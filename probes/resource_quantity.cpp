@@ -1,5 +1,6 @@
 #include "probes/resource_quantity.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace faultline::probes {
@@ -78,6 +79,14 @@ const quantity* find_quantity(std::span<const quantity> table, std::string_view 
 const quantity* find_quantity(std::string_view name) {
   if (const auto* q = find_quantity(process_table, name)) return q;
   return find_quantity(cgroup_table, name);
+}
+
+std::optional<double> cpu_share::next(std::chrono::steady_clock::time_point now, double cpu_seconds) {
+  std::optional<double> share;
+  if (previous_ && now > previous_->first)
+    share = std::max(0.0, cpu_seconds - previous_->second) / std::chrono::duration<double>(now - previous_->first).count();
+  previous_ = {now, cpu_seconds};
+  return share;
 }
 
 std::string quantity_series_name(std::string_view probe, const quantity& q) {

@@ -4,7 +4,9 @@
 // metric, and the HTML report's chart it goes on. The rule parser, the loader, the probes, the
 // run's /metrics, the report and docs/probes.md all read these tables.
 
+#include <chrono>
 #include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +47,17 @@ struct quantity_series {
   const quantity* what = nullptr;
 };
 std::optional<quantity_series> split_quantity_series(std::string_view series);
+
+// CPU seconds per second between two checks of a resource probe (1 = one core busy).
+class cpu_share {
+public:
+  // The share since the previous reading; none for the first one (or after reset()).
+  std::optional<double> next(std::chrono::steady_clock::time_point now, double cpu_seconds);
+  void reset() { previous_.reset(); }
+
+private:
+  std::optional<std::pair<std::chrono::steady_clock::time_point, double>> previous_;  // when, CPU seconds
+};
 
 // One value a check measured.
 struct reading {

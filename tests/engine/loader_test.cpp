@@ -559,9 +559,10 @@ timeline:
      {"t.yaml:5:64: timeline.steps[0].ports: expected a list, not a mapping"}},
 };
 
-std::vector<std::string> problems_of(const std::string& yaml, const engine::variables& vars = {}) {
+std::vector<std::string> problems_of(const std::string& yaml, const engine::variables& vars = {},
+                                     const engine::catalogue& known = test::test_catalogue()) {
   try {
-    engine::parse_experiment(yaml, "t.yaml", test::test_catalogue(), vars);
+    engine::parse_experiment(yaml, "t.yaml", known, vars);
   } catch (const engine::config_error& e) {
     std::vector<std::string> out;
     for (const auto& p : e.problems()) out.push_back(p.to_string());
@@ -676,16 +677,7 @@ timeline:
 }
 
 TEST_CASE("resource quantities in rules name a probe that measures them", "[engine]") {
-  const auto problems = [](const std::string& yaml) {
-    try {
-      engine::parse_experiment(yaml, "t.yaml", test::builtin_catalogue(), {});
-    } catch (const engine::config_error& e) {
-      std::vector<std::string> out;
-      for (const auto& p : e.problems()) out.push_back(p.to_string());
-      return out;
-    }
-    return std::vector<std::string>{};
-  };
+  const auto problems = [](const std::string& yaml) { return problems_of(yaml, {}, test::builtin_catalogue()); };
   const std::string head = R"yaml(version: 1
 name: x
 probes:
