@@ -1,4 +1,6 @@
 # Every public header must compile on its own: one generated translation unit per header.
+# They are part of the default build; `faultline_header_checks` builds just them (scripts/test.sh).
+add_custom_target(faultline_header_checks)
 function(faultline_header_check target)
   if(NOT FAULTLINE_HEADER_CHECK)
     return()
@@ -25,6 +27,7 @@ function(faultline_header_check target)
     target_link_libraries(${target}_header_check PRIVATE ${target} faultline_warnings)
     # Only whether it compiles matters: no optimisation, no debug info.
     target_compile_options(${target}_header_check PRIVATE -O0 -g0)
+    add_dependencies(faultline_header_checks ${target}_header_check)
     get_target_property(libs ${target} LINK_LIBRARIES)
     if(libs)
       target_link_libraries(${target}_header_check PRIVATE ${libs})

@@ -48,11 +48,19 @@ struct json_field {
   std::string_view name;
   M T::*member;
   json_rule rule = nullptr;
+  bool omitted_when_empty = false;
 };
 
 template <typename T, typename M>
 constexpr json_field<T, M> field(std::string_view name, M T::*member, json_rule rule = nullptr) {
   return {name, member, rule};
+}
+
+// A list that only some documents have: left out when empty, and missing reads as empty (so
+// documents written before it existed still read).
+template <typename T, typename M>
+constexpr json_field<T, M> field_omitted_when_empty(std::string_view name, M T::*member) {
+  return {name, member, nullptr, true};
 }
 
 // A struct with a JSON form: its static json_fields() returns a std::tuple of field(...).
@@ -100,6 +108,8 @@ nlohmann::json write_json_fields(const T& value) {
           using M = std::remove_cvref_t<decltype(member)>;
           if constexpr (json_detail::is_optional<M>::value) {
             if (member) out[std::string(fld.name)] = to_json_value(*member);
+          } else if constexpr (json_detail::is_vector<M>::value) {
+            if (!(fld.omitted_when_empty && member.empty())) out[std::string(fld.name)] = to_json_value(member);
           } else {
             out[std::string(fld.name)] = to_json_value(member);
           }
@@ -150,6 +160,10 @@ void read_json_fields(const nlohmann::json& node, const std::string& path, T& ou
             }
             member = from_json_value<typename M::value_type>(*it, at, true);
           } else {
+            if (it == node.end() && fld.omitted_when_empty) {
+              member = M{};
+              return;
+            }
             if (it == node.end()) throw json_field_error(fmt::format("missing field '{}'", at));
             member = from_json_value<M>(*it, at);
           }

@@ -11,12 +11,16 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace faultline::faults {
 struct fault_type;
+}
+namespace faultline::probes {
+struct http_load_config;
 }
 
 namespace faultline::engine {
@@ -35,8 +39,32 @@ struct proxy_spec {
 struct load_spec {
   std::string type = "http";  // the load generator's protocol
   params parameters;          // validated against probes::http_load_params()
-  probes::load_shape shape;   // from rate, users or stages
+  probes::load_shape shape;   // from rate, users or stages (or the levels)
+  // The generator's configuration, built once by the loader (requests, values, CSV files read).
+  std::shared_ptr<const probes::http_load_config> config;
   source_mark where;
+};
+
+// One step of `load.levels`: the load held at a number of users or a rate, with its own rules.
+struct level_spec {
+  std::string name;
+  probes::load_stage stage;  // closed (users) or open (rate), with its duration
+  std::vector<rule> require;
+  source_mark where;
+};
+
+// How `faultline capacity` and expect.capacity search for the highest rate at which the rules
+// hold (`load.capacity`; engine/capacity.hpp declares the keys).
+struct capacity_search_spec {
+  double from = 100;                 // first trial rate, per second
+  double up_to = 20000;              // no trial above this
+  double factor = 2;                 // each step up multiplies the rate by this
+  double precision = 0.05;           // bisect until the bounds are this close (a fraction of the upper one)
+  nanoseconds trial{std::chrono::seconds(10)};
+  nanoseconds warmup{std::chrono::seconds(2)};   // the start of each trial that is not judged
+  nanoseconds cooldown{std::chrono::seconds(2)}; // idle time between trials
+  nanoseconds time_limit{std::chrono::minutes(5)};  // for each search (healthy, under fault)
+  std::vector<rule> require;         // judged in each trial; empty: steady_state.require
 };
 
 struct probe_spec {
@@ -109,7 +137,14 @@ struct breaker_expectation {
   source_mark where;
 };
 
+struct capacity_expectation {
+  std::optional<double> at_least;             // healthy, per second
+  std::optional<double> under_fault_at_least; // while the timeline's faults are active
+  source_mark where;
+};
+
 struct expectations {
+  std::optional<capacity_expectation> capacity;
   std::optional<sla_tier> sla;
   source_mark sla_where;
   std::vector<rule> during_fault;
@@ -134,6 +169,8 @@ struct experiment {
   std::vector<std::string> tags;
   std::vector<proxy_spec> proxies;
   std::optional<load_spec> load;
+  std::vector<level_spec> levels;  // load.levels: run in order in place of a fault timeline
+  capacity_search_spec capacity;   // load.capacity
   std::vector<probe_spec> probes;
   steady_state_spec steady_state;
   timeline_spec timeline;
@@ -145,6 +182,8 @@ struct experiment {
   const proxy_spec* find_proxy(std::string_view name) const;
   const probe_spec* find_probe(std::string_view name) const;
   const step* find_step(std::string_view name) const;
+  // A capacity run searches for the highest rate (expect.capacity, or `faultline capacity`).
+  bool is_capacity_run() const { return expect.capacity.has_value(); }
   // The fault phase's planned length: the latest end of any step with a known end.
   nanoseconds planned_fault_phase() const;
 };

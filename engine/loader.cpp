@@ -1,12 +1,14 @@
 #include "engine/loader.hpp"
 
 #include "core/units.hpp"
+#include "engine/capacity.hpp"
 #include "engine/load_stages.hpp"
 #include "faults/fault.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/probe.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -49,6 +51,25 @@ std::vector<std::string> schema_keys(const param_schema& schema) {
   return keys;
 }
 
+// The names the load fills in per request (its values and a journey's captures): ${name} of these
+// is left for the generator instead of being taken for an experiment variable.
+std::set<std::string> load_runtime_names(const YAML::Node& root) {
+  std::set<std::string> names;
+  if (!root.IsMap()) return names;
+  const auto load = yaml_reader::child(root, "load");
+  if (!load.IsDefined() || !load.IsMap()) return names;
+  const auto http = yaml_reader::child(load, "http");
+  if (!http.IsDefined() || !http.IsMap()) return names;
+  if (auto values = yaml_reader::child(http, "values"); values.IsDefined() && values.IsMap())
+    for (auto it = values.begin(); it != values.end(); ++it) names.insert(it->first.Scalar());
+  if (auto journey = yaml_reader::child(http, "journey"); journey.IsDefined() && journey.IsSequence())
+    for (const auto& step : journey)
+      if (step.IsMap())
+        if (auto capture = yaml_reader::child(step, "capture"); capture.IsDefined() && capture.IsMap())
+          for (auto it = capture.begin(); it != capture.end(); ++it) names.insert(it->first.Scalar());
+  return names;
+}
+
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw config_error({{{file.string(), 0, 0, ""}, "cannot read the file (does it exist and is it readable?)"}});
@@ -68,12 +89,19 @@ public:
     read_header(root, x);
     read_settings(root, x);
     read_proxies(yaml_reader::child(root, "proxies"), x);
-    read_load(yaml_reader::child(root, "load"), x);
+    const auto load = yaml_reader::child(root, "load");
+    const bool levels = load.IsDefined() && load.IsMap() && yaml_reader::child(load, "levels").IsDefined();
+    const auto expect = yaml_reader::child(root, "expect");
+    const bool capacity = expect.IsDefined() && expect.IsMap() && yaml_reader::child(expect, "capacity").IsDefined();
+    read_load(load, x, levels || capacity);
     read_probes(yaml_reader::child(root, "probes"), x);
     read_steady_state(yaml_reader::child(root, "steady_state"), x);
-    read_timeline(yaml_reader::child(root, "timeline"), root, x);
+    if (levels) read_levels(yaml_reader::child(load, "levels"), root, x);
+    if (load.IsDefined() && load.IsMap()) read_capacity_search(yaml_reader::child(load, "capacity"), x);
+    read_timeline(yaml_reader::child(root, "timeline"), root, x, levels, capacity);
     x.abort_when = read_rules(yaml_reader::child(root, "abort_when"), "abort_when", x);
-    read_expect(yaml_reader::child(root, "expect"), x);
+    read_expect(expect, x);
+    finish_load(x);
     check_overlaps(x);
     return x;
   }
@@ -205,45 +233,189 @@ private:
     }
   }
 
-  void read_load(const YAML::Node& node, experiment& x) {
+  void read_load(const YAML::Node& node, experiment& x, bool shape_elsewhere) {
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!in_.expect_map(node, "load", {"http"}, "load")) return;
+    if (!in_.expect_map(node, "load", {"http", "levels", "capacity"}, "load")) return;
     auto http = yaml_reader::child(node, "http");
     if (!http.IsDefined()) {
       in_.error(node, "load", "load needs a generator, e.g. load: { http: { url: ..., rate: 200/s } }");
       return;
     }
     const auto& schema = probes::http_load_params();
-    if (!in_.expect_map(http, "load.http", schema_keys(schema), "the http load")) return;
+    auto keys = schema_keys(schema);
+    keys.insert(keys.end(), {"requests", "journey", "values"});
+    if (!in_.expect_map(http, "load.http", keys, "the http load")) return;
     load_spec l;
     l.type = "http";
     l.parameters = in_.read_params(http, "load.http", schema, "the http load");
     l.where = in_.mark(http, "load.http");
-    const auto problems_before = in_.problems().size();
-    read_load_shape(http, l);
-    if (in_.problems().size() == problems_before) {
-      try {
-        (void)probes::http_load_config::from(l.parameters, l.shape);
-      } catch (const param_error& e) {
-        report_param_error(http, "load.http", e);
-      }
-    }
+    load_problems_before_ = in_.problems().size();
+    load_parts_ = read_load_parts(http);
+    read_load_shape(http, l, shape_elsewhere);
+    load_node_ = http;
     x.load = std::move(l);
   }
 
-  // A component rejected a combination of values: point at the parameter it named.
-  void report_param_error(const YAML::Node& map, const std::string& path, const param_error& e) {
-    auto node = yaml_reader::child(map, e.param().substr(0, e.param().find('.')));
-    if (auto dot = e.param().find('.'); dot != std::string::npos && node.IsDefined())
-      if (auto inner = yaml_reader::child(node, e.param().substr(dot + 1)); inner.IsDefined()) node = inner;
-    in_.error(node.IsDefined() ? node : map, path_key(path, e.param()), e.what());
+  // Builds the generator's configuration once the shape is known (from the levels, if any).
+  void finish_load(experiment& x) {
+    if (!x.load || in_.problems().size() != load_problems_before_) return;
+    auto shape = x.load->shape;
+    if (shape.empty()) {
+      // A capacity search gives the shape; check the rest with a stand-in.
+      probes::load_stage stand_in;
+      stand_in.kind = load_parts_.journey ? probes::load_stage::model::closed : probes::load_stage::model::open;
+      stand_in.rate_from = stand_in.rate_to = 1;
+      stand_in.users = 1;
+      shape.push_back(stand_in);
+    }
+    try {
+      x.load->config = std::make_shared<const probes::http_load_config>(
+          probes::http_load_config::from(x.load->parameters, shape, load_parts_));
+    } catch (const param_error& e) {
+      if (e.param() == "journey" && x.is_capacity_run())
+        in_.error(yaml_reader::child(load_node_, "journey"), "load.http.journey",
+                  "a capacity search raises the arrival rate; give the load a mix of requests: (a journey runs per user)");
+      else
+        report_param_error(load_node_, "load.http", e);
+    }
   }
 
-  // Exactly one of rate (open), users (closed) or stages describes the shape.
-  void read_load_shape(const YAML::Node& http, load_spec& l) {
+  // `requests:` (a weighted mix) or `journey:` (a user's steps), and `values:`.
+  probes::http_load_parts read_load_parts(const YAML::Node& http) {
+    probes::http_load_parts parts;
+    parts.base_dir = std::filesystem::path(in_.file()).parent_path();
+    auto requests = yaml_reader::child(http, "requests");
+    auto journey = yaml_reader::child(http, "journey");
+    if (requests.IsDefined() && journey.IsDefined())
+      in_.error(journey, "load.http.journey", "give either requests: (a mix, each picked by weight) or journey: (each user's "
+                                              "steps in order), not both");
+    parts.journey = journey.IsDefined() && !requests.IsDefined();
+    const auto list = parts.journey ? journey : requests;
+    const std::string key = parts.journey ? "journey" : "requests";
+    if (list.IsDefined()) {
+      for (const char* single : {"method", "body"})
+        if (auto n = yaml_reader::child(http, single); n.IsDefined())
+          in_.error(n, path_key("load.http", single), fmt::format("'{}' belongs to each of the {}; move it there", single, key));
+      if (!list.IsSequence() || list.size() == 0) {
+        in_.error(list, path_key("load.http", key),
+                  fmt::format("{} must be a list of requests, e.g. - {{ name: browse, weight: 70, url: /orders/${{id}} }}", key));
+      } else {
+        for (std::size_t i = 0; i < list.size(); ++i) parts.requests.push_back(read_load_request(list[i], path_index(path_key("load.http", key), i), parts.journey));
+      }
+    }
+    auto values = yaml_reader::child(http, "values");
+    if (values.IsDefined()) {
+      if (!values.IsMap()) {
+        in_.error(values, "load.http.values", "values must map names to generators, e.g. values: { id: { range: [1, 1000] } }");
+      } else {
+        for (auto it = values.begin(); it != values.end(); ++it) {
+          const auto name = it->first.Scalar();
+          const auto path = path_key("load.http.values", name);
+          if (!is_identifier(name) || name.find('-') != std::string::npos) {
+            in_.error(it->first, path, fmt::format("'{}' cannot name a value (letters, digits and '_')", name));
+            continue;
+          }
+          const auto& schema = probes::load_value_params();
+          if (!in_.expect_map(it->second, path, schema_keys(schema), fmt::format("value '{}'", name))) continue;
+          parts.values.emplace_back(name, in_.read_params(it->second, path, schema, fmt::format("value '{}'", name)));
+        }
+      }
+    }
+    return parts;
+  }
+
+  probes::load_request_input read_load_request(const YAML::Node& node, const std::string& path, bool journey) {
+    probes::load_request_input r;
+    const auto& schema = probes::load_request_params();
+    auto keys = schema_keys(schema);
+    if (journey) keys.push_back("capture");
+    const auto what = journey ? "a journey step" : "a request";
+    if (!in_.expect_map(node, path, keys, what)) return r;
+    r.parameters = in_.read_params(node, path, schema, what);
+    if (auto n = yaml_reader::child(node, "name"); n.IsDefined()) {
+      const auto name = r.parameters.maybe<std::string>("name").value_or("");
+      if (!is_identifier(name) || statistic_from_string(name))
+        in_.error(n, path_key(path, "name"), fmt::format("'{}' cannot name a request: its series is load.{} (letters, digits, "
+                                                         "'_' and '-', and not a statistic such as p95)", name, name));
+    }
+    if (!journey) {
+      for (const char* only : {"repeat", "think_time"})
+        if (auto n = yaml_reader::child(node, only); n.IsDefined())
+          in_.error(n, path_key(path, only), fmt::format("'{}' is for the steps of a journey", only));
+    } else if (auto n = yaml_reader::child(node, "weight"); n.IsDefined()) {
+      in_.error(n, path_key(path, "weight"), "a journey runs its steps in order; 'weight' is for a mix of requests:");
+    }
+    auto capture = yaml_reader::child(node, "capture");
+    if (capture.IsDefined()) {
+      if (!capture.IsMap()) {
+        in_.error(capture, path_key(path, "capture"), "capture maps names to { json: /pointer } or { header: Name }");
+        return r;
+      }
+      for (auto it = capture.begin(); it != capture.end(); ++it) {
+        const auto name = it->first.Scalar();
+        const auto cpath = path_key(path_key(path, "capture"), name);
+        if (!is_identifier(name) || name.find('-') != std::string::npos) {
+          in_.error(it->first, cpath, fmt::format("'{}' cannot name a captured value (letters, digits and '_')", name));
+          continue;
+        }
+        if (!in_.expect_map(it->second, cpath, {"json", "header"}, fmt::format("capture '{}'", name))) continue;
+        auto json = yaml_reader::child(it->second, "json");
+        auto header = yaml_reader::child(it->second, "header");
+        if (json.IsDefined() == header.IsDefined()) {
+          in_.error(it->second, cpath, fmt::format("capture '{}' takes one of json: /pointer or header: Name", name));
+          continue;
+        }
+        probes::load_capture c;
+        c.name = name;
+        c.from = json.IsDefined() ? probes::load_capture::source::json : probes::load_capture::source::header;
+        auto where = in_.text(json.IsDefined() ? json : header, path_key(cpath, json.IsDefined() ? "json" : "header"));
+        if (!where) continue;
+        c.where = *where;
+        if (json.IsDefined()) {
+          try {
+            (void)nlohmann::json::json_pointer(c.where);
+          } catch (const nlohmann::json::exception&) {
+            in_.error(json, path_key(cpath, "json"),
+                      fmt::format("'{}' is not a JSON pointer (write it like /token or /items/0/id)", c.where));
+            continue;
+          }
+        }
+        r.captures.push_back(std::move(c));
+      }
+    }
+    return r;
+  }
+
+  // A component rejected a combination of values: point at the parameter it named, which may be a
+  // path into nested maps and lists ("expect.status", "requests[1].url").
+  void report_param_error(const YAML::Node& map, const std::string& path, const param_error& e) {
+    YAML::Node node = map;
+    std::string rest = e.param();
+    while (!rest.empty()) {
+      const auto cut = rest.find_first_of(".[");
+      const auto key = rest.substr(0, cut);
+      rest = cut == std::string::npos ? "" : rest.substr(cut);
+      YAML::Node next = key.empty() ? node : yaml_reader::child(node, key);
+      while (next.IsDefined() && rest.starts_with("[")) {
+        const auto close = rest.find(']');
+        const auto index = std::stoul(rest.substr(1, close - 1));
+        next = next.IsSequence() && index < next.size() ? next[index] : YAML::Node(YAML::NodeType::Undefined);
+        rest = rest.substr(close + 1);
+      }
+      if (!next.IsDefined()) break;
+      node = next;
+      if (rest.starts_with(".")) rest = rest.substr(1);
+    }
+    in_.error(node, path_key(path, e.param()), e.what());
+  }
+
+  // Exactly one of rate (open), users (closed) or stages describes the shape, unless the levels or
+  // a capacity search give it.
+  void read_load_shape(const YAML::Node& http, load_spec& l, bool shape_elsewhere) {
     const auto& p = l.parameters;
     const auto written = [&](const char* key) { return yaml_reader::child(http, key).IsDefined(); };
     int given = int(written("rate")) + int(written("users")) + int(written("stages"));
+    if (shape_elsewhere && given == 0) return;
     if (given != 1) {
       in_.error(http, "load.http", given == 0 ? "the http load needs one of 'rate' (e.g. 200/s), 'users' (e.g. 50) or 'stages'"
                                               : "give only one of 'rate', 'users' or 'stages'");
@@ -354,10 +526,23 @@ private:
   }
 
   void check_series(const YAML::Node& node, const std::string& path, const rule& r, const experiment& x) {
-    if (r.series == "load") {
-      if (!x.load) in_.error(node, path, fmt::format("rule \"{}\" uses 'load' but the experiment has no load section", r.text));
-      else if (r.stat == statistic::value)
+    if (r.series == "load" || r.series.starts_with("load.")) {
+      if (!x.load) {
+        in_.error(node, path, fmt::format("rule \"{}\" uses 'load' but the experiment has no load section", r.text));
+      } else if (r.stat == statistic::value) {
         in_.error(node, path, "load has no value; 'value' is for probes that extract one (metric, JSON pointer, command)");
+      } else if (r.series != "load") {
+        const auto request = r.series.substr(5);
+        std::vector<std::string> names;
+        for (const auto& q : load_parts_.requests) names.push_back(q.parameters.maybe<std::string>("name").value_or(""));
+        if (std::find(names.begin(), names.end(), request) == names.end()) {
+          std::string message = fmt::format("rule \"{}\" refers to request '{}', which the load does not have", r.text, request);
+          if (auto g = closest_match(request, names)) message += fmt::format(" (did you mean 'load.{}'?)", *g);
+          else if (names.empty()) message += "; name requests under load.http.requests or journey";
+          else message += fmt::format(" (requests: {})", join(names));
+          in_.error(node, path, message);
+        }
+      }
       return;
     }
     if (x.find_probe(r.series)) return;
@@ -417,11 +602,97 @@ private:
     x.steady_state.require = read_rules(yaml_reader::child(node, "require"), "steady_state.require", x);
   }
 
-  void read_timeline(const YAML::Node& node, const YAML::Node& root, experiment& x) {
-    if (!node.IsDefined()) {
-      in_.error(root, "", "the experiment is missing the required key 'timeline'");
+  // `load.levels`: the load held at each level in turn, each judged by its own rules.
+  void read_levels(const YAML::Node& node, const YAML::Node& root, experiment& x) {
+    const std::string path = "load.levels";
+    if (!node.IsSequence() || node.size() == 0) {
+      in_.error(node, path, "levels must be a list, e.g. - { name: 100-users, users: 100, for: 60s, require: [\"load.p95 < 50ms\"] }");
       return;
     }
+    if (x.load && !x.load->shape.empty())
+      in_.error(x.load->where, "the levels give the load its shape; remove rate, users and stages from load.http");
+    if (auto t = yaml_reader::child(root, "timeline"); t.IsDefined())
+      in_.error(t, "timeline", "an experiment with load.levels runs its levels in place of a fault timeline; remove 'timeline' "
+                               "(to measure under a fault, search the capacity with expect.capacity)");
+    if (auto s = yaml_reader::child(root, "steady_state"); s.IsDefined())
+      in_.error(s, "steady_state", "an experiment with load.levels judges each level by its own 'require'; remove 'steady_state'");
+    const auto think = x.load ? x.load->parameters.maybe<nanoseconds>("think_time").value_or(nanoseconds(0)) : nanoseconds(0);
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const auto lpath = path_index(path, i);
+      const auto& n = node[i];
+      const auto what = fmt::format("level {}", i + 1);
+      if (!in_.expect_map(n, lpath, {"name", "users", "rate", "for", "require"}, what)) continue;
+      level_spec level;
+      level.where = in_.mark(n, lpath);
+      auto users = yaml_reader::child(n, "users");
+      auto rate = yaml_reader::child(n, "rate");
+      if (users.IsDefined() == rate.IsDefined()) {
+        in_.error(n, lpath, fmt::format("{} needs one of users (e.g. 500) or rate (e.g. 800/s)", what));
+        continue;
+      }
+      if (users.IsDefined()) {
+        auto u = in_.integer(users, path_key(lpath, "users"), 1);
+        if (!u) continue;
+        level.stage.kind = probes::load_stage::model::closed;
+        level.stage.users = *u;
+        level.stage.think_time = think;
+        level.name = fmt::format("{}-users", *u);
+      } else {
+        auto r = in_.convert<double>(rate, path_key(lpath, "rate"), [](const std::string& t) { return parse_rate(t); });
+        if (!r) continue;
+        if (*r <= 0) in_.error(rate, path_key(lpath, "rate"), "the rate must be more than 0/s");
+        level.stage.rate_from = level.stage.rate_to = *r;
+        level.name = format_rate(*r);
+      }
+      if (auto f = yaml_reader::child(n, "for"); f.IsDefined()) {
+        if (auto d = in_.duration(f, path_key(lpath, "for"))) {
+          if (d->count() == 0) in_.error(f, path_key(lpath, "for"), "a level must last longer than 0s");
+          level.stage.duration = *d;
+        }
+      } else {
+        in_.error(n, lpath, fmt::format("{} is missing the required key 'for' (how long it holds, e.g. for: 60s)", what));
+      }
+      if (auto nm = yaml_reader::child(n, "name"); nm.IsDefined()) {
+        if (auto v = in_.text(nm, path_key(lpath, "name"))) {
+          if (!is_identifier(*v)) in_.error(nm, path_key(lpath, "name"), fmt::format("'{}' is not a valid level name (letters, digits, '_' and '-')", *v));
+          level.name = *v;
+        }
+      }
+      for (const auto& other : x.levels)
+        if (other.name == level.name)
+          in_.error(n, lpath, fmt::format("two levels are named '{}'; name them apart with name:", level.name));
+      level.require = read_rules(yaml_reader::child(n, "require"), path_key(lpath, "require"), x);
+      x.levels.push_back(std::move(level));
+    }
+    if (x.load) {
+      x.load->shape.clear();
+      for (const auto& level : x.levels) x.load->shape.push_back(level.stage);
+    }
+  }
+
+  // `load.capacity`: how a capacity search goes (all optional).
+  void read_capacity_search(const YAML::Node& node, experiment& x) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    const std::string path = "load.capacity";
+    const auto& schema = capacity_search_params();
+    if (!in_.expect_map(node, path, schema_keys(schema), "the capacity search")) return;
+    const auto before = in_.problems().size();
+    auto p = in_.read_params(node, path, schema, "the capacity search");
+    if (in_.problems().size() != before) return;
+    try {
+      x.capacity = capacity_search_from(p);
+    } catch (const param_error& e) {
+      report_param_error(node, path, e);
+    }
+    x.capacity.require = read_rules(yaml_reader::child(node, "require"), path_key(path, "require"), x);
+  }
+
+  void read_timeline(const YAML::Node& node, const YAML::Node& root, experiment& x, bool levels, bool capacity) {
+    if (!node.IsDefined()) {
+      if (!levels && !capacity) in_.error(root, "", "the experiment is missing the required key 'timeline'");
+      return;
+    }
+    if (levels) return;  // reported by read_levels
     if (!in_.expect_map(node, "timeline", {"baseline", "steps", "recovery"}, "timeline")) return;
     if (auto b = yaml_reader::child(node, "baseline"); b.IsDefined())
       if (auto d = in_.duration(b, "timeline.baseline")) x.timeline.baseline = *d;
@@ -635,7 +906,8 @@ private:
 
   void read_expect(const YAML::Node& node, experiment& x) {
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!in_.expect_map(node, "expect", {"sla", "during_fault", "breaker", "mttd", "mttr", "score"}, "expect")) return;
+    if (!in_.expect_map(node, "expect", {"sla", "during_fault", "breaker", "mttd", "mttr", "score", "capacity"}, "expect")) return;
+    if (auto c = yaml_reader::child(node, "capacity"); c.IsDefined()) read_capacity_expectation(c, node, x);
     if (auto s = yaml_reader::child(node, "sla"); s.IsDefined()) {
       x.expect.sla_where = in_.mark(s, "expect.sla");
       if (auto v = in_.text(s, "expect.sla")) {
@@ -676,6 +948,39 @@ private:
           }
       }
     }
+  }
+
+  // expect.capacity: { at_least: 800/s, under_fault: { at_least: 200/s } }
+  void read_capacity_expectation(const YAML::Node& c, const YAML::Node& expect, experiment& x) {
+    const std::string path = "expect.capacity";
+    capacity_expectation e;
+    e.where = in_.mark(c, path);
+    const auto rate_of = [&](const YAML::Node& n, const std::string& p) {
+      return in_.convert<double>(n, p, [](const std::string& t) { return parse_rate(t); });
+    };
+    if (in_.expect_map(c, path, {"at_least", "under_fault"}, "capacity")) {
+      if (auto a = yaml_reader::child(c, "at_least"); a.IsDefined()) e.at_least = rate_of(a, path + ".at_least");
+      if (auto u = yaml_reader::child(c, "under_fault"); u.IsDefined()) {
+        if (in_.expect_map(u, path + ".under_fault", {"at_least"}, "under_fault")) {
+          in_.require(u, path + ".under_fault", "at_least", "under_fault");
+          if (auto a = yaml_reader::child(u, "at_least"); a.IsDefined()) e.under_fault_at_least = rate_of(a, path + ".under_fault.at_least");
+        }
+        bool faults = false;
+        for (const auto& s : x.timeline.steps) faults = faults || !s.is_action;
+        if (!faults)
+          in_.error(u, path + ".under_fault", "the capacity under fault is searched while the timeline's faults are active; "
+                                              "add a timeline with at least one fault step");
+      }
+    }
+    if (!x.load) in_.error(c, path, "the capacity is searched with the experiment's load; add load: { http: { ... } }");
+    if (x.steady_state.require.empty() && x.capacity.require.empty())
+      in_.error(c, path, "a capacity is the highest rate at which rules hold; add steady_state.require or load.capacity.require");
+    if (!x.levels.empty()) in_.error(c, path, "load.levels and expect.capacity are two different runs; keep one per experiment");
+    for (const char* other : {"sla", "during_fault", "breaker", "mttd", "mttr"})
+      if (auto n = yaml_reader::child(expect, other); n.IsDefined())
+        in_.error(n, path_key("expect", other), fmt::format("a capacity experiment is judged on its capacity; expect.{} belongs "
+                                                            "to a fault timeline run (use a separate experiment)", other));
+    x.expect.capacity = e;
   }
 
   void read_breaker(const YAML::Node& b, experiment& x) {
@@ -729,6 +1034,9 @@ private:
 
   yaml_reader& in_;
   const catalogue& known_;
+  probes::http_load_parts load_parts_;
+  YAML::Node load_node_;
+  std::size_t load_problems_before_ = 0;
 };
 
 }  // namespace
@@ -798,7 +1106,7 @@ experiment parse_experiment(const std::string& yaml, const std::string& label, c
     in.error(source_mark{label, 1, 1, ""}, "the file is empty; an experiment starts with 'version: 1' and 'name:'");
     in.throw_if_failed();
   }
-  in.substitute(root, vars, "");
+  in.substitute(root, vars, "", load_runtime_names(root));
   experiment_parser parser(in, known);
   auto x = parser.parse(root);
   in.throw_if_failed();

@@ -1,4 +1,5 @@
 // The faultline executable.
 #include "engine/cli/cli.hpp"
+#include "faultline_version.hpp"
 
-int main(int argc, char** argv) { return faultline::cli::main(argc, argv); }
+int main(int argc, char** argv) { return faultline::cli::main(argc, argv, faultline::build_commit); }

@@ -240,6 +240,16 @@ rule parse_rule(std::string_view text) {
     r.quantity_unit = unit_of(q->unit);
     stat = statistic::value;
   }
+  if (auto dot = stat_text.find('.'); !stat && dot != std::string_view::npos && dot > 0) {
+    // "load.checkout.p95": a part of the series (a named request of the load), then its statistic.
+    auto part_stat = statistic_from_string(stat_text.substr(dot + 1));
+    if (!part_stat)
+      throw rule_error(stat_at + dot + 1, fmt::format("unknown statistic '{}' (known: {})", stat_text.substr(dot + 1),
+                                                      known_statistics()));
+    r.series += "." + std::string(stat_text.substr(0, dot));
+    stat_text = stat_text.substr(dot + 1);
+    stat = part_stat;
+  }
   if (!stat)
     throw rule_error(stat_at, fmt::format("unknown statistic '{}' (known: {}; and a resource probe's quantities, e.g. rss, cpu)",
                                           stat_text, known_statistics()));

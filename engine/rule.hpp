@@ -1,6 +1,7 @@
 #pragma once
 // Rule expressions as written in steady_state, abort_when and expect:
 //   "load.p95 < 200ms", "load.error_rate < 1%", "health.ok", "load.error_rate > 50% for 10s",
+//   "load.checkout.p95 < 300ms" (one named request of the load).
 //   and a resource probe's quantities: "shop.rss < 500MB", "shop.cpu < 150%".
 // Parsed once into a typed form the analysis evaluates per window.
 
@@ -28,7 +29,7 @@ enum class comparator { less, less_equal, greater, greater_equal, equal, not_equ
 
 struct rule {
   std::string text;    // as written
-  std::string series;  // "load" or a probe name
+  std::string series;  // "load", "load.<request>" or a probe name
   statistic stat = statistic::ok;
   comparator cmp = comparator::equal;
   double threshold = 1;  // canonical unit: seconds for latency, 0..1 for fractions, ...

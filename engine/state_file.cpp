@@ -107,6 +107,11 @@ std::filesystem::path state_file::default_path() {
   return std::filesystem::path(home ? home : "/tmp") / ".local" / "state" / "faultline" / "state.json";
 }
 
+const char* state_file::default_path_rule() {
+  return "$FAULTLINE_STATE_FILE, else /var/lib/faultline/state.json as root, else "
+         "$XDG_STATE_HOME/faultline/state.json (~/.local/state/faultline/state.json)";
+}
+
 void state_file::add(const undo_entry& entry) {
   update(path_, [&](std::vector<undo_entry>& entries) {
     std::erase_if(entries, [&](const undo_entry& e) { return e.run_id == entry.run_id && e.step == entry.step; });

@@ -30,6 +30,8 @@ public:
   // FAULTLINE_STATE_FILE, else /var/lib/faultline/state.json for root, else
   // $XDG_STATE_HOME/faultline/state.json (~/.local/state/faultline/state.json).
   static std::filesystem::path default_path();
+  // That rule in words, for help texts (which must not depend on who builds the manual page).
+  static const char* default_path_rule();
 
   const std::filesystem::path& path() const { return path_; }
   void add(const undo_entry& entry);

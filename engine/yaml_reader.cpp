@@ -132,16 +132,17 @@ YAML::Node yaml_reader::parse(const std::string& text) {
   }
 }
 
-void yaml_reader::substitute(YAML::Node node, const variables& vars, const std::string& path) {
+void yaml_reader::substitute(YAML::Node node, const variables& vars, const std::string& path,
+                             const std::set<std::string>& keep) {
   if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       auto key = it->first.IsScalar() ? it->first.Scalar() : std::string("?");
-      substitute(it->second, vars, path_key(path, key));
+      substitute(it->second, vars, path_key(path, key), keep);
     }
     return;
   }
   if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i) substitute(node[i], vars, path_index(path, i));
+    for (std::size_t i = 0; i < node.size(); ++i) substitute(node[i], vars, path_index(path, i), keep);
     return;
   }
   if (!node.IsScalar() || node.Scalar().find('$') == std::string::npos) return;
@@ -165,6 +166,11 @@ void yaml_reader::substitute(YAML::Node node, const variables& vars, const std::
       return;
     }
     std::string body = in.substr(i + 2, close - i - 2);
+    if (keep.contains(body.substr(0, body.find('.')))) {
+      out += in.substr(i, close - i + 1);
+      i = close;
+      continue;
+    }
     std::optional<std::string> fallback;
     if (auto sep = body.find(":-"); sep != std::string::npos) {
       fallback = body.substr(sep + 2);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,8 +36,10 @@ public:
 
   // Parses text; a syntax error becomes a diagnostic and the result is null.
   YAML::Node parse(const std::string& text);
-  // Replaces ${NAME} in every scalar, in place; unknown names are diagnostics.
-  void substitute(YAML::Node node, const variables& vars, const std::string& path);
+  // Replaces ${NAME} in every scalar, in place; unknown names are diagnostics. Names in `keep`
+  // (and `keep.column`) stay as written: the load fills them in per request (its values, captures).
+  void substitute(YAML::Node node, const variables& vars, const std::string& path,
+                  const std::set<std::string>& keep = {});
 
   source_mark mark(const YAML::Node& node, const std::string& path) const;
   void error(const YAML::Node& node, const std::string& path, std::string message);

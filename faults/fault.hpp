@@ -98,6 +98,8 @@ struct fault_type {
   bool action = false;                 // one-shot step: no duration, nothing to revert
   bool exclusive = false;              // overlapping steps on one target are an error
   bool destructive = false;            // destroys data; a step must say `destructive: true`
+  std::string capability;              // the Linux capability inject() always needs ("CAP_NET_ADMIN"), if any;
+                                       // checked before a run starts anything
   param_schema params;
   param_validator validate;            // optional
   fault_factory create;

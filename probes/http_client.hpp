@@ -30,6 +30,13 @@ struct http_url {
 // is accepted (https is not supported: faultline's probes and load speak plain HTTP).
 http_url parse_http_url(std::string_view text);
 
+// The request line and header fields of a request, each ending in CRLF, without Content-Length and
+// without the blank line that ends the head (the load generator completes it per request).
+std::string serialize_http_head(const http_url& url, std::string_view method,
+                                const std::map<std::string, std::string>& headers, bool keep_alive);
+// Whether a request of this method and headers carries a Content-Length field.
+bool wants_content_length(std::string_view method, const std::map<std::string, std::string>& headers, bool has_body);
+
 // The bytes of one request, built once and sent as often as needed.
 std::string serialize_http_request(const http_url& url, std::string_view method,
                                    const std::map<std::string, std::string>& headers, std::string_view body,
@@ -40,6 +47,7 @@ struct http_reply {
   std::optional<outcome> failure;  // set when no complete response arrived (or it did not parse)
   unsigned status = 0;
   std::string body;                // only when asked for
+  std::map<std::string, std::string> headers;  // only with the body; names in lower case
   std::uint64_t body_bytes = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include "core/log.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -51,25 +53,105 @@ std::optional<double> arrival_time(double from, double to, double length, double
 
 // ---- config ---------------------------------------------------------------------------------
 
-http_load_config http_load_config::from(const params& p, load_shape shape) {
+namespace {
+
+// A request's parameter error, named as the loader points at it: "requests[1].url".
+param_error in_request(const http_load_parts& parts, std::size_t i, const param_error& e) {
+  return param_error(fmt::format("{}[{}].{}", parts.journey ? "journey" : "requests", i, e.param()), e.what());
+}
+
+}  // namespace
+
+http_load_config http_load_config::from(const params& p, load_shape shape, const http_load_parts& parts) {
   http_load_config c;
-  try {
-    c.url = parse_http_url(p.text("url"));
-  } catch (const std::invalid_argument& e) {
-    throw param_error("url", e.what());
+  const bool mix = !parts.requests.empty();
+  if (p.has("url")) {
+    try {
+      c.url = parse_http_url(p.text("url"));
+    } catch (const std::invalid_argument& e) {
+      throw param_error("url", e.what());
+    }
+  } else if (mix) {
+    // The first request's full URL names the origin.
+    try {
+      c.url = parse_http_url(parts.requests.front().parameters.text("url"));
+    } catch (const std::invalid_argument&) {
+      throw param_error("url", "the requests' urls are paths; give the load a url (http://host:port) they are on");
+    }
+  } else {
+    throw param_error("url", "the load needs a url (or a list of requests)");
   }
   const auto headers = p.maybe<std::map<std::string, std::string>>("headers").value_or(std::map<std::string, std::string>{});
-  c.request = serialize_http_request(c.url, p.maybe<std::string>("method").value_or("GET"), headers,
-                                     p.maybe<std::string>("body").value_or(""), true);
-  if (auto s = p.maybe<std::int64_t>("expect.status")) c.expect_status = static_cast<unsigned>(*s);
+  std::optional<unsigned> expect_status;
+  if (auto s = p.maybe<std::int64_t>("expect.status")) expect_status = static_cast<unsigned>(*s);
+  c.seed = static_cast<std::uint64_t>(p.maybe<std::int64_t>("seed").value_or(1));
+
+  for (const auto& [name, vp] : parts.values) {
+    try {
+      c.values.push_back(make_load_value(name, vp, parts.base_dir));
+    } catch (const param_error& e) {
+      throw param_error(fmt::format("values.{}.{}", name, e.param()), e.what());
+    }
+  }
+  template_scope scope{&c.values, {}, 0};
+  if (!mix) {
+    params single;
+    single.set("name", std::string());
+    single.set("url", c.url.target);
+    for (const char* key : {"method", "body"})
+      if (auto v = p.maybe<std::string>(key)) single.set(key, *v);
+    c.requests.push_back(make_load_request(single, {}, c.url, headers, scope));
+  } else {
+    c.journey = parts.journey;
+    for (const auto& r : parts.requests)
+      for (const auto& capture : r.captures) scope.captures.push_back(capture.name);
+    std::size_t slot = 0;
+    for (std::size_t i = 0; i < parts.requests.size(); ++i) {
+      auto captures = parts.requests[i].captures;
+      if (!captures.empty() && !parts.journey)
+        throw param_error(fmt::format("requests[{}].capture", i),
+                          "captured values belong to a user's journey; use journey: instead of requests:");
+      for (auto& capture : captures) capture.slot = slot++;
+      try {
+        c.requests.push_back(make_load_request(parts.requests[i].parameters, std::move(captures), c.url, headers, scope));
+      } catch (const param_error& e) {
+        throw in_request(parts, i, e);
+      }
+      scope.captured_before = slot;
+      auto& r = c.requests.back();
+      if (!r.expect_status) r.expect_status = expect_status;
+      for (std::size_t j = 0; j < i; ++j)
+        if (c.requests[j].name == r.name)
+          throw in_request(parts, i, param_error("name", fmt::format("two requests are named '{}'; each name is a series of "
+                                                                     "its own (load.{})", r.name, r.name)));
+    }
+    double total = 0;
+    for (const auto& r : c.requests) total += r.weight;
+    if (!parts.journey && total <= 0) throw in_request(parts, 0, param_error("weight", "the weights of the mix add up to 0"));
+  }
+  if (!mix) c.requests.front().expect_status = expect_status;
+
   c.timeout = p.maybe<nanoseconds>("timeout").value_or(c.timeout);
   if (c.timeout.count() <= 0) throw param_error("timeout", "the timeout must be positive");
   c.connections = p.maybe<std::int64_t>("connections").value_or(0);
   if (c.connections < 0) throw param_error("connections", "connections must be 0 (automatic) or more");
   if (auto n = p.maybe<std::int64_t>("max_requests")) c.max_requests = static_cast<std::uint64_t>(std::max<std::int64_t>(0, *n));
   if (shape.empty()) throw param_error("rate", "the load needs a rate, users or stages");
+  if (c.journey)
+    for (const auto& stage : shape)
+      if (stage.kind != load_stage::model::closed)
+        throw param_error("journey", "a journey is what each virtual user does: give the load users (or user stages), "
+                                     "not a rate; for an arrival rate use a mix of requests:");
   c.shape = std::move(shape);
   return c;
+}
+
+load_series make_load_series(timeline& t, const http_load_config& config, std::string_view prefix) {
+  load_series s;
+  s.total = t.series(prefix);
+  if (config.named_requests())
+    for (const auto& r : config.requests) s.requests.push_back(t.series(fmt::format("{}.{}", prefix, r.name)));
+  return s;
 }
 
 // ---- worker ---------------------------------------------------------------------------------
@@ -79,8 +161,16 @@ http_load_config http_load_config::from(const params& p, load_shape shape) {
 class load_generator::worker {
 public:
   worker(load_generator& owner, asio::any_io_executor executor, int index, int count)
-      : owner_(owner), executor_(std::move(executor)), index_(index), count_(count), arrival_timer_(executor_) {
+      : owner_(owner),
+        executor_(std::move(executor)),
+        index_(index),
+        count_(count),
+        arrival_timer_(executor_),
+        values_(owner.config().values, owner.value_counters_.get(), owner.config().seed * 1000003u + static_cast<unsigned>(index)),
+        renderer_(owner.config().values, values_),
+        mix_credit_(owner.config().requests.size(), 0.0) {
     const auto& c = owner_.config();
+    for (const auto& r : c.requests) mix_total_ += r.weight;
     if (c.connections > 0)
       max_connections_ = std::max<std::int64_t>(1, c.connections / count_ + (index_ < c.connections % count_ ? 1 : 0));
     else
@@ -110,8 +200,10 @@ public:
   }
 
   void add_to(load_stats& s) const {
+    s.captures_failed_total += captures_failed_;
     s.connections_open += connections_open_;
     s.connections_opened_total += connections_opened_;
+    s.journeys_completed_total += journeys_completed_;
     s.requests_completed_total += completed_;
     s.requests_dropped_total += dropped_;
     s.requests_in_flight += in_flight_;
@@ -129,6 +221,8 @@ private:
     std::optional<clock::time_point> job;
     clock::time_point deadline = clock::time_point::max();  // of the request in flight
     bool opening = false;  // a new pool connection that has not taken a request yet
+    std::string request;   // a rendered request, kept while it is sent
+    std::vector<std::string> captured;  // closed model: the user's captured values, by slot
   };
   using slot_ref = std::list<connection_slot>::iterator;
 
@@ -141,6 +235,25 @@ private:
     if (limit && owner_.scheduled_.fetch_add(1) >= limit) return false;
     ++scheduled_;
     return true;
+  }
+
+  // The next request of the mix: smooth weighted round robin, so any stretch of requests holds
+  // each in proportion to its weight (within one request), in every worker.
+  std::size_t pick() {
+    const auto n = mix_credit_.size();
+    if (n == 1) return 0;
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      mix_credit_[i] += config().requests[i].weight;
+      if (mix_credit_[i] > mix_credit_[best]) best = i;
+    }
+    mix_credit_[best] -= mix_total_;
+    return best;
+  }
+
+  void record(std::size_t request, const sample& s) {
+    owner_.series_.total.record(s);
+    if (!owner_.series_.requests.empty()) owner_.series_.requests[request].record(s);
   }
 
   void task_finished() {
@@ -260,7 +373,7 @@ private:
         co_await slot->wake.async_wait(use_tuple);
         continue;
       }
-      co_await send(*slot, intended);
+      co_await send(*slot, intended, pick());
     }
     if (slot->opening) {
       slot->opening = false;
@@ -271,15 +384,17 @@ private:
     slots_.erase(slot);
   }
 
-  asio::awaitable<void> send(connection_slot& slot, clock::time_point intended) {
+  // Sends one request and records its sample; true when it was ok (and captured what it should).
+  asio::awaitable<bool> send(connection_slot& slot, clock::time_point intended, std::size_t which) {
     auto& http = slot.http;
+    const auto& request = config().requests[which];
     const auto started = clock::now();
     if (started - intended >= config().timeout) {
       // Too late to be worth sending: it would time out anyway. Counted as the timeout it is.
       ++dropped_;
       ++late_;
-      owner_.series_.record(finished(intended, started, outcome::timeout));
-      co_return;
+      record(which, finished(intended, started, outcome::timeout));
+      co_return false;
     }
     ++sent_;
     if (started - intended > late_after) ++late_;
@@ -287,14 +402,29 @@ private:
     const auto connects = http.connects();
     ++in_flight_;
     slot.deadline = intended + config().timeout;
-    auto reply = co_await http.exchange(config().request, clock::time_point::max(), false);
+    const auto bytes = renderer_.render(request, slot.captured, slot.request);
+    auto reply = co_await http.exchange(bytes, clock::time_point::max(), request.keeps_response());
     slot.deadline = clock::time_point::max();
     --in_flight_;
     ++completed_;
     connections_opened_ += http.connects() - connects;
     if (!was_open && http.is_open()) ++connections_open_;
     if (was_open && !http.is_open()) --connections_open_;
-    owner_.series_.record(finished(intended, started, reply.failure ? *reply.failure : classify_status(reply.status, config().expect_status)));
+    auto result = reply.failure ? *reply.failure : classify_status(reply.status, request.expect_status);
+    if (result == outcome::ok) {
+      for (const auto& capture : request.captures) {
+        auto value = capture_value(capture, reply);
+        if (!value) {
+          ++captures_failed_;
+          result = outcome::unexpected_value;
+          break;
+        }
+        if (slot.captured.size() <= capture.slot) slot.captured.resize(capture.slot + 1);
+        slot.captured[capture.slot] = std::move(*value);
+      }
+    }
+    record(which, finished(intended, started, result));
+    co_return result == outcome::ok;
   }
 
   asio::awaitable<void> closed_stage(const load_stage& stage, clock::time_point stage_end) {
@@ -321,13 +451,39 @@ private:
   }
 
   asio::awaitable<void> user_loop(slot_ref slot, clock::time_point until, nanoseconds think) {
-    while (!stopping() && clock::now() < until) {
-      if (!take_request()) break;
-      co_await send(*slot, clock::now());  // closed model: a user's request is due when it is sent
-      if (think.count() > 0) {
-        slot->wake.expires_at(std::min(until, clock::now() + think));
+    const auto running = [&] { return !stopping() && clock::now() < until; };
+    // A pause after a request; false when the stage or the run ended meanwhile.
+    const auto pause = [&](nanoseconds d) -> asio::awaitable<bool> {
+      if (d.count() > 0) {
+        slot->wake.expires_at(std::min(until, clock::now() + d));
         co_await slot->wake.async_wait(use_tuple);
       }
+      co_return running();
+    };
+    bool limit_hit = false;
+    while (running() && !limit_hit) {
+      if (!config().journey) {
+        if (!take_request()) break;
+        co_await send(*slot, clock::now(), pick());  // closed model: a user's request is due when it is sent
+        co_await pause(think);
+        continue;
+      }
+      // One pass through the journey. A failed step ends the pass: the user starts over, as a
+      // person whose login failed would, and later steps never run without their captured values.
+      bool complete = true;
+      const auto& steps = config().requests;
+      for (std::size_t i = 0; i < steps.size() && complete; ++i) {
+        for (std::int64_t n = 0; n < steps[i].repeat && complete; ++n) {
+          if (!running()) complete = false;
+          else if (!take_request()) complete = false, limit_hit = true;
+          else {
+            const bool ok = co_await send(*slot, clock::now(), i);
+            const bool still = co_await pause(steps[i].think_time.value_or(think));
+            complete = ok && still;
+          }
+        }
+      }
+      if (complete) ++journeys_completed_;
     }
     if (slot->http.is_open()) --connections_open_;
     slot->http.close();
@@ -346,12 +502,18 @@ private:
   bool arrivals_over_ = false;
   int tasks_ = 0;
   int opening_ = 0;  // new pool connections that have not taken a request yet
+  value_stream values_;
+  request_renderer renderer_;
+  std::vector<double> mix_credit_;  // smooth weighted round robin
+  double mix_total_ = 0;
 
+  std::atomic<std::uint64_t> captures_failed_{0};
   std::atomic<std::uint64_t> connections_open_{0};
   std::atomic<std::uint64_t> connections_opened_{0};
   std::atomic<std::uint64_t> completed_{0};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> in_flight_{0};
+  std::atomic<std::uint64_t> journeys_completed_{0};
   std::atomic<std::uint64_t> late_{0};
   std::atomic<std::uint64_t> scheduled_{0};
   std::atomic<std::uint64_t> sent_{0};
@@ -360,10 +522,13 @@ private:
 // ---- load_generator -------------------------------------------------------------------------
 
 load_generator::load_generator(std::vector<asio::any_io_executor> executors, std::shared_ptr<const http_load_config> config,
-                               timeline::recorder series)
-    : config_(std::move(config)), series_(series) {
+                               load_series series)
+    : config_(std::move(config)), series_(std::move(series)) {
   if (executors.empty()) throw std::invalid_argument("load_generator: no executor");
-  if (!series_) throw std::invalid_argument("load_generator: no timeline series to record into");
+  if (!series_.total) throw std::invalid_argument("load_generator: no timeline series to record into");
+  if (!series_.requests.empty() && series_.requests.size() != config_->requests.size())
+    throw std::invalid_argument("load_generator: one series per request, or none");
+  value_counters_ = std::make_unique<std::atomic<std::int64_t>[]>(config_->values.size());
   const int n = static_cast<int>(executors.size());
   for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>(*this, executors[static_cast<std::size_t>(i)], i, n));
 }

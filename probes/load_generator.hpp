@@ -2,14 +2,19 @@
 // The HTTP load generator. Open model (a constant or ramping arrival rate): each request has an
 // intended send time from the load shape and its latency counts from then, so a stalled server
 // shows its real effect (as wrk2 does); requests that could not be sent on time are counted.
-// Closed model: N virtual users, each waiting for its response and a think time. HTTP/1.1
+// Closed model: N virtual users, each waiting for its response and a think time; a user runs a
+// journey (its steps in order, with values captured from responses) or picks from the mix.
+// Requests: one URL, or a mix of named, weighted requests interleaved in exact proportion
+// (smooth weighted round robin, as nginx balances upstreams), each with ${...} values. HTTP/1.1
 // keep-alive over a pool sized on demand or fixed. Runs on one or more executors (one worker per
-// executor, the rate and users split between them), records into a Timeline series, stops by
-// itself at the end of the shape or after max_requests, and on stop().
+// executor, the rate and users split between them), records into a Timeline series (and one per
+// named request), stops by itself at the end of the shape or after max_requests, and on stop().
 
 #include "core/params.hpp"
 #include "probes/http_client.hpp"
+#include "probes/load_request.hpp"
 #include "probes/load_shape.hpp"
+#include "probes/load_values.hpp"
 #include "probes/timeline.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,18 +22,38 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace faultline::probes {
 
+// One entry of `requests:` or `journey:` as the loader read it.
+struct load_request_input {
+  params parameters;                   // against load_request_params()
+  std::vector<load_capture> captures;  // journey: `capture:` (slots are filled in by the config)
+};
+
+// What `load: { http: ... }` says besides its flat parameters.
+struct http_load_parts {
+  std::vector<load_request_input> requests;  // a weighted mix, or the steps of a journey
+  bool journey = false;
+  std::vector<std::pair<std::string, params>> values;  // `values:`, each against load_value_params()
+  std::filesystem::path base_dir;                      // CSV paths are relative to it
+};
+
 struct http_load_config {
   http_url url;
-  std::string request;  // serialised once, sent as is
-  std::optional<unsigned> expect_status;
+  // The mix, or the journey's steps in order; one unnamed request in the single-URL form.
+  std::vector<load_request> requests;
+  bool journey = false;
+  std::vector<load_value> values;
+  std::uint64_t seed = 1;
   std::chrono::nanoseconds timeout = std::chrono::seconds(2);
   load_shape shape;
   std::int64_t connections = 0;    // 0: opened on demand, up to max_auto_connections per worker
@@ -36,15 +61,28 @@ struct http_load_config {
 
   static constexpr std::int64_t max_auto_connections = 1024;
 
-  // From `load: { http: {...} }` parameters (http_load_params()) and the shape the engine parsed
-  // from rate, users or stages. Throws param_error naming the parameter.
-  static http_load_config from(const params& p, load_shape shape);
+  // Whether each request has a series of its own (load.<name>).
+  bool named_requests() const { return !requests.empty() && !requests.front().name.empty(); }
+
+  // From `load: { http: {...} }` parameters (http_load_params()), the requests and values, and
+  // the shape the engine parsed from rate, users or stages. Throws param_error naming the
+  // parameter ("requests[1].url" for one of the requests).
+  static http_load_config from(const params& p, load_shape shape, const http_load_parts& parts = {});
 };
+
+// The series a load records into: `prefix` for every request, `prefix.<name>` for each named one.
+struct load_series {
+  timeline::recorder total;
+  std::vector<timeline::recorder> requests;  // one per config request when they are named; else empty
+};
+load_series make_load_series(timeline& t, const http_load_config& config, std::string_view prefix = "load");
 
 // Sorted, stable counter names; gauges are marked.
 struct load_stats {
+  std::uint64_t captures_failed_total = 0;     // journey: an ok response without the value to capture
   std::uint64_t connections_open = 0;          // gauge
   std::uint64_t connections_opened_total = 0;
+  std::uint64_t journeys_completed_total = 0;  // journey: passes through every step
   std::uint64_t requests_completed_total = 0;  // a response or a failure came back
   std::uint64_t requests_dropped_total = 0;    // never sent: already older than the timeout when a
                                                // connection came free (recorded as timeouts)
@@ -59,7 +97,10 @@ public:
   // One worker per executor. An executor must run one handler at a time: an io_context run by
   // one thread (one per worker for more throughput), or a strand.
   load_generator(std::vector<boost::asio::any_io_executor> executors, std::shared_ptr<const http_load_config> config,
-                 timeline::recorder series);
+                 load_series series);
+  load_generator(std::vector<boost::asio::any_io_executor> executors, std::shared_ptr<const http_load_config> config,
+                 timeline::recorder series)
+      : load_generator(std::move(executors), std::move(config), load_series{series, {}}) {}
   ~load_generator();
   load_generator(const load_generator&) = delete;
   load_generator& operator=(const load_generator&) = delete;
@@ -81,7 +122,8 @@ public:
 private:
   class worker;
   std::shared_ptr<const http_load_config> config_;
-  timeline::recorder series_;
+  load_series series_;
+  std::unique_ptr<std::atomic<std::int64_t>[]> value_counters_;  // shared by the workers' value streams
   std::vector<std::unique_ptr<worker>> workers_;
   std::atomic<int> running_workers_{0};
   std::atomic<bool> started_{false};

@@ -37,7 +37,7 @@ const param_schema& common_probe_params() {
 const param_schema& http_load_params() {
   using namespace std::chrono_literals;
   static const param_schema schema{
-      {"url", param_kind::text, "http://host:port/path to request", {}, true},
+      {"url", param_kind::text, "http://host:port/path to request (with requests: the host and port they go to)"},
       {"method", param_kind::choice, "HTTP method", std::string("GET"), false, {}, {},
        {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}},
       {"headers", param_kind::text_map, "extra request headers"},
@@ -49,6 +49,7 @@ const param_schema& http_load_params() {
       {"stages", param_kind::text_list, "load shape, e.g. [\"100/s for 10s\", \"ramp to 1000/s over 30s\"]"},
       {"connections", param_kind::integer, "connection pool size (0: sized automatically)", std::int64_t(0), false, 0, 100000},
       {"max_requests", param_kind::integer, "stop after this many requests (0: no limit)", std::int64_t(0), false, 0},
+      {"seed", param_kind::integer, "seeds the random ${...} values: the same seed draws the same values", std::int64_t(1), false},
       {"expect.status", param_kind::integer, "status counted as ok (default: any 2xx or 3xx)", {}, false, 100, 599},
   };
   return schema;

@@ -3,6 +3,7 @@
 #include "probes/resource_quantity.hpp"
 #include "reports/charts.hpp"
 #include "reports/format.hpp"
+#include "reports/load_results.hpp"
 #include "reports/run_summary.hpp"
 
 #include <fmt/format.h>
@@ -248,6 +249,8 @@ public:
     narrative(out);
     timeline(out);
     expectations(out);
+    out += levels_html(j_.analysis);
+    out += capacity_html(j_.analysis);
     faults(out);
     phases(out);
     breaker(out);

@@ -261,6 +261,102 @@ struct expectation_record {
   }
 };
 
+// A rule judged over a span (a level, a capacity trial): the statistic over the whole span.
+struct rule_result {
+  std::string rule;      // as written
+  bool held = false;
+  std::string measured;  // "42.1ms", or "not measured: <why>"
+
+  friend bool operator==(const rule_result&, const rule_result&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("rule", &rule_result::rule),
+                      field("held", &rule_result::held),
+                      field("measured", &rule_result::measured)};
+  }
+};
+
+// One level of `load.levels`, over its whole span.
+struct level_record {
+  std::string name;
+  std::string load;  // "500 users" or "800/s"
+  double start = 0;
+  double end = 0;
+  std::uint64_t count = 0;  // answers to requests intended in the level
+  double rate = 0;          // count per second of the level
+  double error_rate = 0;
+  std::optional<double> p50, p95, p99;  // seconds
+  std::vector<rule_result> rules;
+  bool held = false;  // every rule held
+
+  friend bool operator==(const level_record&, const level_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("name", &level_record::name),
+                      field("load", &level_record::load),
+                      field("start", &level_record::start),
+                      field("end", &level_record::end),
+                      field("count", &level_record::count),
+                      field("rate", &level_record::rate),
+                      field("error_rate", &level_record::error_rate),
+                      field("p50", &level_record::p50),
+                      field("p95", &level_record::p95),
+                      field("p99", &level_record::p99),
+                      field("rules", &level_record::rules),
+                      field("held", &level_record::held)};
+  }
+};
+
+// One trial of a capacity search: a constant arrival rate, judged after its warmup.
+struct capacity_point {
+  double rate = 0;      // intended arrivals per second
+  double achieved = 0;  // answers per second over the judged part
+  std::uint64_t count = 0;
+  double error_rate = 0;
+  std::optional<double> p50, p95, p99;  // seconds
+  bool held = false;
+  std::string broken;  // the first rule that did not hold, as written
+  double start = 0;    // the judged part
+  double end = 0;
+
+  friend bool operator==(const capacity_point&, const capacity_point&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("rate", &capacity_point::rate),
+                      field("achieved", &capacity_point::achieved),
+                      field("count", &capacity_point::count),
+                      field("error_rate", &capacity_point::error_rate),
+                      field("p50", &capacity_point::p50),
+                      field("p95", &capacity_point::p95),
+                      field("p99", &capacity_point::p99),
+                      field("held", &capacity_point::held),
+                      field("broken", &capacity_point::broken),
+                      field("start", &capacity_point::start),
+                      field("end", &capacity_point::end)};
+  }
+};
+
+// One capacity search: healthy, or while the timeline's faults were active.
+struct capacity_search_record {
+  std::string condition;  // "healthy" or "under_fault"
+  std::string faults;     // under_fault: what was active ("latency on postgres (latency 500ms)")
+  std::vector<capacity_point> trials;  // in the order they ran
+  double capacity = 0;                 // the highest rate that held; 0 when none did
+  std::optional<double> broke_at;      // the lowest rate that did not hold
+  bool at_limit = false;               // the search's up_to held
+  bool out_of_time = false;            // the time limit ended it before the precision
+  std::optional<double> knee;          // where p99 starts to climb
+
+  friend bool operator==(const capacity_search_record&, const capacity_search_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("condition", &capacity_search_record::condition),
+                      field("faults", &capacity_search_record::faults),
+                      field("trials", &capacity_search_record::trials),
+                      field("capacity", &capacity_search_record::capacity),
+                      field("broke_at", &capacity_search_record::broke_at),
+                      field("at_limit", &capacity_search_record::at_limit),
+                      field("out_of_time", &capacity_search_record::out_of_time),
+                      field("knee", &capacity_search_record::knee)};
+  }
+};
+
 struct analysis_record {
   std::vector<phase_stat> phase_stats;
   std::optional<double> mttd;
@@ -270,6 +366,8 @@ struct analysis_record {
   std::string sla_tier;  // highest tier achieved in the fault phase: none, bronze, silver, gold, platinum
   double score = 0;      // 0..100
   std::vector<expectation_record> expectations;
+  std::vector<level_record> levels;              // a levels run: one per level, in order
+  std::vector<capacity_search_record> capacity;  // a capacity run: healthy, then under fault
 
   friend bool operator==(const analysis_record&, const analysis_record&) = default;
   static constexpr auto json_fields() {
@@ -280,7 +378,9 @@ struct analysis_record {
                       field("breaker", &analysis_record::breaker),
                       field("sla_tier", &analysis_record::sla_tier),
                       field("score", &analysis_record::score),
-                      field("expectations", &analysis_record::expectations)};
+                      field("expectations", &analysis_record::expectations),
+                      field_omitted_when_empty("levels", &analysis_record::levels),
+                      field_omitted_when_empty("capacity", &analysis_record::capacity)};
   }
 };
 

@@ -1,6 +1,7 @@
 #include "reports/markdown.hpp"
 
 #include "reports/format.hpp"
+#include "reports/load_results.hpp"
 #include "reports/run_summary.hpp"
 
 #include <fmt/format.h>
@@ -60,6 +61,9 @@ std::string render_markdown(const journal& j) {
     }
     out += "\n";
   }
+
+  out += levels_markdown(j.analysis);
+  out += capacity_markdown(j.analysis);
 
   out += "| MTTD | MTTR | Breaker opened | Breaker closed | Breaker flaps |\n|---|---|---|---|---|\n";
   std::string mttr = s.mttr ? format_seconds(*s.mttr) : (s.recovered ? "—" : "not recovered");

@@ -17,8 +17,10 @@ FAULTLINE_PACKAGES=(
   redis-server postgresql postgresql-contrib
   iproute2 iptables nftables procps curl
   libxml2-utils
+  nginx-light wrk
   clang
   qemu-system-x86 busybox-static cpio kmod
+  dpkg-dev file lintian man-db systemd
 )
 
 # ensure_packages PKG... : apt-get install only what is missing (idempotent).

@@ -5,7 +5,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-"$FAULTLINE_ROOT/scripts/setup.sh"
+# Only what the demo runs: faultline and the shop (scripts/test.sh builds the test suite).
+"$FAULTLINE_ROOT/scripts/setup.sh" faultline faultline-shop
 
 report_dir=faultline-reports
 args=("$@")

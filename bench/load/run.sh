@@ -3,6 +3,7 @@
 #   1. maximum throughput: closed loops with the same threads and connections (wrk -tT -cC vs
 #      faultline load --users C --threads T), ROUNDS alternating rounds each, medians reported;
 #   2. the generator's own CPU at a fixed open-model rate (default 10k/s), from getrusage.
+#   3. CPU per request of a three-request mix (faultline run), and 2,000 closed-model users.
 # Usage: bench/load/run.sh [--duration 10s] [--rounds 3] [--connections 32] [--threads 1]
 #                          [--rate 10k/s] [--faultline PATH]
 # Needs the Debian packages wrk and nginx-light (installed when missing and run as root).
@@ -114,5 +115,38 @@ late=$(echo "$out" | json_field late)
 cores=$(awk -v u="$user" -v s="$sys" -v e="$elapsed" 'BEGIN {printf "%.3f", (u + s) / e}')
 note "achieved $throughput/s, p99 ${p99} ms, late $late; cpu ${user}s user + ${sys}s system over ${elapsed}s = $cores cores"
 
+step "a request mix at $rate for $duration: CPU per request (faultline run, three weighted requests with \${id} values)"
+duration_s=$(awk -v d="$duration" 'BEGIN { sub(/s$/, "", d); print d }')
+cat >"$dir/mix.yaml" <<YAML
+version: 1
+name: bench-mix
+load:
+  http:
+    url: "$url"
+    rate: $rate
+    values: { id: { range: [1, 100000] } }
+    requests:
+      - { name: browse, weight: 70, url: "/orders/\${id}" }
+      - { name: search, weight: 20, url: "/search?q=\${id}" }
+      - { name: checkout, weight: 10, method: POST, url: /checkout, body: '{"id": \${id}}' }
+timeline:
+  baseline: 0s
+  steps: [ { at: 0s, action: command, run: "sleep $duration_s" } ]
+  recovery: { timeout: 1s, stable_for: 0s }
+YAML
+{ time "$faultline" run "$dir/mix.yaml" --report-dir "$dir/mix" --state-file "$dir/state.json" >"$dir/mix.out" 2>&1 || true; } 2>"$dir/mix.time"
+mix_requests=$(python3 -c 'import json,glob,sys; j=json.load(open(glob.glob(sys.argv[1]+"/*.journal.json")[0])); print(sum(s["count"] for s in j["analysis"]["phase_stats"] if s["series"]=="load"))' "$dir/mix")
+mix_cpu=$(awk -v n="$mix_requests" '{printf "%.2f", 1e6 * ($1 + $2) / n}' "$dir/mix.time")
+note "$mix_requests requests of the mix; faultline cpu $(cat "$dir/mix.time") s (user system) = $mix_cpu us per request"
+
+step "2000 closed-model users (think time 1s) for $duration"
+users_out=$("$faultline" load "$url" --users 2000 --think-time 1s --duration "$duration" --threads "$threads" --json 2>/dev/null)
+users_rate=$(echo "$users_out" | json_field throughput_per_s)
+users_p99=$(echo "$users_out" | tr -d '\n' | sed 's/.*"latency_ms": *{\([^}]*\)}.*/\1/' | json_field p99)
+users_err=$(echo "$users_out" | json_field error_rate)
+users_conn=$(echo "$users_out" | json_field connections_opened)
+note "2000 users: $users_rate/s answered, p99 $users_p99 ms, error rate $users_err, $users_conn connections opened"
+
 printf '\nRESULT wrk_max_per_s=%s faultline_max_per_s=%s ratio_percent=%s cpu_efficiency_percent=%s cpu_cores_at_rate=%s rate=%s\n' \
   "$wrk_median" "$fl_median" "$ratio" "$efficiency" "$cores" "$rate"
+printf 'RESULT mix_cpu_us_per_request=%s users_2000_per_s=%s users_2000_p99_ms=%s\n' "$mix_cpu" "$users_rate" "$users_p99"

@@ -2,6 +2,7 @@
 
 #include "core/units.hpp"
 #include "engine/analysis/breaker.hpp"
+#include "engine/analysis/load_tests.hpp"
 #include "engine/analysis/recovery_times.hpp"
 #include "engine/analysis/rule_eval.hpp"
 #include "engine/analysis/scoring.hpp"
@@ -296,6 +297,8 @@ private:
 
 }  // namespace
 
+std::string measured_text(statistic stat, double v) { return format_measured(unit_of(stat), v); }
+
 const reports::phase_span* find_phase(const std::vector<reports::phase_span>& phases, const std::string& name) {
   for (const auto& p : phases)
     if (p.name == name) return &p;
@@ -349,8 +352,15 @@ reports::analysis_record analyse(const experiment& x, const run_facts& facts) {
   build.sla();
   build.during_fault();
   build.breaker();
-  build.detection_and_recovery();
-  build.steady_after();
+  // Levels and capacity runs have no recovery and no after phase: they are judged on their own.
+  const bool load_test = !x.levels.empty() || x.is_capacity_run();
+  if (!load_test) {
+    build.detection_and_recovery();
+    build.steady_after();
+  }
+  out.levels = level_records(x, facts);
+  out.capacity = facts.capacity;
+  add_load_test_expectations(x, out);
   build.faults_took_effect();
   build.score();
   return out;
@@ -362,6 +372,7 @@ reports::verdict_record decide(const run_facts& facts, const reports::analysis_r
   if (facts.steady_before_failed)
     return {"not_steady", 1, "steady state not met before the faults (" + facts.steady_before_reason +
                                  "); nothing was injected"};
+  if (auto level = first_missed_level(analysis)) return {"failed", 1, *level};
   std::vector<std::string> missed;
   for (const auto& e : analysis.expectations)
     if (!e.met) missed.push_back(fmt::format("{} (measured {}, target {})", e.name, e.measured, e.target));

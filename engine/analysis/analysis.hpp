@@ -19,6 +19,7 @@ struct run_facts {
   std::vector<reports::fault_record> faults;
   std::vector<reports::series_record> series;
   std::vector<reports::phase_stat> phase_stats;  // per series and phase, from the full histograms
+  std::vector<reports::capacity_search_record> capacity;  // a capacity run's searches
   bool steady_before_failed = false;
   std::string steady_before_reason;
   bool aborted = false;
@@ -32,6 +33,9 @@ reports::verdict_record decide(const run_facts& facts, const reports::analysis_r
 
 // Fills p95_ratio and error_rate_delta of each phase stat against its series' baseline.
 void add_degradation(std::vector<reports::phase_stat>& stats);
+
+// A measured value in its statistic's unit, for people ("42.1ms", "3.2%", "812.0/s").
+std::string measured_text(statistic stat, double value);
 
 const reports::phase_span* find_phase(const std::vector<reports::phase_span>& phases, const std::string& name);
 

@@ -1,6 +1,9 @@
 #include "engine/cli/cli.hpp"
 
 #include "core/address.hpp"
+#include "engine/cli/completion.hpp"
+#include "engine/cli/man_page.hpp"
+#include "engine/cli/version_text.hpp"
 #include "engine/runner/session.hpp"
 #include "faultline_version.hpp"
 
@@ -42,25 +45,36 @@ boost::asio::ip::tcp::endpoint listen_endpoint(const std::string& text) {
   return {address, hp.port};
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, std::string_view commit) {
   context ctx;
   faults::register_builtin_faults(ctx.faults);
   probes::register_builtin_probes(ctx.probes);
 
   CLI::App app{"faultline: chaos and resilience testing. Injects faults, measures how the system "
                "degrades and recovers, and scores it against targets."};
-  app.set_version_flag("--version", std::string("faultline ") + faultline::version);
+  app.set_version_flag("--version", version_text(commit), "Print the version, the commit and the libraries it was built with");
   app.require_subcommand(1);
   app.fallthrough(false);
   add_validate_command(app, ctx);
   add_run_command(app, ctx);
   add_list_command(app, ctx);
   add_load_command(app, ctx);
+  add_capacity_command(app, ctx);
   add_proxy_command(app, ctx);
   add_recover_command(app, ctx);
   add_report_command(app, ctx);
   add_diff_command(app, ctx);
   add_storm_command(app, ctx);
+  // Hidden: the build writes the manual page and the bash completion from the CLI itself.
+  app.add_option_function<std::string>(
+         "--generate",
+         [&](const std::string& what) {
+           std::cout << (what == "man" ? render_man_page(app, ctx, faultline::version) : render_bash_completion(app));
+           throw CLI::Success();
+         },
+         "")
+      ->check(CLI::IsMember({"man", "bash-completion"}))
+      ->group("");
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <string_view>
+
 namespace faultline::cli {
 
 // Exit codes, as the design fixes them.
@@ -19,6 +21,20 @@ enum exit_code : int {
   exit_internal = 4,
 };
 
+// What each exit code means, for the manual page.
+struct exit_code_meaning {
+  exit_code code;
+  const char* meaning;
+};
+inline constexpr exit_code_meaning exit_code_meanings[] = {
+    {exit_ok, "every expectation was met (for run: every experiment passed)"},
+    {exit_expectation_missed, "an expectation was missed, or a comparison found a regression"},
+    {exit_invalid, "invalid input or environment (a bad experiment, a missing privilege or dependency); nothing was "
+                   "changed"},
+    {exit_aborted, "aborted: an abort condition held, or SIGINT or SIGTERM arrived; faults were reverted"},
+    {exit_internal, "internal error"},
+};
+
 // What every command may use; the chosen command sets `exit`.
 struct context {
   faults::fault_registry faults;
@@ -27,7 +43,8 @@ struct context {
   engine::catalogue catalogue() const { return {faults, probes}; }
 };
 
-int main(int argc, char** argv);
+// `commit`: the git commit the executable was built from, for --version.
+int main(int argc, char** argv, std::string_view commit);
 
 // Parses `--var name=value` options into variables (throws config_error on a malformed one).
 engine::variables parse_vars(const std::vector<std::string>& vars);
@@ -45,5 +62,6 @@ void add_recover_command(CLI::App& app, context& ctx);
 void add_report_command(CLI::App& app, context& ctx);
 void add_diff_command(CLI::App& app, context& ctx);
 void add_storm_command(CLI::App& app, context& ctx);
+void add_capacity_command(CLI::App& app, context& ctx);
 
 }  // namespace faultline::cli

@@ -1,5 +1,8 @@
 #include "core/params.hpp"
+#include "engine/capacity.hpp"
 #include "engine/cli/cli.hpp"
+#include "probes/load_request.hpp"
+#include "probes/load_values.hpp"
 
 #include <fmt/format.h>
 
@@ -24,7 +27,7 @@ void print_params(const param_schema& schema) {
 
 // `faultline list`: every fault, action and probe type with its parameters and defaults.
 void add_list_command(CLI::App& app, context& ctx) {
-  auto* cmd = app.add_subcommand("list", "List fault, action and probe types with their parameters");
+  auto* cmd = app.add_subcommand("list", "List fault, action and probe types, and the load's keys, with their parameters");
   cmd->callback([&ctx] {
     for (bool actions : {false, true}) {
       std::cout << (actions ? "actions (timeline steps: action: <type>)\n" : "faults (timeline steps: fault: <type>)\n");
@@ -32,7 +35,8 @@ void add_list_command(CLI::App& app, context& ctx) {
         if (type.action != actions) continue;
         std::string target = type.target == faults::target_kind::none ? "" : fmt::format(" [target: {}{}]",
             faults::to_string(type.target), type.protocol.empty() ? "" : " with protocol " + type.protocol);
-        std::cout << fmt::format("  {:<18} {}{}{}\n", name, type.summary, target, type.destructive ? " (destructive)" : "");
+        std::cout << fmt::format("  {:<18} {}{}{}{}\n", name, type.summary, target, type.destructive ? " (destructive)" : "",
+                                 type.capability.empty() ? "" : " (needs " + type.capability + ": root)");
         print_params(type.params);
       }
     }
@@ -43,6 +47,21 @@ void add_list_command(CLI::App& app, context& ctx) {
     }
     std::cout << "load (load: { http: {...} })\n";
     print_params(probes::http_load_params());
+    std::cout << "  also: requests (a weighted mix) or journey (each user's steps), and values (${name} in requests)\n";
+    std::cout << "load request (load: { http: { requests: [ {...} ] } } and journey steps)\n";
+    print_params(probes::load_request_params());
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "capture", "map", "optional",
+                             "journey: name: { json: /pointer } or { header: Name }, ${name} in later steps");
+    std::cout << "load value (load: { http: { values: { <name>: {...} } } }; one of range, list, csv, sequence)\n";
+    print_params(probes::load_value_params());
+    std::cout << "load levels (load: { levels: [ {...} ] }; run in order, each judged by its own rules)\n";
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "name", "text", "optional", "the level's name (default: 100-users, 200/s)");
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "users", "integer", "users or rate", "closed model: virtual users");
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "rate", "rate", "users or rate", "open model: arrivals per second");
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "for", "duration", "required", "how long the level holds");
+    std::cout << fmt::format("      {:<16} {:<22} {:<18} {}\n", "require", "list", "optional", "rules judged over the whole level");
+    std::cout << "capacity search (load: { capacity: {...} }; faultline capacity and expect.capacity)\n";
+    print_params(engine::capacity_search_params());
     ctx.exit = exit_ok;
   });
 }

@@ -1,6 +1,8 @@
 #include "engine/cli/cli.hpp"
 #include "engine/recovery.hpp"
 
+#include <fmt/format.h>
+
 #include <iostream>
 
 namespace faultline::cli {
@@ -14,7 +16,8 @@ void add_recover_command(CLI::App& app, context& ctx) {
     bool force = false;
   };
   auto opts = std::make_shared<options>();
-  cmd->add_option("--state-file", opts->state_path, "state file (default: " + engine::state_file::default_path().string() + ")");
+  cmd->add_option("--state-file", opts->state_path,
+                  fmt::format("state file (default: {})", engine::state_file::default_path_rule()));
   cmd->add_flag("--force", opts->force, "also undo faults of runs that are still alive");
   cmd->callback([&ctx, opts] {
     engine::state_file state(opts->state_path.empty() ? engine::state_file::default_path()

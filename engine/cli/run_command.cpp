@@ -3,6 +3,7 @@
 #include "engine/metrics/metrics_server.hpp"
 #include "engine/metrics/run_metrics.hpp"
 #include "engine/plan.hpp"
+#include "engine/runner/preflight.hpp"
 #include "engine/runner/session.hpp"
 #include "engine/state_file.hpp"
 #include "reports/diff.hpp"
@@ -148,8 +149,8 @@ void add_run_command(CLI::App& app, context& ctx) {
   cmd->add_option("--report-dir", opts->report_dir, "where journals and reports go (default: faultline-reports)");
   cmd->add_option("--junit", opts->junit, "also write one JUnit XML file for all experiments here");
   cmd->add_option("--baseline", opts->baseline, "compare with this earlier journal; a regression exits 1");
-  cmd->add_option("--state-file", opts->state_path, "state file for crash recovery (default: " +
-                                                        engine::state_file::default_path().string() + ")");
+  cmd->add_option("--state-file", opts->state_path,
+                  fmt::format("state file for crash recovery (default: {})", engine::state_file::default_path_rule()));
   cmd->add_option("--metrics", opts->metrics, "serve the run's Prometheus metrics at host:port/metrics (e.g. 127.0.0.1:9464)");
   cmd->add_option("--metrics-textfile", opts->metrics_textfile,
                   "write the final metrics of every run to this file, atomically (node_exporter's textfile collector)");
@@ -187,6 +188,9 @@ void add_run_command(CLI::App& app, context& ctx) {
       }
     }
 
+    // A suite that needs privileges this process lacks stops here, before its first experiment.
+    for (const auto& x : experiments) engine::check_privileges(x);
+
     run_metrics_output metrics(*opts, experiments);
     engine::run_options options;
     options.state_path = opts->state_path.empty() ? engine::state_file::default_path() : std::filesystem::path(opts->state_path);
@@ -194,7 +198,6 @@ void add_run_command(CLI::App& app, context& ctx) {
     options.tty = ::isatty(STDOUT_FILENO) != 0;
     std::vector<reports::journal> runs;
     const std::filesystem::path dir(opts->report_dir);
-    std::filesystem::create_directories(dir);
     std::vector<std::filesystem::path> journals;
     for (std::size_t i = 0; i < experiments.size(); ++i) {
       const auto& x = experiments[i];
@@ -208,6 +211,7 @@ void add_run_command(CLI::App& app, context& ctx) {
       std::cout << fmt::format("=== {}: {} (exit {}): {}\n", x.name, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
       auto names = reports::suite_page_names(runs);
       auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
+      std::filesystem::create_directories(dir);  // only now: a run stopped in preflight leaves nothing
       reports::write_journal(j, journal_path.string());
       journals.push_back(journal_path);
       if (j.verdict.result == "aborted" && j.verdict.reason.find("SIG") != std::string::npos) break;  // a signal ends the suite

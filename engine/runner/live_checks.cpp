@@ -3,6 +3,9 @@
 #include "engine/analysis/rule_eval.hpp"
 #include "engine/runner/observation.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace faultline::engine {
@@ -80,6 +83,19 @@ std::optional<std::string> live_checks::abort_rule(std::int64_t from_window, std
     if (holds_sustained(r, it->second, static_cast<std::size_t>(end - 1), width)) return r.text;
   }
   return std::nullopt;
+}
+
+boost::asio::awaitable<void> watch_abort_rules(run_control& control, const live_checks& checks,
+                                               clock::time_point timeline_start, std::int64_t from_window) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto& abort = control.abort();
+  auto& finished = control.finished();
+  while (!abort.is_set() && !finished.is_set()) {
+    co_await (sleep_for(control.time(), checks.window() / 2) || abort.wait() || finished.wait());
+    if (abort.is_set() || finished.is_set()) break;
+    if (auto rule = checks.abort_rule(from_window, control.now() - timeline_start))
+      control.request_abort(fmt::format("abort_when \"{}\"", *rule));
+  }
 }
 
 }  // namespace faultline::engine

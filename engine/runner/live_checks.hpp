@@ -4,7 +4,10 @@
 
 #include "engine/analysis/recovery_times.hpp"
 #include "engine/experiment.hpp"
+#include "engine/runner/run_control.hpp"
 #include "probes/timeline.hpp"
+
+#include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <optional>
@@ -44,5 +47,11 @@ private:
   const probes::timeline& timeline_;
   std::chrono::nanoseconds settle_;
 };
+
+// Requests an abort when an abort_when rule holds in a complete window from `from_window` on;
+// every half window until the run aborts or finishes.
+// `timeline_start` is offset 0.
+boost::asio::awaitable<void> watch_abort_rules(run_control& control, const live_checks& checks,
+                                               clock::time_point timeline_start, std::int64_t from_window);
 
 }  // namespace faultline::engine

@@ -116,7 +116,7 @@ asio::awaitable<bool> phase_sequence::baseline() {
   spans_.push_back({"steady_before", 0, seconds(baseline_start_)});
   status_.set_phase("baseline", x_.timeline.baseline);
   control_.log(fmt::format("baseline: {} of normal operation", format_duration(x_.timeline.baseline)));
-  asio::co_spawn(control_.executor(), watch_abort_rules(window_index(baseline_start_)),
+  asio::co_spawn(control_.executor(), watch_abort_rules(control_, checks_, timeline_.start(), window_index(baseline_start_)),
                  log_stray_exception(logger("runner"), "abort rules"));
   fault_phase_start_ = baseline_start_ + x_.timeline.baseline;
   co_await (sleep_until(control_.time(), at(fault_phase_start_)) || abort.wait());
@@ -182,17 +182,6 @@ asio::awaitable<bool> phase_sequence::after() {
   co_await (sleep_until(control_.time(), at(after_end)) || control_.abort().wait());
   spans_.push_back({"after", seconds(after_start_), seconds(after_end)});
   co_return true;
-}
-
-asio::awaitable<void> phase_sequence::watch_abort_rules(std::int64_t from_window) {
-  auto& abort = control_.abort();
-  auto& finished = control_.finished();
-  while (!abort.is_set() && !finished.is_set()) {
-    co_await (sleep_for(control_.time(), x_.settings.window / 2) || abort.wait() || finished.wait());
-    if (abort.is_set() || finished.is_set()) break;
-    if (auto rule = checks_.abort_rule(from_window, offset()))
-      control_.request_abort(fmt::format("abort_when \"{}\"", *rule));
-  }
 }
 
 }  // namespace faultline::engine

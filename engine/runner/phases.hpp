@@ -58,7 +58,6 @@ private:
                                                                   clock::time_point deadline);
   // `until: recovered`: the rules hold for recovery.stable_for in windows after `since`.
   boost::asio::awaitable<void> recovered(clock::time_point since);
-  boost::asio::awaitable<void> watch_abort_rules(std::int64_t from_window);
   boost::asio::awaitable<void> revert_all(const std::string& why);
 
   std::chrono::nanoseconds offset() const;  // now, from the timeline's start

@@ -1,5 +1,6 @@
 #include "engine/runner/preflight.hpp"
 
+#include "core/capabilities.hpp"
 #include "engine/recovery.hpp"
 #include "faults/proxy/proxy_set.hpp"
 
@@ -17,8 +18,27 @@ namespace faultline::engine {
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
 
+void check_privileges(const experiment& x) {
+  for (const auto& s : x.timeline.steps) {
+    const auto& needed = s.fault_type->capability;
+    if (needed.empty() || has_capability(needed)) continue;
+    throw faults::capability_error(fmt::format(
+        "{}: step '{}' ({}) needs {}, which faultline running as {} does not have; nothing was started or changed. Run it "
+        "as root (e.g. with sudo), or leave the step out: proxy, protocol, storm, load and probe features need no "
+        "privileges",
+        s.where.position(), s.name, s.type, needed, process_identity()));
+  }
+}
+
 void undo_leftovers(state_file& state, const faults::fault_registry& registry, const log_line& log) {
-  auto outcome = recover_leftovers(state, registry, false);
+  recovery_outcome outcome;
+  try {
+    outcome = recover_leftovers(state, registry, false);
+  } catch (const std::exception& e) {
+    throw preflight_error(fmt::format("the state file {} cannot be used ({}); name a writable one with --state-file "
+                                      "(or FAULTLINE_STATE_FILE), or set XDG_STATE_HOME",
+                                      state.path().string(), e.what()));
+  }
   for (const auto& line : outcome.undone) log("undid a fault left by a killed run: " + line);
   for (const auto& line : outcome.failed)
     throw preflight_error("a killed run left a fault that cannot be undone: " + line +

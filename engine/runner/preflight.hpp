@@ -29,8 +29,13 @@ public:
 
 using log_line = std::function<void(const std::string& line)>;
 
+// Checks that this process holds every capability the experiment's fault types need (network
+// faults: CAP_NET_ADMIN) without touching anything; throws capability_error naming the step, the
+// capability and the fix. Runs first, so an ordinary user learns it before anything starts.
+void check_privileges(const experiment& x);
+
 // Undoes what a killed run left in the state file; throws preflight_error when something cannot
-// be undone.
+// be undone or the state file cannot be used.
 void undo_leftovers(state_file& state, const faults::fault_registry& registry, const log_line& log);
 
 // Starts the experiment's proxies (none: null).

@@ -42,6 +42,8 @@ reports::journal build_journal(const experiment& x, const run_identity& id, run_
     const auto end = std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(last));
     const auto windows = (end + x.settings.window - nanoseconds(1)) / x.settings.window;
     std::map<std::string, std::string> kinds{{"load", "load"}};
+    for (const auto& name : timeline->series_names())
+      if (name.starts_with("load.")) kinds[name] = "load";  // a named request of the load
     for (const auto& p : x.probes) kinds[p.name] = p.type;
     // A resource probe's quantities ("shop.rss") are of the probe's kind.
     for (const auto& name : timeline->series_names())

@@ -25,10 +25,22 @@ public:
   virtual bool done() const = 0;
 };
 
-// The load (series "load") and every probe (series named as the probe) of an experiment.
-// Throws config_error when a probe type has no implementation.
+// The load of a capacity run: one trial at a time, each the experiment's requests at a constant
+// arrival rate for a while, into the same series as the load of any run ("load", "load.<name>").
+class trial_load : public sampler {
+public:
+  // Starts a trial at `at` (the previous one must be done()).
+  virtual void start_trial(double rate, std::chrono::nanoseconds length, probes::clock::time_point at) = 0;
+};
+
+// The load (series "load" and "load.<request>") and every probe (series named as the probe) of an
+// experiment; a capacity run's load is its trial_load instead. Throws config_error when a probe
+// type has no implementation.
 std::vector<std::unique_ptr<sampler>> make_samplers(const experiment& x, const probes::probe_registry& probes,
                                                     probes::timeline& timeline,
                                                     boost::asio::any_io_executor executor);
+
+// The trial load of a capacity run of `x` (which has a load).
+std::unique_ptr<trial_load> make_trial_load(const experiment& x, probes::timeline& timeline);
 
 }  // namespace faultline::engine

@@ -60,10 +60,10 @@ private:
 // The load generator on a thread of its own, so the run's control work never delays a request.
 class load_sampler final : public sampler {
 public:
-  load_sampler(const load_spec& load, probes::timeline::recorder series)
-      : config_(std::make_shared<const probes::http_load_config>(probes::http_load_config::from(load.parameters, load.shape))),
+  load_sampler(const load_spec& load, probes::load_series series)
+      : config_(load.config),
         generator_(std::make_unique<probes::load_generator>(
-            std::vector<boost::asio::any_io_executor>{io_.get_executor()}, config_, series)),
+            std::vector<boost::asio::any_io_executor>{io_.get_executor()}, config_, std::move(series))),
         thread_([this] { io_.run(); }) {}
 
   ~load_sampler() override {
@@ -88,7 +88,59 @@ private:
   std::thread thread_;
 };
 
+// A capacity run's load: a fresh generator per trial on one thread of its own.
+class http_trial_load final : public trial_load {
+public:
+  http_trial_load(std::shared_ptr<const probes::http_load_config> config, probes::load_series series)
+      : base_(std::move(config)), series_(std::move(series)), thread_([this] { io_.run(); }) {}
+
+  ~http_trial_load() override {
+    if (generator_) generator_->stop();
+    for (int i = 0; i < 500 && generator_ && !generator_->done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    generator_.reset();  // after its worker's thread is gone
+    finished_.clear();
+  }
+
+  std::chrono::nanoseconds settle_time() const override { return base_->timeout + std::chrono::milliseconds(100); }
+  void start(probes::clock::time_point) override {}  // trials start on their own
+  void stop() override {
+    if (generator_) generator_->stop();
+  }
+  bool done() const override { return !generator_ || generator_->done(); }
+
+  void start_trial(double rate, std::chrono::nanoseconds length, probes::clock::time_point at) override {
+    if (!done()) throw std::logic_error("a capacity trial started before the previous one ended");
+    auto config = std::make_shared<probes::http_load_config>(*base_);
+    probes::load_stage stage;
+    stage.rate_from = stage.rate_to = rate;
+    stage.duration = length;
+    config->shape = {stage};
+    config->max_requests = 0;
+    // The previous generator stays alive until the end: its thread may still be leaving its last handler.
+    if (generator_) finished_.push_back(std::move(generator_));
+    generator_ = std::make_unique<probes::load_generator>(std::vector<boost::asio::any_io_executor>{io_.get_executor()},
+                                                          std::move(config), series_);
+    generator_->start(at);
+  }
+
+private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
+  std::shared_ptr<const probes::http_load_config> base_;
+  probes::load_series series_;
+  std::unique_ptr<probes::load_generator> generator_;
+  std::vector<std::unique_ptr<probes::load_generator>> finished_;
+  std::thread thread_;
+};
+
 }  // namespace
+
+std::unique_ptr<trial_load> make_trial_load(const experiment& x, probes::timeline& timeline) {
+  return std::make_unique<http_trial_load>(x.load->config, probes::make_load_series(timeline, *x.load->config));
+}
 
 std::vector<std::unique_ptr<sampler>> make_samplers(const experiment& x, const probes::probe_registry& registry,
                                                     probes::timeline& timeline,
@@ -108,7 +160,8 @@ std::vector<std::unique_ptr<sampler>> make_samplers(const experiment& x, const p
       probe = std::make_unique<recording_readings>(std::move(probe), timeline, p.name, type->quantities);
     out.push_back(std::make_unique<probe_sampler>(executor, std::move(probe), p.parameters, timeline.series(p.name)));
   }
-  if (x.load) out.push_back(std::make_unique<load_sampler>(*x.load, timeline.series("load")));
+  if (x.load && !x.is_capacity_run())
+    out.push_back(std::make_unique<load_sampler>(*x.load, probes::make_load_series(timeline, *x.load->config)));
   return out;
 }
 

@@ -2,7 +2,9 @@
 
 #include "core/log.hpp"
 #include "engine/metrics/run_metrics.hpp"
+#include "engine/runner/capacity_run.hpp"
 #include "engine/runner/environment.hpp"
+#include "engine/runner/levels.hpp"
 #include "engine/runner/live_checks.hpp"
 #include "engine/runner/operator_input.hpp"
 #include "engine/runner/phases.hpp"
@@ -24,6 +26,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <iostream>
 
 namespace faultline::engine {
@@ -63,13 +66,17 @@ struct session::impl {
   std::shared_ptr<spdlog::logger> runner_log = logger("runner");
 
   std::unique_ptr<proxy::proxy_set> proxies;
+  // A capacity run holds the timeline's faults during its second search: these are its steps.
+  std::optional<experiment> held_faults;
   std::vector<std::unique_ptr<step_runner>> steps;
   std::unique_ptr<probes::timeline> timeline;
   std::vector<std::unique_ptr<sampler>> samplers;
   std::chrono::nanoseconds settle{std::chrono::seconds(1)};
   std::unique_ptr<live_checks> checks;
   std::unique_ptr<progress> status;
-  std::unique_ptr<phase_sequence> phases;
+  std::unique_ptr<phase_sequence> phases;  // a fault timeline run
+  std::unique_ptr<level_sequence> levels;  // a levels run
+  std::unique_ptr<capacity_run> capacity;  // a capacity run
   std::unique_ptr<run_metrics> metrics;
 
   // Progress lines go through the status line once it exists.
@@ -83,13 +90,16 @@ struct session::impl {
 
   // Everything that can fail before anything is touched; throws preflight_error or capability_error.
   void preflight() {
+    check_privileges(x);
     undo_leftovers(state, fault_types, log_to_output());
     proxies = start_proxies(x, log_to_output());
     faults::fault_context base;
     base.executor = ctl.get_executor();
     base.proxies = proxies.get();
-    auto faults = prepare_faults(x, base, options.interactive);
-    steps = make_step_runners(x, std::move(faults), {&control, &state, id.run_id, x.name});
+    const experiment* timeline_of = &x;
+    if (x.is_capacity_run()) timeline_of = &held_faults.emplace(held_faults_of(x));
+    auto faults = prepare_faults(*timeline_of, base, options.interactive);
+    steps = make_step_runners(*timeline_of, std::move(faults), {&control, &state, id.run_id, x.name});
   }
 
   // Sampling starts (window 0 begins now), with the live checks, the status line and the keys.
@@ -104,8 +114,13 @@ struct session::impl {
     const auto t0 = control.now();
     timeline = std::make_unique<probes::timeline>(
         t0, probes::timeline_options{x.settings.window, std::chrono::milliseconds(1), x.settings.fast_failure});
+    trial_load* trials = nullptr;
     try {
       samplers = make_samplers(x, probe_types, *timeline, ctl.get_executor());
+      if (x.is_capacity_run()) {
+        samplers.push_back(make_trial_load(x, *timeline));
+        trials = static_cast<trial_load*>(samplers.back().get());
+      }
     } catch (const std::exception& e) {
       control.fail_run(e.what(), true);
       co_return false;
@@ -120,7 +135,12 @@ struct session::impl {
         if (step->active()) names.push_back(step->spec().name);
       return names;
     });
-    phases = std::make_unique<phase_sequence>(x, control, *timeline, *checks, *status, steps);
+    if (trials)
+      capacity = std::make_unique<capacity_run>(x, control, *timeline, *checks, *status, *trials, steps);
+    else if (!x.levels.empty())
+      levels = std::make_unique<level_sequence>(x, control, *timeline, *checks, *status);
+    else
+      phases = std::make_unique<phase_sequence>(x, control, *timeline, *checks, *status, steps);
     for (auto& s : samplers) s->start(t0);
     asio::co_spawn(ctl, status->run(control.finished()), log_stray_exception(runner_log, "progress"));
     if (options.metrics) {
@@ -168,7 +188,11 @@ struct session::impl {
   // every background coroutine ends.
   asio::awaitable<void> supervise() {
     try {
-      if (co_await start_sampling()) co_await phases->run();
+      if (co_await start_sampling()) {
+        if (capacity) co_await run_capacity();
+        else if (levels) co_await levels->run();
+        else co_await phases->run();
+      }
     } catch (const std::exception& e) {
       control.fail_run(std::string("internal error: ") + e.what(), false);
     }
@@ -181,8 +205,26 @@ struct session::impl {
     signals.cancel();
   }
 
+  // The searches, then whatever is still injected is reverted whatever happened.
+  asio::awaitable<void> run_capacity() {
+    std::string internal;
+    try {
+      co_await capacity->run();
+    } catch (const std::exception& e) {
+      internal = e.what();
+    }
+    if (!internal.empty()) control.fail_run("internal error: " + internal, false);
+    for (auto& s : steps)
+      if (s->active()) co_await s->revert_now(internal.empty() ? "end of run" : "internal error");
+  }
+
   run_facts facts() const {
     run_facts f;
+    if (capacity) {
+      f.phases = capacity->spans();
+      f.capacity = capacity->searches();
+    }
+    if (levels) f.phases = levels->spans();
     if (phases) {
       f.phases = phases->spans();
       f.steady_before_failed = phases->steady_before_failure().has_value();

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <random>
 #include <exception>
 
 namespace faultline::shop {
@@ -66,7 +67,11 @@ private:
 }  // namespace
 
 http_server::http_server(std::vector<worker> workers, const shop_config& config, shop_metrics& metrics)
-    : workers_(std::move(workers)), config_(config), metrics_(metrics), acceptor_(*workers_.front().context) {}
+    : workers_(std::move(workers)),
+      config_(config),
+      metrics_(metrics),
+      acceptor_(*workers_.front().context),
+      tokens_(std::random_device{}() * 0x9e3779b97f4a7c15ull + std::random_device{}()) {}
 
 tcp::endpoint http_server::listen(const tcp::endpoint& where) {
   acceptor_.open(where.protocol());
@@ -133,9 +138,17 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
     const std::string_view target = request.target().substr(0, request.target().find('?'));
     route r = route::other;
     answered a;
-    if (request.method() != http::verb::get) {
-      a = {error_response(request, http::status::method_not_allowed, "only GET is served"), outcome::invalid};
-      a.response.set(http::field::allow, "GET");
+    const bool post_route = target == "/login" || target == "/checkout";
+    if (request.method() != (post_route ? http::verb::post : http::verb::get)) {
+      a = {error_response(request, http::status::method_not_allowed, post_route ? "only POST is served here" : "only GET is served"),
+           outcome::invalid};
+      a.response.set(http::field::allow, post_route ? "POST" : "GET");
+    } else if (target == "/login") {
+      r = route::login;
+      a = answer_login(request);
+    } else if (target == "/checkout") {
+      r = route::checkout;
+      a = answer_checkout(request);
     } else if (target.starts_with("/orders/")) {
       r = route::orders;
       a = co_await answer_order(request, target.substr(8), orders);
@@ -147,7 +160,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
       a = {make_response(request, http::status::ok, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"),
            outcome::ok};
     } else {
-      a = {error_response(request, http::status::not_found, "the shop serves /orders/{id}, /health and /metrics"),
+      a = {error_response(request, http::status::not_found, "the shop serves /orders/{id}, /health, /metrics, /login and /checkout"),
            outcome::invalid};
     }
     metrics_.count_request(r, a.result, std::chrono::steady_clock::now() - started);
@@ -200,6 +213,35 @@ asio::awaitable<http_server::answered> http_server::answer_health(const http_req
   co_return answered{make_response(request, health.can_serve() ? http::status::ok : http::status::service_unavailable,
                                    body.dump(), "application/json"),
                      health.can_serve() ? outcome::ok : outcome::error};
+}
+
+// {"user": "ann"} -> {"token": "..."}: a token for the next requests of that user.
+http_server::answered http_server::answer_login(const http_request& request) const {
+  auto body = nlohmann::json::parse(request.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("user") || !body["user"].is_string() ||
+      body["user"].get<std::string>().empty())
+    return {error_response(request, http::status::bad_request, R"(the body must be {"user": "<name>"})"), outcome::invalid};
+  const auto user = body["user"].get<std::string>();
+  return {make_response(request, http::status::ok, nlohmann::json{{"user", user}, {"token", tokens_.issue(user)}}.dump(),
+                        "application/json"),
+          outcome::ok};
+}
+
+// Authorization: Bearer <token from /login> -> 200; anything else -> 401.
+http_server::answered http_server::answer_checkout(const http_request& request) const {
+  const auto header = request[http::field::authorization];
+  constexpr std::string_view bearer = "Bearer ";
+  const auto user = header.starts_with(bearer) ? tokens_.user_of(header.substr(bearer.size())) : std::nullopt;
+  if (!user) {
+    auto a = answered{error_response(request, http::status::unauthorized, "sign in with POST /login and send "
+                                                                          "Authorization: Bearer <token>"),
+                      outcome::invalid};
+    a.response.set(http::field::www_authenticate, "Bearer");
+    return a;
+  }
+  return {make_response(request, http::status::ok, nlohmann::json{{"user", *user}, {"checked_out", true}}.dump(),
+                        "application/json"),
+          outcome::ok};
 }
 
 }  // namespace faultline::shop

@@ -1,12 +1,14 @@
 #pragma once
 // The shop's HTTP side: one acceptor hands connections round robin to the threads'
 // io_contexts; one coroutine per connection reads requests (keep-alive, idle timeout), routes
-// them and writes the answers. Two limits shed load: open connections (over the limit: 503 and
+// them and writes the answers. POST /login and POST /checkout give load journeys a sign-in whose
+// token the next request must carry. Two limits shed load: open connections (over the limit: 503 and
 // close) and order requests in flight (over the limit: 503 at once).
 
 #include "examples/shop/config.hpp"
 #include "examples/shop/metrics.hpp"
 #include "examples/shop/order_service.hpp"
+#include "examples/shop/session_tokens.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -48,6 +50,8 @@ private:
   boost::asio::awaitable<answered> answer_order(const http_request& request, std::string_view id,
                                                 order_service& orders);
   boost::asio::awaitable<answered> answer_health(const http_request& request, order_service& orders);
+  answered answer_login(const http_request& request) const;
+  answered answer_checkout(const http_request& request) const;
   void reject(boost::asio::ip::tcp::socket& socket);
 
   std::vector<worker> workers_;
@@ -56,6 +60,7 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   std::size_t next_worker_ = 0;
   rate_limited_log log_{"http"};
+  session_tokens tokens_;
 };
 
 }  // namespace faultline::shop

@@ -9,7 +9,8 @@ namespace faultline::shop {
 namespace {
 
 constexpr auto relaxed = std::memory_order_relaxed;
-constexpr std::array<const char*, route_count> route_names{"/orders/{id}", "/health", "/metrics", "other"};
+constexpr std::array<const char*, route_count> route_names{"/orders/{id}", "/health", "/metrics", "/login",
+                                                              "/checkout", "other"};
 constexpr std::array<const char*, outcome_count> outcome_names{"ok", "stale", "error", "shed", "invalid"};
 constexpr std::array<const char*, db_result_count> db_result_names{"ok", "not_found", "error", "timeout"};
 constexpr std::array<breaker_state, 3> states{breaker_state::closed, breaker_state::open, breaker_state::half_open};

@@ -12,12 +12,12 @@
 
 namespace faultline::shop {
 
-enum class route : int { orders, health, metrics, other };
-inline constexpr int route_count = 4;
+enum class route : int { orders, health, metrics, login, checkout, other };
+inline constexpr int route_count = 6;
 
 // How a request ended: ok (answered, from cache or database, 404 for an unknown order
 // included), stale (answered from the stale copy), error (503: nothing to serve), shed (503:
-// over --max-inflight), invalid (400/404/405: a request the shop does not serve).
+// over --max-inflight), invalid (400/401/404/405: a request the shop does not serve).
 enum class outcome : int { ok, stale, error, shed, invalid };
 inline constexpr int outcome_count = 5;
 

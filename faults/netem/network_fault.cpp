@@ -69,6 +69,7 @@ fault_type network_fault_type(std::vector<engine_kind> engines) {
   t.family = "network";
   t.target = target_kind::device;
   t.exclusive = true;  // one root qdisc per device
+  t.capability = "CAP_NET_ADMIN";  // both engines change the kernel's traffic control or firewall
   t.params = network_params();
   t.validate = validate_network_params;
   auto shared = std::make_shared<const std::vector<engine_kind>>(std::move(engines));

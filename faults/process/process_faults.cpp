@@ -39,8 +39,9 @@ asio::awaitable<bool> poll_until(Predicate done, nanoseconds limit) {
 
 void check_signal_permission(const process_ref& p) {
   if (::kill(static_cast<pid_t>(p.pid), 0) != 0 && errno == EPERM)
-    throw faults::capability_error(fmt::format("not allowed to signal PID {} ({}): run faultline as root or as the "
-                                               "process's user", p.pid, p.name));
+    throw faults::capability_error(fmt::format("not allowed to signal PID {} ({}): signalling another user's process "
+                                               "needs CAP_KILL; run faultline as root or as the process's user",
+                                               p.pid, p.name));
 }
 
 void send(const process_ref& p, int signal) {

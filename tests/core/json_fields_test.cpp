@@ -109,3 +109,27 @@ TEST_CASE("json_fields: a value that does not fit names its field", "[core]") {
   CHECK(error_of(doc) == "missing field 'extra'");
   CHECK(error_of(json::array()) == "the document must be an object, not array");
 }
+
+namespace {
+struct run_record {
+  std::string name;
+  std::vector<point> levels;  // only some runs have levels
+  friend bool operator==(const run_record&, const run_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("name", &run_record::name), field_omitted_when_empty("levels", &run_record::levels)};
+  }
+};
+}  // namespace
+
+TEST_CASE("json_fields: a list only some documents have is left out when empty and reads as empty when missing", "[core]") {
+  run_record r{"a", {}};
+  auto doc = to_json_value(r);
+  CHECK(doc == json::parse(R"({"name":"a"})"));
+  CHECK(from_json_value<run_record>(doc, "") == r);
+  r.levels = {{1, "x"}};
+  doc = to_json_value(r);
+  CHECK(doc == json::parse(R"({"name":"a","levels":[{"at":1.0,"label":"x"}]})"));
+  CHECK(from_json_value<run_record>(doc, "") == r);
+  doc["levels"] = "x";
+  CHECK_THROWS_WITH(from_json_value<run_record>(doc, ""), "field 'levels' must be an array, not string");
+}

@@ -1,4 +1,5 @@
 #include "engine/loader.hpp"
+#include "probes/load_generator.hpp"
 #include "tests/support/test_catalogue.hpp"
 
 #include <catch2/catch.hpp>
@@ -370,7 +371,7 @@ load:
   grpc: { url: x }
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
-     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http)"}},
+     {"t.yaml:4:3: load.grpc: unknown key 'grpc' in load (known keys: http, levels, capacity)"}},
     {"unknown probe type",
      R"yaml(version: 1
 name: x
@@ -710,4 +711,186 @@ TEST_CASE("settings.metrics: an address, loopback unless allowed", "[engine]") {
   CHECK(problems_of("version: 1\nname: x\nsettings: { metrics: 0.0.0.0:9464 }\n" + tail) ==
         std::vector<std::string>{"t.yaml:3:22: settings.metrics: the metrics endpoint would listen on 0.0.0.0, which is not "
                                  "loopback; use 127.0.0.1 or write metrics: { listen: 0.0.0.0:9464, allow_non_loopback: true }"});
+}
+
+TEST_CASE("a load with a mix, values and rules on one request loads into the model", "[engine]") {
+  auto x = engine::parse_experiment(R"yaml(version: 1
+name: mix
+load:
+  http:
+    url: http://127.0.0.1:8080
+    rate: 200/s
+    values:
+      id: { range: [1, 1000] }
+    requests:
+      - { name: browse, weight: 70, url: "/orders/${id}" }
+      - { name: checkout, weight: 30, method: POST, url: /checkout, body: '{"id": ${id}}', expect: { status: 201 } }
+steady_state:
+  require: [ "load.checkout.p95 < 300ms", "load.p95 < 200ms" ]
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml", "m.yaml", test::test_catalogue(), {});
+  REQUIRE(x.load);
+  REQUIRE(x.load->config);
+  const auto& c = *x.load->config;
+  REQUIRE(c.requests.size() == 2);
+  CHECK(c.named_requests());
+  CHECK(c.requests[0].weight == Approx(70));
+  CHECK(c.requests[1].expect_status == 201u);
+  CHECK(c.values.at(0).high == 1000);
+  CHECK(x.steady_state.require[0].series == "load.checkout");
+  CHECK(x.resolved_yaml.find("${id}") != std::string::npos);  // left for the generator, not a variable
+}
+
+TEST_CASE("levels and a capacity search load into the model", "[engine]") {
+  auto levels = engine::parse_experiment(R"yaml(version: 1
+name: levels
+load:
+  http: { url: http://127.0.0.1:8080/, think_time: 100ms }
+  levels:
+    - { users: 100, for: 1m, require: [ "load.p95 < 50ms" ] }
+    - { name: peak, rate: 800/s, for: 30s }
+)yaml", "l.yaml", test::test_catalogue(), {});
+  REQUIRE(levels.levels.size() == 2);
+  CHECK(levels.levels[0].name == "100-users");
+  CHECK(levels.levels[0].stage.think_time == 100ms);
+  CHECK(levels.levels[1].stage.rate_from == Approx(800));
+  REQUIRE(levels.load->shape.size() == 2);
+  CHECK(levels.load->shape[0].duration == 1min);
+
+  auto cap = engine::parse_experiment(R"yaml(version: 1
+name: capacity
+proxies:
+  pg: { listen: 127.0.0.1:15432, upstream: 127.0.0.1:5432 }
+load:
+  http: { url: http://127.0.0.1:8080/ }
+  capacity: { from: 50/s, trial: 5s, warmup: 1s, require: [ "load.p99 < 100ms" ] }
+timeline:
+  steps: [ { at: 0s, for: 10s, fault: latency, target: pg, latency: 500ms } ]
+expect:
+  capacity: { at_least: 800/s, under_fault: { at_least: 200/s } }
+)yaml", "c.yaml", test::test_catalogue(), {});
+  CHECK(cap.is_capacity_run());
+  CHECK(cap.capacity.from == Approx(50));
+  CHECK(cap.capacity.trial == 5s);
+  CHECK(cap.capacity.up_to == Approx(20000));  // the default
+  REQUIRE(cap.capacity.require.size() == 1);
+  CHECK(cap.expect.capacity->at_least == Approx(800));
+  CHECK(cap.expect.capacity->under_fault_at_least == Approx(200));
+}
+
+TEST_CASE("mixes, journeys, levels and capacity errors are exact and positioned", "[engine]") {
+  const std::vector<bad_experiment> cases{
+      {"request-level keys at the load's level, a statistic as a name, journey keys in a mix",
+       R"yaml(version: 1
+name: bad
+load:
+  http:
+    url: http://127.0.0.1:8080
+    rate: 10/s
+    method: POST
+    requests:
+      - { name: p95, url: /a }
+      - { name: b, url: /b, repeat: 2 }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:7:13: load.http.method: 'method' belongs to each of the requests; move it there",
+        "t.yaml:9:17: load.http.requests[0].name: 'p95' cannot name a request: its series is load.p95 (letters, digits, '_' "
+        "and '-', and not a statistic such as p95)",
+        "t.yaml:10:37: load.http.requests[1].repeat: 'repeat' is for the steps of a journey"}},
+      {"weights in a journey, a malformed capture, a rule on a request that does not exist",
+       R"yaml(version: 1
+name: bad
+load:
+  http:
+    url: http://127.0.0.1:8080
+    users: 2
+    journey:
+      - { name: a, url: "/a", weight: 2 }
+      - { name: b, url: /b, capture: { token: { jsn: /t } } }
+steady_state: { require: [ "load.c.p95 < 1s" ] }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:8:39: load.http.journey[0].weight: a journey runs its steps in order; 'weight' is for a mix of requests:",
+        "t.yaml:9:47: load.http.journey[1].capture.token: capture 'token' takes one of json: /pointer or header: Name",
+        "t.yaml:9:49: load.http.journey[1].capture.token.jsn: unknown key 'jsn' in capture 'token' (did you mean 'json'?)",
+        "t.yaml:10:28: steady_state.require[0]: rule \"load.c.p95 < 1s\" refers to request 'c', which the load does not "
+        "have (did you mean 'load.a'?)"}},
+      {"a captured value used before it is captured",
+       R"yaml(version: 1
+name: bad
+load:
+  http:
+    url: http://127.0.0.1:8080
+    users: 5
+    journey:
+      - { name: a, url: "/a/${token}" }
+      - { name: b, url: /b, capture: { token: { json: /t } } }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:8:25: load.http.journey[0].url: '${token}' is used before the step that captures it; a journey's steps run "
+        "in order"}},
+      {"a journey at an arrival rate",
+       R"yaml(version: 1
+name: bad
+load:
+  http: { url: http://127.0.0.1:8080, rate: 5/s, journey: [ { name: a, url: /a } ] }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:4:59: load.http.journey: a journey is what each virtual user does: give the load users (or user stages), "
+        "not a rate; for an arrival rate use a mix of requests:"}},
+      {"a request on another host",
+       R"yaml(version: 1
+name: bad
+load:
+  http:
+    url: http://127.0.0.1:8080
+    rate: 5/s
+    requests: [ { name: a, url: /a }, { name: b, url: "http://127.0.0.1:9/b" } ]
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:7:55: load.http.requests[1].url: 'http://127.0.0.1:9/b' is on 127.0.0.1:9, the load's url on "
+        "127.0.0.1:8080; all requests of a load share its connections, so they go to one host and port"}},
+      {"levels with a shape, a timeline and steady state; a level without for, with users and rate, named twice",
+       R"yaml(version: 1
+name: bad
+load:
+  http: { url: http://127.0.0.1:8080, rate: 10/s }
+  levels:
+    - { users: 10 }
+    - { users: 10, rate: 5/s, for: 1s }
+    - { name: x, users: 10, for: 1s }
+    - { name: x, rate: 10/s, for: 1s }
+steady_state: { require: [ "load.p95 < 1s" ] }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:4:9: load.http: the levels give the load its shape; remove rate, users and stages from load.http",
+        "t.yaml:6:7: load.levels[0]: level 1 is missing the required key 'for' (how long it holds, e.g. for: 60s)",
+        "t.yaml:7:7: load.levels[1]: level 2 needs one of users (e.g. 500) or rate (e.g. 800/s)",
+        "t.yaml:9:7: load.levels[3]: two levels are named 'x'; name them apart with name:",
+        "t.yaml:10:15: steady_state: an experiment with load.levels judges each level by its own 'require'; remove "
+        "'steady_state'",
+        "t.yaml:11:11: timeline: an experiment with load.levels runs its levels in place of a fault timeline; remove "
+        "'timeline' (to measure under a fault, search the capacity with expect.capacity)"}},
+      {"a capacity without rules, under fault without faults, with timeline expectations, bounds the wrong way",
+       R"yaml(version: 1
+name: bad
+load:
+  http: { url: http://127.0.0.1:8080 }
+  capacity: { from: 100/s, up_to: 10/s }
+expect:
+  capacity: { at_least: 800/s, under_fault: { at_least: 1/s } }
+  mttr: { below: 1s }
+)yaml",
+       {"t.yaml:5:35: load.capacity.up_to: up_to must be at least from",
+        "t.yaml:7:13: expect.capacity: a capacity is the highest rate at which rules hold; add steady_state.require or "
+        "load.capacity.require",
+        "t.yaml:7:45: expect.capacity.under_fault: the capacity under fault is searched while the timeline's faults are "
+        "active; add a timeline with at least one fault step",
+        "t.yaml:8:9: expect.mttr: a capacity experiment is judged on its capacity; expect.mttr belongs to a fault timeline "
+        "run (use a separate experiment)"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    CHECK(problems_of(c.yaml) == c.expected);
+  }
 }

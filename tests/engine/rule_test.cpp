@@ -99,3 +99,18 @@ TEST_CASE("a resource probe's quantities read as rules in their own units", "[en
     CHECK_THAT(e.what(), Catch::Contains("shop.rss is compared with a size such as 500MB, not '5s'"));
   }
 }
+
+TEST_CASE("a rule on one named request of the load", "[engine]") {
+  auto r = parse_rule("load.checkout.p95 < 300ms");
+  CHECK(r.series == "load.checkout");
+  CHECK(r.stat == statistic::p95);
+  CHECK(parse_rule("load.checkout.p99.9 < 1s").stat == statistic::p999);
+  CHECK(parse_rule("load.checkout.error_rate < 1%").threshold == Approx(0.01));
+  try {
+    parse_rule("load.checkout.p96 < 1s");
+    FAIL("accepted");
+  } catch (const rule_error& e) {
+    CHECK(e.column() == 14);
+    CHECK_THAT(e.what(), Catch::Contains("unknown statistic 'p96'"));
+  }
+}

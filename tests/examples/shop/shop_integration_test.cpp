@@ -14,9 +14,11 @@
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <regex>
@@ -307,4 +309,57 @@ TEST_CASE("over its limits the shop sheds load at once instead of queueing", "[e
     CHECK(eventually([&] { return http_get(port, "/health").status == 200; }));
     CHECK(metric(port, R"(shop_connections_total{result="rejected"})") >= 1);
   }
+}
+
+TEST_CASE("a faultline journey against the shop: the token from /login reaches /checkout", "[examples][shop]") {
+  faultline::test::postgres_server postgres;
+  faultline::test::redis_server redis;
+  REQUIRE(faultline::test::run_command(shop_script() + " seed --postgres " + postgres.address() + " --orders 50").exit_code == 0);
+  shop_process shop(postgres.address(), redis.address(), "--threads 1");
+  const auto port = shop.port();
+
+  CHECK(http_get(port, "/checkout").status == 405);  // POST only
+
+  // Five users, each: sign in, look at two orders, check out with the token it was given; in
+  // one level of 3 s that must hold its rules.
+  const auto dir = std::filesystem::temp_directory_path() / ("faultline-journey-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "journey.yaml") << R"(version: 1
+name: shop-journey
+load:
+  http:
+    url: http://127.0.0.1:)" << port << R"(
+    think_time: 20ms
+    values:
+      id: { range: [1, 50] }
+      n: { sequence: 1 }
+    journey:
+      - { name: login, method: POST, url: /login, body: '{"user": "user-${n}"}', capture: { token: { json: /token } } }
+      - { name: browse, url: "/orders/${id}", repeat: 2 }
+      - { name: checkout, method: POST, url: /checkout, headers: { Authorization: "Bearer ${token}" } }
+  levels:
+    - { name: five-users, users: 5, for: 3s, require: [ "load.checkout.error_rate == 0%", "load.login.count > 5" ] }
+settings: { window: 500ms }
+)";
+  const auto run = faultline::test::run_command(faultline::test::faultline_binary() + " run " + (dir / "journey.yaml").string() +
+                                                " --report-dir " + (dir / "reports").string() + " --state-file " +
+                                                (dir / "state.json").string());
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  const auto journal = nlohmann::json::parse(std::ifstream(dir / "reports" / "shop-journey.journal.json"));
+  std::uint64_t checkouts = 0, checkouts_ok = 0;
+  for (const auto& s : journal["analysis"]["phase_stats"])
+    if (s["series"] == "load.checkout") {
+      checkouts += s["count"].get<std::uint64_t>();
+      checkouts_ok += s["count"].get<std::uint64_t>() - s["errors"].get<std::uint64_t>();
+    }
+  CHECK(checkouts > 10);
+  CHECK(checkouts_ok == checkouts);
+  // The shop saw every checkout with a token it had issued, and none without.
+  CHECK(metric(port, R"(shop_requests_total{route="/checkout",outcome="ok"})") == static_cast<double>(checkouts));
+  CHECK(metric(port, R"(shop_requests_total{route="/checkout",outcome="invalid"})") == 0);
+  CHECK(metric(port, R"(shop_requests_total{route="/login",outcome="ok"})") >= static_cast<double>(checkouts));
+  REQUIRE(journal["analysis"]["levels"].size() == 1);
+  CHECK(journal["analysis"]["levels"][0]["held"] == true);
+  std::filesystem::remove_all(dir);
 }
