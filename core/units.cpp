@@ -197,6 +197,16 @@ double parse_fraction(std::string_view text) {
   return *number;
 }
 
+double parse_share(std::string_view text) {
+  auto s = trim(text);
+  auto number = take_number(s);
+  s = trim(s);
+  if (!number || !(s.empty() || s == "%"))
+    throw unit_error(fmt::format("{} is not a share: write a percentage (150%) or a number (1.5)", quoted(text)));
+  if (*number < 0) throw unit_error(fmt::format("{} is negative; a share cannot be negative", quoted(text)));
+  return s == "%" ? *number / 100.0 : *number;
+}
+
 std::int64_t parse_size(std::string_view text) {
   auto s = trim(text);
   auto number = take_number(s);
@@ -291,6 +301,10 @@ std::string format_size(std::int64_t bytes) {
   constexpr std::array<std::pair<const char*, std::int64_t>, 3> units{{
       {"GiB", 1073741824}, {"MiB", 1048576}, {"KiB", 1024}}};
   for (const auto& [name, factor] : units)
+    if (bytes >= factor && bytes % factor == 0) return fmt::format("{}{}", bytes / factor, name);
+  constexpr std::array<std::pair<const char*, std::int64_t>, 3> decimal{{
+      {"GB", 1'000'000'000}, {"MB", 1'000'000}, {"KB", 1'000}}};
+  for (const auto& [name, factor] : decimal)
     if (bytes >= factor && bytes % factor == 0) return fmt::format("{}{}", bytes / factor, name);
   return fmt::format("{}B", bytes);
 }

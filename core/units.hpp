@@ -23,6 +23,7 @@ public:
 std::chrono::nanoseconds parse_duration(std::string_view text);
 double parse_rate(std::string_view text);       // per second; "12k/min", "1M/s", "1G/s" (too high: an error)
 double parse_fraction(std::string_view text);   // "10%" or "0.1" -> 0.1; outside 0..1 is an error
+double parse_share(std::string_view text);      // "150%" or "1.5" -> 1.5: may exceed 1 (CPU: 150% = 1.5 cores)
 std::int64_t parse_size(std::string_view text); // bytes; KB = 1000, KiB = 1024
 double parse_bandwidth(std::string_view text);  // bytes per second; "100Mbit/s" = 12.5e6
 double parse_number(std::string_view text);     // finite
@@ -33,7 +34,7 @@ std::int64_t parse_integer(std::string_view text);
 std::string format_duration(std::chrono::nanoseconds d);
 std::string format_rate(double per_second);      // "200/s"
 std::string format_fraction(double fraction);    // "1%", "0.05%"
-std::string format_size(std::int64_t bytes);     // "64KiB" when exact, else bytes
+std::string format_size(std::int64_t bytes);     // "64KiB" or "500MB" when exact, else bytes
 std::string format_bandwidth(double bytes_per_second);
 
 // Measured values, rounded for people (reports, summaries, messages).

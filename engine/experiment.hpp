@@ -167,6 +167,8 @@ struct run_settings {
   nanoseconds window{std::chrono::seconds(1)};
   nanoseconds fast_failure{std::chrono::milliseconds(50)};  // errors faster than this are "fast"
   int repeat = 1;  // runs per `faultline run` (its --repeat overrides), each from a clean start
+  std::optional<address> metrics;            // serve the run's Prometheus metrics here (--metrics wins)
+  bool metrics_allow_non_loopback = false;
 };
 
 struct experiment {

@@ -152,7 +152,7 @@ private:
   void read_settings(const YAML::Node& root, experiment& x) {
     auto node = yaml_reader::child(root, "settings");
     if (!node.IsDefined()) return;
-    if (!in_.expect_map(node, "settings", {"window", "fast_failure", "repeat"}, "settings")) return;
+    if (!in_.expect_map(node, "settings", {"window", "fast_failure", "repeat", "metrics"}, "settings")) return;
     if (auto w = yaml_reader::child(node, "window"); w.IsDefined())
       if (auto d = in_.duration(w, "settings.window")) {
         if (*d < std::chrono::milliseconds(100)) in_.error(w, "settings.window", "the window must be at least 100ms");
@@ -162,6 +162,33 @@ private:
       if (auto d = in_.duration(f, "settings.fast_failure")) x.settings.fast_failure = *d;
     if (auto r = yaml_reader::child(node, "repeat"); r.IsDefined())
       if (auto n = in_.integer(r, "settings.repeat", 1, 100)) x.settings.repeat = static_cast<int>(*n);
+    if (auto m = yaml_reader::child(node, "metrics"); m.IsDefined()) read_metrics_setting(m, x);
+  }
+
+  // settings.metrics: "127.0.0.1:9464", or { listen: ..., allow_non_loopback: true }.
+  void read_metrics_setting(const YAML::Node& node, experiment& x) {
+    const std::string path = "settings.metrics";
+    bool allow_public = false;
+    if (node.IsMap()) {
+      if (!in_.expect_map(node, path, {"listen", "allow_non_loopback"}, "settings.metrics")) return;
+      in_.require(node, path, "listen", "settings.metrics");
+      if (auto a = yaml_reader::child(node, "allow_non_loopback"); a.IsDefined())
+        allow_public = in_.flag(a, path_key(path, "allow_non_loopback")).value_or(false);
+    }
+    // A fresh node, never assigned to: assigning one YAML::Node to another rewrites the shared one.
+    const auto listen = node.IsMap() ? yaml_reader::child(node, "listen") : node;
+    const auto listen_path = node.IsMap() ? path_key(path, "listen") : path;
+    if (!listen.IsDefined()) return;
+    auto e = read_address(listen, listen_path, {.port_zero = true});
+    if (!e) return;
+    if (!is_loopback_host(e->host) && !allow_public) {
+      in_.error(listen, listen_path,
+                fmt::format("the metrics endpoint would listen on {}, which is not loopback; use 127.0.0.1 or write "
+                            "metrics: {{ listen: {}, allow_non_loopback: true }}", e->host, e->to_string()));
+      return;
+    }
+    x.settings.metrics = *e;
+    x.settings.metrics_allow_non_loopback = allow_public;
   }
 
   std::optional<address> read_address(const YAML::Node& node, const std::string& path, address_rules rules) {
@@ -582,6 +609,10 @@ private:
       return;
     }
     if (x.find_probe(r.series)) return;
+    if (auto q = probes::split_quantity_series(r.series)) {
+      check_quantity(node, path, r, *q, x);
+      return;
+    }
     std::vector<std::string> names{"load"};
     if (x.websocket_load)
       names.insert(names.end(), {std::string(probes::websocket_messages_series), std::string(probes::websocket_sessions_series)});
@@ -590,6 +621,32 @@ private:
     if (auto g = closest_match(r.series, names)) message += fmt::format(" (did you mean '{}'?)", *g);
     else message += fmt::format(" (known: {})", join(names));
     in_.error(node, path, message);
+  }
+
+  // "shop.rss": the probe exists and its type measures the quantity.
+  void check_quantity(const YAML::Node& node, const std::string& path, const rule& r, const probes::quantity_series& q,
+                      const experiment& x) {
+    const auto* p = x.find_probe(q.probe);
+    const auto* type = p ? known_.probes.find(p->type) : nullptr;
+    if (type && std::any_of(type->quantities.begin(), type->quantities.end(),
+                            [&](const probes::quantity& m) { return m.name == q.what->name; }))
+      return;
+    if (!p) {
+      std::vector<std::string> names;
+      for (const auto& pr : x.probes) names.push_back(pr.name);
+      std::string message = fmt::format("rule \"{}\" refers to '{}', which is not a probe", r.text, q.probe);
+      if (auto g = closest_match(std::string(q.probe), names)) message += fmt::format(" (did you mean '{}'?)", *g);
+      in_.error(node, path, message);
+      return;
+    }
+    std::vector<std::string> measured;
+    if (type)
+      for (const auto& m : type->quantities) measured.push_back(std::string(m.name));
+    in_.error(node, path, measured.empty()
+                              ? fmt::format("{} probe '{}' measures no '{}'; process and cgroup probes do", p->type, p->name,
+                                            q.what->name)
+                              : fmt::format("{} probe '{}' measures no '{}' (it measures: {})", p->type, p->name,
+                                            q.what->name, join(measured)));
   }
 
   void read_steady_state(const YAML::Node& node, experiment& x) {

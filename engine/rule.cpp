@@ -1,6 +1,7 @@
 #include "engine/rule.hpp"
 
 #include "core/units.hpp"
+#include "probes/resource_quantity.hpp"
 
 #include <fmt/format.h>
 
@@ -126,8 +127,8 @@ std::string known_statistics() {
          "errors, value, ok";
 }
 
-double parse_threshold(statistic stat, std::string_view text) {
-  switch (unit_of(stat)) {
+double parse_threshold(stat_unit unit, std::string_view text) {
+  switch (unit) {
     case stat_unit::latency:
       return std::chrono::duration<double>(parse_duration(text)).count();
     case stat_unit::fraction:
@@ -142,20 +143,36 @@ double parse_threshold(statistic stat, std::string_view text) {
       if (text == "true") return 1;
       if (text == "false") return 0;
       throw unit_error(fmt::format("'{}' is not true or false", text));
+    case stat_unit::bytes:
+      return static_cast<double>(parse_size(text));
+    case stat_unit::share:
+      return parse_share(text);
   }
   return 0;
 }
 
-std::string example_for(statistic stat) {
-  switch (unit_of(stat)) {
+std::string example_for(stat_unit unit) {
+  switch (unit) {
     case stat_unit::latency: return "a duration such as 200ms";
     case stat_unit::fraction: return "a percentage such as 1%";
     case stat_unit::per_second: return "a rate such as 100/s";
     case stat_unit::count: return "a whole number";
     case stat_unit::number: return "a number";
     case stat_unit::boolean: return "true or false";
+    case stat_unit::bytes: return "a size such as 500MB";
+    case stat_unit::share: return "a share such as 150% (1.5 cores)";
   }
   return "a value";
+}
+
+stat_unit unit_of(probes::quantity_unit u) {
+  switch (u) {
+    case probes::quantity_unit::bytes: return stat_unit::bytes;
+    case probes::quantity_unit::seconds: return stat_unit::latency;
+    case probes::quantity_unit::share: return stat_unit::share;
+    case probes::quantity_unit::count: return stat_unit::number;
+  }
+  return stat_unit::number;
 }
 
 }  // namespace
@@ -179,6 +196,8 @@ stat_unit unit_of(statistic s) {
   }
   return stat_unit::number;
 }
+
+stat_unit unit_of(const rule& r) { return r.quantity_unit.value_or(unit_of(r.stat)); }
 
 const char* to_string(statistic s) {
   for (const auto& entry : statistic_names)
@@ -229,6 +248,11 @@ rule parse_rule(std::string_view text) {
   auto stat_at = in.pos();
   auto stat_text = in.statistic_token();
   auto stat = statistic_from_string(stat_text);
+  if (const auto* q = stat ? nullptr : probes::find_quantity(stat_text)) {
+    r.series = probes::quantity_series_name(series, *q);
+    r.quantity_unit = unit_of(q->unit);
+    stat = statistic::value;
+  }
   if (auto dot = stat_text.find('.'); !stat && dot != std::string_view::npos && dot > 0) {
     // "load.checkout.p95": a part of the series (a named request of the load), then its statistic.
     auto part_stat = statistic_from_string(stat_text.substr(dot + 1));
@@ -240,13 +264,15 @@ rule parse_rule(std::string_view text) {
     stat = part_stat;
   }
   if (!stat)
-    throw rule_error(stat_at, fmt::format("unknown statistic '{}' (known: {})", stat_text, known_statistics()));
+    throw rule_error(stat_at, fmt::format("unknown statistic '{}' (known: {}; and a resource probe's quantities, e.g. rss, cpu)",
+                                          stat_text, known_statistics()));
   r.stat = *stat;
+  const auto unit = unit_of(r);
 
   if (in.done() || in.rest().starts_with("for ")) {
     if (r.stat != statistic::ok)
       throw rule_error(in.pos(), fmt::format("'{}.{}' needs a comparison, e.g. {}.{} < {}", series,
-                                             stat_text, series, stat_text, example_for(r.stat)));
+                                             stat_text, series, stat_text, example_for(unit)));
     r.cmp = comparator::equal;
     r.threshold = 1;
   } else {
@@ -268,12 +294,12 @@ rule parse_rule(std::string_view text) {
     auto value = in.value();
     if (value.empty())
       throw rule_error(value_at, fmt::format("missing a value after '{}'; write {}", to_string(r.cmp),
-                                             example_for(r.stat)));
+                                             example_for(unit)));
     try {
-      r.threshold = parse_threshold(r.stat, value);
+      r.threshold = parse_threshold(unit, value);
     } catch (const unit_error&) {
       throw rule_error(value_at, fmt::format("{}.{} is compared with {}, not '{}'", series, stat_text,
-                                             example_for(r.stat), value));
+                                             example_for(unit), value));
     }
   }
 
@@ -293,7 +319,7 @@ rule parse_rule(std::string_view text) {
 }
 
 std::string format_threshold(const rule& r) {
-  switch (unit_of(r.stat)) {
+  switch (unit_of(r)) {
     case stat_unit::latency:
       return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(r.threshold * 1e9))));
     case stat_unit::fraction:
@@ -305,8 +331,26 @@ std::string format_threshold(const rule& r) {
     case stat_unit::count:
     case stat_unit::number:
       return fmt::format("{:g}", r.threshold);
+    case stat_unit::bytes:
+      return format_size(static_cast<std::int64_t>(std::llround(r.threshold)));
+    case stat_unit::share:
+      return format_fraction(r.threshold);
   }
   return {};
+}
+
+std::string format_measured(stat_unit unit, double v) {
+  switch (unit) {
+    case stat_unit::latency: return format_seconds(v);
+    case stat_unit::fraction: return fmt::format("{:.3g}%", v * 100);
+    case stat_unit::per_second: return fmt::format("{:.1f}/s", v);
+    case stat_unit::boolean: return v != 0 ? "true" : "false";
+    case stat_unit::count:
+    case stat_unit::number: return fmt::format("{:g}", v);
+    case stat_unit::bytes: return v >= 1048576 ? format_number(v / 1048576, 1) + "MiB" : format_number(v / 1024, 1) + "KiB";
+    case stat_unit::share: return format_number(v * 100, 1) + "%";
+  }
+  return fmt::format("{:g}", v);
 }
 
 }  // namespace faultline::engine

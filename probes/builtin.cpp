@@ -1,7 +1,9 @@
+#include "probes/cgroup_probe.hpp"
 #include "probes/command_probe.hpp"
 #include "probes/http_probe.hpp"
 #include "probes/metric_probe.hpp"
 #include "probes/postgres_probe.hpp"
+#include "probes/process_probe.hpp"
 #include "probes/probe.hpp"
 #include "probes/redis_probe.hpp"
 #include "probes/tcp_probe.hpp"
@@ -66,6 +68,12 @@ void register_builtin_probes(probe_registry& registry) {
       {"url", param_kind::text, "http://host:port/metrics", {}, true},
       {"series", param_kind::text, "series name with optional labels: shop_breaker_state{dependency=\"postgres\"}", {}, true},
   }, nullptr}));
+  registry.add(with_factory<process_probe, process_probe_config>({"process", "a process's CPU, memory, descriptors, threads and TCP connections, from /proc", {
+      {"target", param_kind::text, "a PID (4242), a pid file (/run/shop.pid) or an exact process name, resolved once at start", {}, true},
+  }, nullptr, nullptr, process_quantities()}));
+  registry.add(with_factory<cgroup_probe, cgroup_probe_config>({"cgroup", "a cgroup v2's CPU, memory, memory events and process count", {
+      {"path", param_kind::text, "the cgroup's directory, absolute or under the cgroup v2 mount (system.slice/shop.service)", {}, true},
+  }, nullptr, nullptr, cgroup_quantities()}));
 }
 
 }  // namespace faultline::probes

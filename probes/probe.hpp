@@ -3,6 +3,7 @@
 // sample per check. Probe types register by name in one probe_registry.
 
 #include "core/params.hpp"
+#include "probes/resource_quantity.hpp"
 #include "probes/sample.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,9 @@ public:
   // One check. `intended` is when the check was due; latency is measured from it. Never throws
   // for expected failures (they are outcomes) and never outlives the probe's timeout.
   virtual boost::asio::awaitable<sample> check(clock::time_point intended) = 0;
+  // Resource probes (process, cgroup) measure several quantities per check: what the last check
+  // measured, recorded by the runner as series "<probe>.<quantity>". Others measure none.
+  virtual std::vector<reading> readings() const { return {}; }
 };
 
 using probe_factory =
@@ -36,6 +41,8 @@ struct probe_type {
   // Checks the parsed parameters (a URL, a selector, a command) without connecting anywhere;
   // throws param_error naming the parameter. Optional.
   std::function<void(const faultline::params&)> validate;
+  // What its checks measure besides the outcome (resource probes); empty for the others.
+  std::span<const quantity> quantities;
 };
 
 class probe_registry {

@@ -1,5 +1,7 @@
 #include "reports/charts.hpp"
 
+#include "core/units.hpp"
+#include "probes/resource_quantity.hpp"
 #include "reports/format.hpp"
 #include "reports/run_summary.hpp"
 
@@ -100,9 +102,54 @@ fault_span fault_phase_of(const journal& j) {
   return span;
 }
 
+// A resource probe's quantity series ("shop.rss"): drawn as a line in its chart's panel, not as a band.
+bool is_quantity_series(const series_record& s) { return probes::split_quantity_series(s.name).has_value(); }
+
+// One panel of a resource probe's quantities: its memory, its CPU, its connections.
+struct resource_panel {
+  std::string name;   // data-panel: "<chart>:<probe>"
+  std::string title;
+  probes::quantity_unit unit = probes::quantity_unit::count;
+  std::vector<const series_record*> series;
+};
+
+// The resource panels, probe by probe, each chart once, only for quantities with values.
+std::vector<resource_panel> resource_panels(const journal& j) {
+  static constexpr std::pair<std::string_view, std::string_view> charts[] = {
+      {"memory", "Memory"}, {"cpu", "CPU"}, {"connections", "TCP connections"}};
+  std::vector<resource_panel> out;
+  for (const auto& probe : j.series) {
+    if (is_quantity_series(probe)) continue;
+    for (const auto& [chart, title] : charts) {
+      resource_panel panel{fmt::format("{}:{}", chart, probe.name), fmt::format("{} · {}", title, probe.name)};
+      for (const auto& s : j.series) {
+        auto q = probes::split_quantity_series(s.name);
+        if (!q || q->probe != probe.name || q->what->chart != chart) continue;
+        if (std::none_of(s.windows.begin(), s.windows.end(), [](const window_point& w) { return w.value.has_value(); })) continue;
+        panel.unit = q->what->unit;
+        panel.series.push_back(&s);
+      }
+      if (!panel.series.empty()) out.push_back(std::move(panel));
+    }
+  }
+  return out;
+}
+
+std::string quantity_label(probes::quantity_unit unit, double v) {
+  if (v == 0) return "0";
+  switch (unit) {
+    case probes::quantity_unit::bytes: return format_size(static_cast<std::int64_t>(std::llround(v)));
+    case probes::quantity_unit::share: return format_percent(v);
+    case probes::quantity_unit::seconds: return format_seconds(v);
+    case probes::quantity_unit::count: return format_number(v, 1);
+  }
+  return format_number(v);
+}
+
 class figure_builder {
 public:
-  explicit figure_builder(const journal& j) : j_(j), primary_(primary_series(j)), phase_(fault_phase_of(j)) {
+  explicit figure_builder(const journal& j)
+      : j_(j), primary_(primary_series(j)), phase_(fault_phase_of(j)), resources_(resource_panels(j)) {
     end_ = std::max(run_duration(j), j.window);
     ticks_ = time_ticks(end_, 10);
     x_ = linear_scale{0, end_, plot_left, plot_right};
@@ -117,6 +164,7 @@ public:
     draw_latency(body);
     draw_throughput(body);
     draw_error_rate(body);
+    draw_resources(body);
     draw_bands(body);
     draw_time_axis(body);
     draw_recovery_annotations(body);
@@ -149,11 +197,12 @@ private:
     add_panel("latency", "Latency · " + primary_->name, 180);
     add_panel("throughput", "Throughput · " + primary_->name, 90);
     add_panel("error_rate", "Error rate · " + primary_->name, 90);
+    for (const auto& r : resources_) add_panel(r.name, r.title, 80);
     bands_top_ = y + 4;
     y = bands_top_;
     if (j_.analysis.breaker) y += 20;
     for (const auto& s : j_.series)
-      if (&s != primary_) y += 16;
+      if (&s != primary_ && !is_quantity_series(s)) y += 16;
     bands_bottom_ = y;
     axis_top_ = y + 2;
     y += 26;
@@ -354,6 +403,27 @@ private:
     draw_panel(out, panel("error_rate"), {errors}, ticks.back(), ticks, [](double v) { return format_percent(v); });
   }
 
+  // Under the load's panels: each resource probe's memory, CPU and connections, one line per
+  // quantity, each window's last value.
+  void draw_resources(std::string& out) const {
+    for (const auto& r : resources_) {
+      std::vector<value_line> lines;
+      double top = 0;
+      for (const auto* s : r.series) {
+        const auto key = std::string(probes::split_quantity_series(s->name)->what->name);
+        value_line line{key, key, {}};
+        for (const auto& w : s->windows) {
+          line.values.push_back(w.value);
+          if (w.value) top = std::max(top, *w.value);
+        }
+        lines.push_back(std::move(line));
+      }
+      auto ticks = nice_ticks(top > 0 ? top : 1, 3);
+      const auto unit = r.unit;
+      draw_panel(out, panel(r.name), lines, ticks.back(), ticks, [unit](double v) { return quantity_label(unit, v); });
+    }
+  }
+
   void band_label(std::string& out, double y, double h, std::string_view name) const {
     out += fmt::format("<text class=\"band-label\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}<title>{}</title></text>\n", px(plot_left - 6),
                        px(y + h / 2 + 4), xml_escape(truncate(name, 14)), xml_escape(name));
@@ -393,7 +463,7 @@ private:
       y += 20;
     }
     for (const auto& s : j_.series) {
-      if (&s == primary_) continue;
+      if (&s == primary_ || is_quantity_series(s)) continue;
       out += fmt::format("<g class=\"band\" data-band=\"probe\" data-series=\"{}\">\n", xml_escape(s.name));
       band_label(out, y, 12, s.name);
       std::size_t i = 0;
@@ -492,6 +562,7 @@ private:
   const journal& j_;
   const series_record* primary_;
   fault_span phase_;
+  std::vector<resource_panel> resources_;
   double end_ = 1;
   std::vector<double> ticks_;
   linear_scale x_;

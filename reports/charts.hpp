@@ -1,8 +1,9 @@
 #pragma once
 // The HTML report's charts as inline SVG, computed from the journal alone. One figure of stacked
 // panels sharing the time axis: fault and action bars, latency p50/p95/p99, throughput, error
-// rate, the breaker state and each probe as coloured bands, MTTD and MTTR on the time axis; the
-// phases shaded in every panel. Colours come from the page's CSS classes.
+// rate, each resource probe's memory, CPU and TCP connections, the breaker state and each probe
+// as coloured bands, MTTD and MTTR on the time axis; the phases shaded in every panel. Colours
+// come from the page's CSS classes.
 //
 // Every panel is a <g class="panel" data-panel=NAME> carrying its scales as data attributes
 // (data-x-domain="t0 t1" data-x-range="px0 px1" data-y-domain="v0 v1" data-y-range="py0 py1"), and

@@ -1,5 +1,6 @@
 #include "reports/html.hpp"
 
+#include "probes/resource_quantity.hpp"
 #include "reports/charts.hpp"
 #include "reports/format.hpp"
 #include "reports/load_results.hpp"
@@ -126,6 +127,10 @@ svg.timeline { display: block; width: 100%; height: auto; font-size: 11px; }
 .timeline .dot.p50 { fill: #8fbcf5; } .timeline .dot.p95 { fill: #2f6fd6; } .timeline .dot.p99 { fill: #0b2a6f; }
 .timeline .line.rps { stroke: #0f766e; } .timeline .area.rps { fill: #0f766e; opacity: 0.12; } .timeline .dot.rps { fill: #0f766e; }
 .timeline .line.error_rate { stroke: #cf222e; } .timeline .area.error_rate { fill: #cf222e; opacity: 0.14; } .timeline .dot.error_rate { fill: #cf222e; }
+.timeline .line.rss, .timeline .line.memory { stroke: #8250df; } .timeline .dot.rss, .timeline .dot.memory { fill: #8250df; }
+.timeline .line.cpu { stroke: #bc4c00; } .timeline .dot.cpu { fill: #bc4c00; }
+.timeline .line.connections { stroke: #1f6feb; } .timeline .dot.connections { fill: #1f6feb; }
+.timeline .line.tcp_established { stroke: #57ab5a; stroke-dasharray: 4 2; } .timeline .dot.tcp_established { fill: #57ab5a; }
 .timeline .legend.line { stroke-width: 3; }
 .timeline .fault-start { stroke: var(--fault); stroke-width: 1.3; stroke-dasharray: 5 3; }
 .timeline .fault-end { stroke: var(--fault); stroke-width: 1.3; stroke-dasharray: 1.5 2.5; }
@@ -501,6 +506,7 @@ private:
              "<th class=\"num\">Rate</th><th class=\"num\">Availability</th><th class=\"num\">Errors</th><th class=\"num\">p50</th>"
              "<th class=\"num\">p95</th><th class=\"num\">p99</th><th class=\"num\">Max</th><th class=\"num\">p95 vs baseline</th></tr></thead>\n<tbody>\n";
       for (const auto& series : j_.series) {
+        if (probes::split_quantity_series(series.name)) continue;  // a resource quantity: charted, no latency of its own
         bool first = true;
         for (const auto& phase : ordered_phase_names(j_))
           if (const auto* s = find_phase_stat(j_, series.name, phase)) {

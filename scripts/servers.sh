@@ -1,5 +1,5 @@
-# Shared by redis.sh, postgres.sh and nginx.sh: free loopback ports, waiting for a server,
-# stopping it by PID and removing its temporary directory. Sourced, not run.
+# Shared by redis.sh, postgres.sh, nginx.sh and prometheus.sh: free loopback ports, waiting for a
+# server, stopping it by PID and removing its temporary directory. Sourced, not run.
 
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
@@ -56,8 +56,8 @@ stop_pid() {
 stop_server() {
   local dir=$1
   case "$dir" in
-    /tmp/faultline-redis.*|/tmp/faultline-postgres.*|/tmp/faultline-nginx.*) ;;
-    *) die "stop: '$dir' is not a directory made by scripts/redis.sh, scripts/postgres.sh or scripts/nginx.sh" ;;
+    /tmp/faultline-redis.*|/tmp/faultline-postgres.*|/tmp/faultline-nginx.*|/tmp/faultline-prometheus.*) ;;
+    *) die "stop: '$dir' is not a directory made by scripts/redis.sh, postgres.sh, nginx.sh or prometheus.sh" ;;
   esac
   [ -d "$dir" ] || return 0
   if [ -f "$dir/server.pid" ]; then

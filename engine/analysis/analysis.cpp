@@ -47,7 +47,7 @@ std::vector<const reports::window_point*> windows_in(const run_facts& facts, con
 // A grade for a rule from the measured value and the comparator's direction.
 double grade_rule(const rule& r, double measured, bool met) {
   if (met) return 1;
-  const bool fraction_near_one = unit_of(r.stat) == stat_unit::fraction && r.threshold > 0.5;
+  const bool fraction_near_one = unit_of(r) == stat_unit::fraction && r.threshold > 0.5;
   switch (r.cmp) {
     case comparator::less:
     case comparator::less_equal: return grade_at_most(measured, r.threshold);
@@ -132,7 +132,7 @@ public:
       if (!ok || !value) {
         e.measured = "not measured: no samples of '" + r.series + "' in the fault phase";
       } else {
-        e.measured = measured_text(r.stat, *value);
+        e.measured = format_measured(unit_of(r), *value);
         e.measured_value = *value;
         e.met = *ok;
         e.grade = grade_rule(r, *value, *ok);
@@ -294,17 +294,7 @@ private:
 
 }  // namespace
 
-std::string measured_text(statistic stat, double v) {
-  switch (unit_of(stat)) {
-    case stat_unit::latency: return format_seconds(v);
-    case stat_unit::fraction: return fmt::format("{:.3g}%", v * 100);
-    case stat_unit::per_second: return fmt::format("{:.1f}/s", v);
-    case stat_unit::boolean: return v != 0 ? "true" : "false";
-    case stat_unit::count:
-    case stat_unit::number: return fmt::format("{:g}", v);
-  }
-  return fmt::format("{:g}", v);
-}
+std::string measured_text(statistic stat, double v) { return format_measured(unit_of(stat), v); }
 
 const reports::phase_span* find_phase(const std::vector<reports::phase_span>& phases, const std::string& name) {
   for (const auto& p : phases)

@@ -1,5 +1,6 @@
 #include "engine/cli/cli.hpp"
 
+#include "core/address.hpp"
 #include "engine/cli/completion.hpp"
 #include "engine/cli/man_page.hpp"
 #include "engine/cli/version_text.hpp"
@@ -8,6 +9,7 @@
 #include "engine/yaml_reader.hpp"
 #include "faultline_version.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
 #include <iostream>
@@ -52,6 +54,23 @@ std::optional<std::string> did_you_mean(CLI::App& app) {
 }
 
 }  // namespace
+
+boost::asio::ip::tcp::endpoint listen_endpoint(const std::string& text) {
+  namespace asio = boost::asio;
+  auto hp = parse_address(text, {.port_zero = true});
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(hp.host, ec);
+  if (ec) {
+    asio::io_context ioc;
+    asio::ip::tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
+    if (ec || results.empty()) throw std::invalid_argument(fmt::format("cannot resolve '{}'", hp.host));
+    address = results.begin()->endpoint().address();
+    for (const auto& r : results)
+      if (r.endpoint().address().is_v4()) address = r.endpoint().address();
+  }
+  return {address, hp.port};
+}
 
 int main(int argc, char** argv, std::string_view commit) {
   context ctx;

@@ -6,6 +6,7 @@
 #include "probes/probe.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <string_view>
 
@@ -47,6 +48,10 @@ int main(int argc, char** argv, std::string_view commit);
 
 // Parses `--var name=value` options into variables (throws config_error on a malformed one).
 engine::variables parse_vars(const std::vector<std::string>& vars);
+
+// Where to listen for "host:port" (--api, --metrics): numeric addresses and names (localhost,
+// resolved, IPv4 preferred). Throws std::invalid_argument saying what is wrong.
+boost::asio::ip::tcp::endpoint listen_endpoint(const std::string& text);
 
 void add_validate_command(CLI::App& app, context& ctx);
 void add_run_command(CLI::App& app, context& ctx);

@@ -24,27 +24,10 @@ namespace {
 namespace asio = boost::asio;
 namespace fp = faultline::proxy;
 
-// Resolves --api; numeric addresses and names (localhost) alike.
-asio::ip::tcp::endpoint api_endpoint(const std::string& text) {
-  auto hp = parse_address(text, {.port_zero = true});
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(hp.host, ec);
-  if (ec) {
-    asio::io_context ioc;
-    asio::ip::tcp::resolver resolver(ioc);
-    auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
-    if (ec || results.empty()) throw std::invalid_argument(fmt::format("cannot resolve '{}'", hp.host));
-    address = results.begin()->endpoint().address();
-    for (const auto& r : results)
-      if (r.endpoint().address().is_v4()) address = r.endpoint().address();
-  }
-  return {address, hp.port};
-}
-
 int run_daemon(const std::string& api, const std::string& config, std::string token, bool allow_non_loopback, std::size_t threads) {
   asio::ip::tcp::endpoint endpoint;
   try {
-    endpoint = api_endpoint(api);
+    endpoint = listen_endpoint(api);
   } catch (const std::exception& e) {
     std::cerr << fmt::format("faultline proxy: --api {}: {} (write host:port, e.g. 127.0.0.1:8474)\n", api, e.what());
     return exit_invalid;

@@ -1,5 +1,7 @@
 #include "core/units.hpp"
 #include "engine/cli/cli.hpp"
+#include "engine/metrics/metrics_server.hpp"
+#include "engine/metrics/run_metrics.hpp"
 #include "engine/plan.hpp"
 #include "engine/runner/preflight.hpp"
 #include "engine/runner/session.hpp"
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 
 namespace faultline::cli {
 namespace {
@@ -28,6 +31,91 @@ struct run_options {
   std::string baseline;
   std::string state_path;
   int repeat = 0;  // 0: the experiment's settings.repeat
+  std::string metrics;
+  std::string metrics_textfile;
+  std::string metrics_grace = "10s";
+  bool allow_non_loopback = false;
+};
+
+// The runs' metrics (--metrics, settings.metrics, --metrics-textfile): one endpoint per address,
+// bound before anything runs and kept for the whole command; the final metrics of every run so
+// far in the textfile.
+class run_metrics_output final : public engine::metrics_sink {
+public:
+  run_metrics_output(const run_options& opts, const std::vector<engine::experiment>& experiments) : opts_(opts) {
+    try {
+      grace_ = parse_duration(opts.metrics_grace);
+    } catch (const unit_error& e) {
+      throw engine::config_error({{{"--metrics-grace", 0, 0, ""}, e.what()}});
+    }
+    for (const auto& x : experiments) {
+      const auto address = where(x);
+      if (address.empty() || servers_.contains(address)) continue;
+      const bool allowed = opts.allow_non_loopback || (opts.metrics.empty() && x.settings.metrics_allow_non_loopback);
+      servers_.emplace(address, bind(address, allowed, opts.metrics.empty() ? x.file.string() + ": settings.metrics"
+                                                                            : std::string("--metrics")));
+    }
+  }
+
+  // Before each run: its endpoint (none: it has no metrics address).
+  void begin(const engine::experiment& x) {
+    auto it = servers_.find(where(x));
+    current_ = it == servers_.end() ? nullptr : it->second.get();
+  }
+  bool wanted() const { return current_ || !opts_.metrics_textfile.empty(); }
+
+  void publish(const prometheus::exposition& run, const std::string& proxies, bool final) override {
+    if (current_) current_->publish(run.text() + proxies);
+    if (!final) return;
+    finals_.merge(run);
+    if (!opts_.metrics_textfile.empty()) engine::write_metrics_textfile(opts_.metrics_textfile, finals_.text());
+  }
+
+  // After each run: the endpoint stays up until a scrape has seen the verdict, or the grace period.
+  void end() {
+    if (!current_ || grace_.count() <= 0) return;
+    if (!current_->wait_until_scraped(grace_))
+      std::cout << fmt::format("metrics: no scrape within {} after the run (--metrics-grace); the final metrics were "
+                               "not collected\n", format_duration(grace_));
+  }
+
+private:
+  std::string where(const engine::experiment& x) const {
+    if (!opts_.metrics.empty()) return opts_.metrics;
+    return x.settings.metrics ? x.settings.metrics->to_string() : std::string();
+  }
+
+  static std::unique_ptr<engine::metrics_server> bind(const std::string& address, bool allowed, const std::string& what) {
+    boost::asio::ip::tcp::endpoint endpoint;
+    try {
+      endpoint = listen_endpoint(address);
+    } catch (const std::exception& e) {
+      throw engine::config_error({{{what, 0, 0, ""}, fmt::format("{}: {} (write host:port, e.g. 127.0.0.1:9464)", address, e.what())}});
+    }
+    if (!endpoint.address().is_loopback()) {
+      if (!allowed)
+        throw engine::config_error({{{what, 0, 0, ""},
+                                     fmt::format("{} is not a loopback address; anyone who reaches it can read the run. Use "
+                                                 "127.0.0.1, or pass --allow-non-loopback to serve it there", address)}});
+      std::cerr << fmt::format("faultline run: warning: the metrics endpoint listens on {}, which is not loopback\n", address);
+    }
+    try {
+      auto server = std::make_unique<engine::metrics_server>(endpoint);
+      const auto bound = server->local_endpoint();
+      std::cout << fmt::format("metrics: http://{}:{}/metrics\n",
+                               bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string(),
+                               bound.port());
+      return server;
+    } catch (const boost::system::system_error& e) {
+      throw engine::config_error({{{what, 0, 0, ""}, fmt::format("cannot listen on {}: {}", address, e.code().message())}});
+    }
+  }
+
+  const run_options& opts_;
+  std::chrono::nanoseconds grace_{};
+  std::map<std::string, std::unique_ptr<engine::metrics_server>> servers_;
+  engine::metrics_server* current_ = nullptr;
+  prometheus::exposition finals_;
 };
 
 std::string seconds_text(const std::optional<double>& s) {
@@ -82,6 +170,12 @@ void add_run_command(CLI::App& app, context& ctx) {
   cmd->add_option("--baseline", opts->baseline, "compare with this earlier journal; a regression exits 1");
   cmd->add_option("--state-file", opts->state_path,
                   fmt::format("state file for crash recovery (default: {})", engine::state_file::default_path_rule()));
+  cmd->add_option("--metrics", opts->metrics, "serve the run's Prometheus metrics at host:port/metrics (e.g. 127.0.0.1:9464)");
+  cmd->add_option("--metrics-textfile", opts->metrics_textfile,
+                  "write the final metrics of every run to this file, atomically (node_exporter's textfile collector)");
+  cmd->add_option("--metrics-grace", opts->metrics_grace,
+                  "after each run, keep /metrics up until it is scraped once, at most this long (default: 10s)");
+  cmd->add_flag("--allow-non-loopback", opts->allow_non_loopback, "let --metrics listen on a non-loopback address");
   cmd->callback([&ctx, opts] {
     auto vars = parse_vars(opts->vars);
     std::vector<std::filesystem::path> inputs(opts->inputs.begin(), opts->inputs.end());
@@ -116,6 +210,7 @@ void add_run_command(CLI::App& app, context& ctx) {
     // A suite that needs privileges this process lacks stops here, before its first experiment.
     for (const auto& x : experiments) engine::check_privileges(x);
 
+    run_metrics_output metrics(*opts, experiments);
     engine::run_options options;
     options.state_path = opts->state_path.empty() ? engine::state_file::default_path() : std::filesystem::path(opts->state_path);
     options.interactive = opts->interactive;
@@ -134,8 +229,11 @@ void add_run_command(CLI::App& app, context& ctx) {
         std::string round = repeats > 1 ? fmt::format(" run {} of {}", k, repeats) : "";
         std::cout << fmt::format("\n=== {} ({}/{}){}: {}\n", x.name, i + 1, experiments.size(), round, x.file.string());
         // Each run from a clean start: its own session (proxies, probes, state, steady-state check).
+        metrics.begin(x);
+        options.metrics = metrics.wanted() ? &metrics : nullptr;
         engine::session run(x, ctx.faults, ctx.probes, options);
         runs.push_back(run.run());
+        metrics.end();
         const auto& j = runs.back();
         std::cout << fmt::format("=== {}{}: {} (exit {}): {}\n", x.name, round, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
         auto names = reports::suite_page_names(runs);

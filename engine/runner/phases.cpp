@@ -42,10 +42,13 @@ asio::awaitable<void> phase_sequence::run() {
   static constexpr std::array<phase, 5> phases{&phase_sequence::steady_before, &phase_sequence::baseline,
                                                &phase_sequence::fault_timeline, &phase_sequence::recovery,
                                                &phase_sequence::after};
+  static constexpr std::array<std::string_view, 5> names{"steady_before", "baseline", "fault", "recovery", "after"};
   std::string internal;
   try {
-    for (auto p : phases)
-      if (!co_await (this->*p)()) break;
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+      current_ = names[i];
+      if (!co_await (this->*phases[i])()) break;
+    }
   } catch (const std::exception& e) {
     internal = e.what();
   }
@@ -55,6 +58,7 @@ asio::awaitable<void> phase_sequence::run() {
     for (auto& s : steps_) co_await (s->ended().wait() || sleep_for(control_.time(), std::chrono::seconds(30)));
   }
   co_await revert_all(internal.empty() ? "end of run" : "internal error");
+  current_ = "done";
 }
 
 // Reverts whatever is still active: the last line of defence (exceptions, a step that did not end).

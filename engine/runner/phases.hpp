@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline::engine {
@@ -36,6 +37,9 @@ public:
 
   // The phases as they happened (steady_before, baseline, fault, recovery, after), in seconds.
   const std::vector<reports::phase_span>& spans() const { return spans_; }
+  // The phase under way: steady_before, baseline, fault (from the end of the baseline until the
+  // last step ends), recovery, after; "starting" before and "done" once everything is reverted.
+  std::string_view current_phase() const { return current_; }
   // Why the steady state before the faults was not met; none when it was (or was not checked).
   const std::optional<std::string>& steady_before_failure() const { return steady_before_failure_; }
 
@@ -70,6 +74,7 @@ private:
   progress& status_;
   std::vector<std::unique_ptr<step_runner>>& steps_;
 
+  std::string_view current_ = "starting";
   std::vector<reports::phase_span> spans_;
   std::optional<std::string> steady_before_failure_;
   // Offsets from the timeline's start, set as the phases go.

@@ -2,6 +2,7 @@
 
 #include "engine/runner/environment.hpp"
 #include "engine/runner/observation.hpp"
+#include "probes/resource_quantity.hpp"
 #include "probes/websocket_load.hpp"
 
 #include <fmt/format.h>
@@ -47,6 +48,10 @@ reports::journal build_journal(const experiment& x, const run_identity& id, run_
     if (x.websocket_load)
       for (auto name : {probes::websocket_messages_series, probes::websocket_sessions_series}) kinds[std::string(name)] = "websocket";
     for (const auto& p : x.probes) kinds[p.name] = p.type;
+    // A resource probe's quantities ("shop.rss") are of the probe's kind.
+    for (const auto& name : timeline->series_names())
+      if (auto q = probes::split_quantity_series(name))
+        if (const auto* p = x.find_probe(q->probe)) kinds[name] = p->type;
     facts.series = series_records(*timeline, kinds, windows);
     facts.phase_stats = phase_stats(*timeline, facts.phases);
     facts.samples = sample_logs(*timeline);

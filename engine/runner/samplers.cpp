@@ -7,6 +7,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <span>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -14,6 +16,30 @@
 
 namespace faultline::engine {
 namespace {
+
+// A resource probe's readings go to one series per quantity ("shop.rss"), each sample carrying
+// the check's times and outcome and the quantity as its value. The series exist from the start.
+class recording_readings final : public probes::probe {
+public:
+  recording_readings(std::unique_ptr<probes::probe> inner, probes::timeline& timeline, const std::string& name,
+                     std::span<const probes::quantity> quantities)
+      : inner_(std::move(inner)) {
+    for (const auto& q : quantities) series_.emplace_back(&q, timeline.series(probes::quantity_series_name(name, q)));
+  }
+
+  boost::asio::awaitable<probes::sample> check(probes::clock::time_point intended) override {
+    auto s = co_await inner_->check(intended);
+    for (const auto& r : inner_->readings())
+      for (const auto& [q, series] : series_)
+        if (q == r.what) series.record({s.intended, s.started, s.latency, s.result, r.value});
+    co_return s;
+  }
+  std::vector<probes::reading> readings() const override { return inner_->readings(); }
+
+private:
+  std::unique_ptr<probes::probe> inner_;
+  std::vector<std::pair<const probes::quantity*, probes::timeline::recorder>> series_;
+};
 
 // A probe checked on its interval for the whole run.
 class probe_sampler final : public sampler {
@@ -162,8 +188,15 @@ std::vector<std::unique_ptr<sampler>> make_samplers(const experiment& x, const p
     const auto* type = registry.find(p.type);
     if (!type || !type->create)
       throw config_error({{p.where, fmt::format("probe type '{}' has no implementation in this build", p.type)}});
-    out.push_back(std::make_unique<probe_sampler>(executor, type->create(p.parameters, executor), p.parameters,
-                                                  timeline.series(p.name)));
+    std::unique_ptr<probes::probe> probe;
+    try {
+      probe = type->create(p.parameters, executor);  // resource probes find their process or cgroup here
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("probe '{}': {}", p.name, e.what()));
+    }
+    if (!type->quantities.empty())
+      probe = std::make_unique<recording_readings>(std::move(probe), timeline, p.name, type->quantities);
+    out.push_back(std::make_unique<probe_sampler>(executor, std::move(probe), p.parameters, timeline.series(p.name)));
   }
   if (x.load && !x.is_capacity_run())
     out.push_back(std::make_unique<load_sampler>(*x.load, probes::make_load_series(timeline, *x.load->config)));

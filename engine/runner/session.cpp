@@ -1,6 +1,7 @@
 #include "engine/runner/session.hpp"
 
 #include "core/log.hpp"
+#include "engine/metrics/run_metrics.hpp"
 #include "engine/runner/capacity_run.hpp"
 #include "engine/runner/environment.hpp"
 #include "engine/runner/levels.hpp"
@@ -14,11 +15,13 @@
 #include "engine/runner/step_runner.hpp"
 #include "engine/state_file.hpp"
 #include "faults/fault.hpp"
+#include "faults/proxy/control_api.hpp"
 #include "faults/proxy/proxy_set.hpp"
 #include "probes/probe.hpp"
 #include "probes/timeline.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -30,6 +33,11 @@
 namespace faultline::engine {
 namespace {
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+
+// How often the live metrics are rebuilt: a scrape sees changes (a fault injected, a phase begun)
+// at most this late.
+constexpr std::chrono::milliseconds metrics_interval{250};
 }  // namespace
 
 // Preflight, then sampling and the phases on one io_context, then the journal.
@@ -70,6 +78,7 @@ struct session::impl {
   std::unique_ptr<phase_sequence> phases;  // a fault timeline run
   std::unique_ptr<level_sequence> levels;  // a levels run
   std::unique_ptr<capacity_run> capacity;  // a capacity run
+  std::unique_ptr<run_metrics> metrics;
 
   // Progress lines go through the status line once it exists.
   void log(const std::string& line) {
@@ -136,12 +145,36 @@ struct session::impl {
       phases = std::make_unique<phase_sequence>(x, control, *timeline, *checks, *status, steps);
     for (auto& s : samplers) s->start(t0);
     asio::co_spawn(ctl, status->run(control.finished()), log_stray_exception(runner_log, "progress"));
+    if (options.metrics) {
+      metrics = std::make_unique<run_metrics>(x, id.run_id, probe_types, settle);
+      asio::co_spawn(ctl, publish_metrics(), log_stray_exception(runner_log, "metrics"));
+    }
     if (options.interactive) {
       operator_keys keys{&control.manual_end(), &control.finished(),
                          [this](const std::string& why) { control.request_abort(why); }, log_to_output()};
       asio::co_spawn(ctl, read_operator_keys(keys), log_stray_exception(runner_log, "operator keys"));
     }
     co_return true;
+  }
+
+  // What the metrics show of the runner: the phase and each fault step.
+  run_status metrics_status() const {
+    run_status st;
+    if (phases) st.phase = phases->current_phase();
+    for (const auto& step : steps)
+      if (!step->spec().is_action)
+        st.steps.push_back({step->spec().name, step->spec().type, step->spec().target, step->active()});
+    return st;
+  }
+  std::string proxy_metrics() const { return proxies ? proxy::render_metrics(*proxies) : std::string(); }
+
+  // The live metrics, rebuilt every metrics_interval until the run is over.
+  asio::awaitable<void> publish_metrics() {
+    while (!control.finished().is_set()) {
+      options.metrics->publish(metrics->live(metrics_status(), *timeline, timeline->offset_of(control.now())),
+                               proxy_metrics(), false);
+      co_await (sleep_for(control.time(), metrics_interval) || control.finished().wait());
+    }
   }
 
   // Stops the samplers and waits for their last samples (each finishes within its timeout).
@@ -214,11 +247,18 @@ struct session::impl {
     asio::co_spawn(ctl, control.watch_signals(signals), log_stray_exception(runner_log, "signal handling"));
     asio::co_spawn(ctl, supervise(), log_stray_exception(runner_log, "the run"));
     ctl.run();
+    const auto proxy_text = options.metrics ? proxy_metrics() : std::string();
     if (proxies) proxies->stop();
     auto journal = build_journal(x, id, facts(), timeline.get());
     std::map<std::string, nlohmann::json> counters;
     for (const auto& s : samplers) s->add_counters(counters);
     if (!counters.empty()) journal.load_stats = std::move(counters);
+    if (options.metrics) {
+      if (!metrics) metrics = std::make_unique<run_metrics>(x, id.run_id, probe_types, settle);
+      auto st = metrics_status();
+      st.phase = "done";
+      options.metrics->publish(metrics->final(st, timeline.get(), journal), proxy_text, true);
+    }
     return journal;
   }
 };

@@ -20,11 +20,14 @@ class probe_registry;
 
 namespace faultline::engine {
 
+class metrics_sink;
+
 struct run_options {
   std::filesystem::path state_path;  // the state file for crash recovery
   bool interactive = false;          // game-day mode: keys end manual faults or abort
   bool tty = false;                  // a status line that rewrites itself; else plain log lines
   std::ostream* out = nullptr;       // progress; std::cout when null
+  metrics_sink* metrics = nullptr;   // the run's Prometheus metrics go here (--metrics); none when null
 };
 
 class session {

@@ -449,7 +449,7 @@ steady_state:
     - load.p96 < 200ms
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
-     {"t.yaml:7:12: steady_state.require[0]: in rule \"load.p96 < 200ms\": unknown statistic 'p96' (known: p50, p75, p90, p95, p99, p999, max, min, mean, error_rate, availability, rps, count, errors, value, ok)"}},
+     {"t.yaml:7:12: steady_state.require[0]: in rule \"load.p96 < 200ms\": unknown statistic 'p96' (known: p50, p75, p90, p95, p99, p999, max, min, mean, error_rate, availability, rps, count, errors, value, ok; and a resource probe's quantities, e.g. rss, cpu)"}},
     {"rules not a list",
      R"yaml(version: 1
 name: x
@@ -583,9 +583,10 @@ timeline:
      {"t.yaml:5:64: timeline.steps[0].ports: expected a list, not a mapping"}},
 };
 
-std::vector<std::string> problems_of(const std::string& yaml, const engine::variables& vars = {}) {
+std::vector<std::string> problems_of(const std::string& yaml, const engine::variables& vars = {},
+                                     const engine::catalogue& known = test::test_catalogue()) {
   try {
-    engine::parse_experiment(yaml, "t.yaml", test::test_catalogue(), vars);
+    engine::parse_experiment(yaml, "t.yaml", known, vars);
   } catch (const engine::config_error& e) {
     std::vector<std::string> out;
     for (const auto& p : e.problems()) out.push_back(p.to_string());
@@ -741,6 +742,42 @@ timeline:
   CHECK_THAT(problems[0], Catch::StartsWith("t.yaml:6:13: timeline.baseline:"));
   CHECK_THAT(problems[1], Catch::StartsWith("t.yaml:8:50: timeline.steps[0].target:"));
   CHECK_THAT(problems[2], Catch::StartsWith("t.yaml:9:33: timeline.steps[1].fault:"));
+}
+
+TEST_CASE("resource quantities in rules name a probe that measures them", "[engine]") {
+  const auto problems = [](const std::string& yaml) { return problems_of(yaml, {}, test::builtin_catalogue()); };
+  const std::string head = R"yaml(version: 1
+name: x
+probes:
+  shop: { process: { target: faultline-shop } }
+  app: { cgroup: { path: system.slice/shop.service } }
+  health: { tcp: { address: 127.0.0.1:80 } }
+)yaml";
+  const std::string tail = "timeline: { steps: [ { at: 0s, action: command, run: \"true\" } ] }\n";
+  CHECK(problems(head + "steady_state: { require: [ \"shop.rss < 500MB\", \"shop.cpu < 150%\", \"app.memory < 1GB\", \"shop.ok\" ] }\n" + tail).empty());
+  CHECK(problems(head + "steady_state: { require: [ \"health.rss < 500MB\" ] }\n" + tail) ==
+        std::vector<std::string>{"t.yaml:7:28: steady_state.require[0]: tcp probe 'health' measures no 'rss'; process and cgroup probes do"});
+  CHECK(problems(head + "steady_state: { require: [ \"app.rss < 500MB\" ] }\n" + tail) ==
+        std::vector<std::string>{"t.yaml:7:28: steady_state.require[0]: cgroup probe 'app' measures no 'rss' (it measures: cpu_seconds, "
+                                 "cpu, cpu_throttled_seconds, cpu_throttled_periods, memory, memory_high, memory_max, oom, oom_kills, pids)"});
+  CHECK(problems(head + "steady_state: { require: [ \"shp.rss < 500MB\" ] }\n" + tail) ==
+        std::vector<std::string>{"t.yaml:7:28: steady_state.require[0]: rule \"shp.rss < 500MB\" refers to 'shp', which is not a probe "
+                                 "(did you mean 'shop'?)"});
+}
+
+TEST_CASE("settings.metrics: an address, loopback unless allowed", "[engine]") {
+  const std::string tail = "timeline: { steps: [ { at: 0s, action: command, run: \"true\" } ] }\n";
+  auto x = engine::parse_experiment("version: 1\nname: x\nsettings: { metrics: 127.0.0.1:9464 }\n" + tail, "t.yaml",
+                                    test::test_catalogue(), {});
+  REQUIRE(x.settings.metrics);
+  CHECK(x.settings.metrics->to_string() == "127.0.0.1:9464");
+  auto y = engine::parse_experiment(
+      "version: 1\nname: x\nsettings: { metrics: { listen: 0.0.0.0:9464, allow_non_loopback: true } }\n" + tail, "t.yaml",
+      test::test_catalogue(), {});
+  CHECK(y.settings.metrics_allow_non_loopback);
+  CHECK(problems_of("version: 1\nname: x\nsettings: { metrics: 0.0.0.0:9464 }\n" + tail) ==
+        std::vector<std::string>{"t.yaml:3:22: settings.metrics: the metrics endpoint would listen on 0.0.0.0, which is not "
+                                 "loopback; use 127.0.0.1 or write metrics: { listen: 0.0.0.0:9464, allow_non_loopback: true }"});
 }
 
 TEST_CASE("a load with a mix, values and rules on one request loads into the model", "[engine]") {

@@ -82,6 +82,32 @@ TEST_CASE("comparisons", "[engine]") {
   CHECK(format_threshold(parse_rule("load.error_rate < 1%")) == "1%");
 }
 
+TEST_CASE("a resource probe's quantities read as rules in their own units", "[engine]") {
+  auto rss = parse_rule("shop.rss < 500MB");
+  CHECK(rss.series == "shop.rss");
+  CHECK(rss.stat == statistic::value);
+  CHECK(rss.threshold == Approx(500e6));
+  CHECK(unit_of(rss) == stat_unit::bytes);
+  CHECK(format_threshold(rss) == "500MB");
+  auto cpu = parse_rule("shop.cpu < 150%");
+  CHECK(cpu.series == "shop.cpu");
+  CHECK(cpu.threshold == Approx(1.5));
+  CHECK(format_threshold(cpu) == "150%");
+  CHECK(parse_rule("app.memory <= 1GiB").threshold == Approx(1073741824));
+  CHECK(parse_rule("shop.fds < 1000").threshold == Approx(1000));
+  CHECK(parse_rule("shop.cpu_seconds < 1m").threshold == Approx(60));
+  CHECK(parse_rule("app.oom_kills == 0 for 5s").sustained == 5s);
+  CHECK(format_measured(stat_unit::bytes, 209715200) == "200MiB");
+  CHECK(format_measured(stat_unit::share, 1.234) == "123.4%");
+  try {
+    parse_rule("shop.rss < 5s");
+    FAIL("expected a rule_error");
+  } catch (const rule_error& e) {
+    CHECK(e.column() == 11);
+    CHECK_THAT(e.what(), Catch::Contains("shop.rss is compared with a size such as 500MB, not '5s'"));
+  }
+}
+
 TEST_CASE("a rule on one named request of the load", "[engine]") {
   auto r = parse_rule("load.checkout.p95 < 300ms");
   CHECK(r.series == "load.checkout");
