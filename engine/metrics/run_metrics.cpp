@@ -86,7 +86,7 @@ prom::exposition run_metrics::live(const run_status& s, const probes::timeline& 
   prom::exposition out;
   write_run(out, s);
   write_series(out, all);
-  write_judgement(out, all);
+  write_judgement(out, all, t);
   return out;
 }
 
@@ -97,7 +97,7 @@ prom::exposition run_metrics::final(const run_status& s, const probes::timeline*
     folded_.clear();
     fold(*t, std::numeric_limits<std::int64_t>::max());
     write_series(out, folded_);
-    write_judgement(out, folded_);
+    write_judgement(out, folded_, *t);
   }
   write_result(out, j);
   return out;
@@ -147,7 +147,8 @@ void run_metrics::write_series(prom::exposition& out, const std::map<std::string
   }
 }
 
-void run_metrics::write_judgement(prom::exposition& out, const std::map<std::string, series_state>& all) const {
+void run_metrics::write_judgement(prom::exposition& out, const std::map<std::string, series_state>& all,
+                                  const probes::timeline& t) const {
   const double width = seconds_of(x_.settings.window);
   if (const auto& b = x_.expect.breaker) {
     std::optional<breaker_state> state;
@@ -161,8 +162,10 @@ void run_metrics::write_judgement(prom::exposition& out, const std::map<std::str
         if (v == 2) state = breaker_state::half_open;
       }
     } else if (auto it = all.find("load"); it != all.end() && !it->second.points.empty()) {
+      // The analysis's own inference over the load's samples so far: its latest transition.
       source = "inferred";
-      state = states_inferred(it->second.points).back();
+      const auto events = transitions_inferred(t.samples("load"), seconds_of(x_.settings.fast_failure));
+      state = events.empty() ? breaker_state::closed : events.back().to;
     }
     if (state)
       out.add("faultline_breaker_state", metric_type::gauge, "The circuit breaker: 0 closed, 1 open, 2 half-open")

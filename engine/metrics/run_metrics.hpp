@@ -74,7 +74,8 @@ private:
   void fold(const probes::timeline& t, std::int64_t final_windows);
   void write_run(prometheus::exposition& out, const run_status& s) const;
   void write_series(prometheus::exposition& out, const std::map<std::string, series_state>& all) const;
-  void write_judgement(prometheus::exposition& out, const std::map<std::string, series_state>& all) const;
+  void write_judgement(prometheus::exposition& out, const std::map<std::string, series_state>& all,
+                       const probes::timeline& t) const;
   void write_result(prometheus::exposition& out, const reports::journal& j) const;
   // The current series: the folded ones plus the windows of `t` from their `folded` on.
   std::map<std::string, series_state> current(const probes::timeline& t) const;
