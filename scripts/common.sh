@@ -15,7 +15,7 @@ FAULTLINE_PACKAGES=(
   libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev libmnl-dev
   libhiredis-dev libpq-dev libssl-dev catch2
   redis-server postgresql postgresql-contrib
-  iproute2 iptables nftables procps curl
+  iproute2 iptables nftables procps curl openssl python3 prometheus
   libxml2-utils
   nginx-light wrk
   clang

@@ -25,7 +25,7 @@ mkdir -p "$dir/corpus"
 
 sources=(
   tests/fuzz/protocol_fuzz.cpp
-  faults/protocol/message_session.cpp faults/protocol/message_toxic.cpp faults/protocol/reply_queue.cpp
+  faults/protocol/message_session.cpp faults/protocol/message_toxic.cpp faults/protocol/pattern.cpp faults/protocol/reply_queue.cpp
   faults/protocol/redis/resp.cpp faults/protocol/redis/redis_session.cpp faults/protocol/redis/redis_toxics.cpp
   faults/protocol/postgres/pg_session.cpp faults/protocol/postgres/pg_toxics.cpp faults/protocol/postgres/pg_wire.cpp
   faults/protocol/postgres/sql_class.cpp

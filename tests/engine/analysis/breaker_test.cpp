@@ -37,7 +37,7 @@ void check_matches_truth(const std::vector<breaker_event>& events, const breaker
 
 }  // namespace
 
-TEST_CASE("breaker: a state probe slower than the load; the load pins each transition down", "[engine]") {
+TEST_CASE("breaker: a state probe slower than the load, and the load pins each transition down", "[engine]") {
   breaker_world w;
   w.rate = 50;
   w.probe_every = 0.2;

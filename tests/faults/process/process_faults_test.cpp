@@ -1,5 +1,6 @@
 #include "faults/process/process_faults.hpp"
 #include "faults/process/process_target.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,8 +28,12 @@ public:
       ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    // Wait until it runs sleep (comm changes at exec).
-    for (int i = 0; i < 200 && process::process_state(pid_) == 0; ++i) ::usleep(5000);
+    // Wait until it runs sleep: its name changes at exec, and tests look it up by that name.
+    test::eventually([this] {
+      std::string comm;
+      std::getline(std::ifstream("/proc/" + std::to_string(pid_) + "/comm"), comm);
+      return comm == "sleep";
+    });
   }
   ~child() {
     ::kill(pid_, SIGKILL);

@@ -295,7 +295,7 @@ TEST_CASE("errors name the problem in Toxiproxy's words", "[faults][proxy]") {
   CHECK_THROWS_AS(set.add(open), fp::proxy_error);
   fp::proxy_config my{"my", "127.0.0.1:0", "127.0.0.1:1", true, "mysql"};
   expect([&] { set.add(my); }, fp::proxy_error::kind::invalid,
-         "proxy 'my' has protocol 'mysql', which this build does not know (known: postgres, redis, tcp)");
+         "proxy 'my' has protocol 'mysql', which this build does not know (known: http, postgres, redis, tcp)");
 }
 
 TEST_CASE("toxics are listed upstream first, each direction in the order added", "[faults][proxy]") {
