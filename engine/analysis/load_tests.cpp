@@ -67,15 +67,7 @@ std::vector<reports::level_record> level_records(const experiment& x, const run_
     std::vector<reports::phase_stat> stats;
     for (const auto& s : facts.phase_stats)
       if (s.phase == span->name) stats.push_back(s);
-    for (const auto& s : stats) {
-      if (s.series != "load") continue;
-      r.count = s.count;
-      r.rate = s.rps;
-      r.error_rate = s.error_rate;
-      r.p50 = s.p50;
-      r.p95 = s.p95;
-      r.p99 = s.p99;
-    }
+    take_load_figures(stats, r);
     r.rules = judge_span(level.require, stats, windows, facts.window, span->start, span->end);
     r.held = std::all_of(r.rules.begin(), r.rules.end(), [](const auto& q) { return q.held; });
     out.push_back(std::move(r));

@@ -23,6 +23,21 @@ std::string level_phase(const std::string& name);
 std::vector<reports::rule_result> judge_span(const std::vector<rule>& rules, const std::vector<reports::phase_stat>& stats,
                                              const series_windows& windows, double window, double start, double end);
 
+// Copies the total load's figures over a span (count, rate, error rate, p50/p95/p99) from its
+// phase statistics into a level's record or a live span's result.
+template <typename Figures>
+void take_load_figures(const std::vector<reports::phase_stat>& stats, Figures& out) {
+  for (const auto& s : stats) {
+    if (s.series != "load") continue;
+    out.count = s.count;
+    out.rate = s.rps;
+    out.error_rate = s.error_rate;
+    out.p50 = s.p50;
+    out.p95 = s.p95;
+    out.p99 = s.p99;
+  }
+}
+
 // One record per level that ran (its phase is in `facts.phases`), in order.
 std::vector<reports::level_record> level_records(const experiment& x, const run_facts& facts);
 

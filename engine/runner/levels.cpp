@@ -46,15 +46,7 @@ span_result judge_live_span(const probes::timeline& t, const std::vector<rule>& 
   const auto windows = static_cast<std::int64_t>(std::ceil(end / width - 1e-9));
   series_windows by_series;
   for (auto& s : series_records(t, {}, windows)) by_series[s.name] = std::move(s.windows);
-  for (const auto& s : stats) {
-    if (s.series != "load") continue;
-    out.count = s.count;
-    out.rate = s.rps;
-    out.error_rate = s.error_rate;
-    out.p50 = s.p50;
-    out.p95 = s.p95;
-    out.p99 = s.p99;
-  }
+  take_load_figures(stats, out);
   out.rules = judge_span(rules, stats, by_series, width, start, end);
   return out;
 }
