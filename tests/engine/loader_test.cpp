@@ -869,8 +869,8 @@ timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 name: bad
 load:
   http:
-    url: http://127.0.0.1:8080
-    users: 2
+    url: http://127.0.0.1:8081
+    users: 3
     journey:
       - { name: websocket, url: /ws }
       - { name: rss, url: /a }
