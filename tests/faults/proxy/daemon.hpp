@@ -118,6 +118,7 @@ public:
     pid_ = 0;
     return exit_;
   }
+  pid_t pid() const { return pid_; }
   std::filesystem::path log() const { return dir_ / "daemon.log"; }
   const std::filesystem::path& dir() const { return dir_; }
   std::string api;  // "127.0.0.1:PORT"
