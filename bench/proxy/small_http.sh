@@ -4,13 +4,12 @@
 # Toxiproxy, alternating, --rounds times; the median req/s of each and its share of direct. While
 # wrk runs against a proxy, `perf stat` counts the proxy's system calls and context switches,
 # reported per request.
-# Usage: bench/proxy/small_http.sh [build dir] [rounds] [seconds]   (needs faultline built, wrk, nginx)
+# Usage: bench/proxy/small_http.sh [faultline binary] [rounds] [seconds]   (needs wrk, nginx, curl)
 set -euo pipefail
-build=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+faultline=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build/engine/faultline}
 rounds=${2:-3}
 seconds=${3:-5}
-faultline="$build/faultline"
-[ -x "$faultline" ] || { echo "error: $faultline not built; run: ninja -C $build faultline" >&2; exit 2; }
+[ -x "$faultline" ] || { echo "error: $faultline not built; run: ninja -C build faultline" >&2; exit 2; }
 for tool in wrk nginx curl; do
   command -v $tool >/dev/null || { echo "error: $tool not installed (apt-get install wrk nginx-light curl)" >&2; exit 2; }
 done
