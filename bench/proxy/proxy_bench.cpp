@@ -6,6 +6,10 @@
 //   idle        --idle connections held open through --daemons faultline daemons; their RSS
 //   toxic       throughput with a --toxic-latency ms latency toxic on the direction the bulk
 //               flows, client->server and server->client, each against direct in that direction
+//   precision   one kept-alive connection, 64-byte request/response one at a time: --samples
+//               round trips without a toxic, then with a --precision-latency ms latency toxic
+//               downstream; the toxic's error per round trip is (round trip - latency - the
+//               median round trip without it); its median and p99, medians of --runs
 // --api-peer "<command with {api_port}>" adds any daemon with Toxiproxy's HTTP API (e.g.
 // "toxiproxy-server -host 127.0.0.1 -port {api_port}") to throughput, latency and toxic: the
 // benchmark creates its proxy and toxics through that API, as it does for faultline.
@@ -425,6 +429,25 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+}
+
+// Round trips in microseconds of 64-byte messages on one kept-alive connection, one at a time.
+std::vector<double> round_trips(tcp::socket& s, int count) {
+  char msg[64] = {};
+  char reply[64];
+  std::vector<double> out;
+  for (int i = 0; i < count; ++i) {
+    auto start = clock_type::now();
+    asio::write(s, asio::buffer(msg));
+    asio::read(s, asio::buffer(reply));
+    out.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - start).count());
+  }
+  return out;
+}
+
 struct options {
   std::string binary = FAULTLINE_BINARY;
   std::string peer;
@@ -438,6 +461,8 @@ struct options {
   int idle = 0;
   int daemons = 1;
   double toxic_latency_ms = 10;  // whole milliseconds: Toxiproxy's API takes integers
+  double precision_latency_ms = 50;
+  int samples = 100;
   std::vector<std::string> only;
 };
 
@@ -461,6 +486,8 @@ options parse(int argc, char** argv) {
     else if (a == "--idle") o.idle = std::stoi(next());
     else if (a == "--daemons") o.daemons = std::stoi(next());
     else if (a == "--toxic-latency") o.toxic_latency_ms = std::stoi(next());
+    else if (a == "--precision-latency") o.precision_latency_ms = std::stoi(next());
+    else if (a == "--samples") o.samples = std::stoi(next());
     else if (a == "--only") o.only.push_back(next());
     else throw std::invalid_argument("unknown option " + a + " (see the top of bench/proxy/proxy_bench.cpp)");
   }
@@ -651,6 +678,41 @@ int main(int argc, char** argv) {
                       way.c_str(), t.name.c_str(), m, o.runs, static_cast<double>(o.bytes) / (1 << 30), 100.0 * m / direct, cost.c_str());
         }
       }
+    }
+    if (wanted(o, "precision")) {
+      upstream_server echo(upstream_server::mode::echo);
+      proxy_daemon d(o.binary, dir, echo.address(), 4);
+      std::unique_ptr<api_daemon> a;
+      if (!o.api_peer.empty()) a = std::make_unique<api_daemon>(o.api_peer, dir, echo.address(), "precision");
+      std::vector<std::pair<std::string, std::string>> apis{{"faultline", d.api}};
+      std::vector<std::string> listens{d.listen};
+      if (a) {
+        apis.emplace_back(o.api_peer_name, a->api);
+        listens.push_back(a->listen);
+      }
+      std::map<std::string, std::vector<double>> p50, p99, base;
+      for (int r = 0; r < o.runs; ++r)
+        for (std::size_t i = 0; i < apis.size(); ++i) {
+          const auto& [name, api] = apis[i];
+          asio::io_context ioc;
+          tcp::socket s(ioc);
+          s.connect(endpoint_of(listens[i]));
+          s.set_option(tcp::no_delay(true));
+          round_trips(s, 20);  // warm up
+          const auto without = median(round_trips(s, o.samples * 2));
+          http_post(api, "/proxies/bench/toxics",
+                    nlohmann::json{{"name", "precision"}, {"type", "latency"}, {"stream", "downstream"},
+                                   {"attributes", {{"latency", static_cast<std::int64_t>(o.precision_latency_ms)}}}}.dump());
+          std::vector<double> errors;
+          for (double rtt : round_trips(s, o.samples)) errors.push_back(rtt - o.precision_latency_ms * 1000 - without);
+          http_call(http::verb::delete_, api, "/proxies/bench/toxics/precision");
+          base[name].push_back(without);
+          p50[name].push_back(quantile(errors, 0.50));
+          p99[name].push_back(quantile(errors, 0.99));
+        }
+      for (const auto& [name, api] : apis)
+        std::printf("| latency toxic %.0f ms, release error | %s | median %.0f us, p99 %.0f us (medians of %d x %d round trips; %.0f us round trip without it) |\n",
+                    o.precision_latency_ms, name.c_str(), median(p50[name]), median(p99[name]), o.runs, o.samples, median(base[name]));
     }
     if (o.idle > 0 && wanted(o, "idle")) idle(o, dir, argv[0]);
   } catch (const std::exception& e) {

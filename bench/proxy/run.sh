@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs bench/proxy/proxy_bench the way docs/benchmarks.md reports it: faultline against a direct
 # loopback connection, socat, nginx's stream proxy and Toxiproxy (when installed), the toxic path
-# (a latency toxic, both directions), then idle connections and the memory left after they close.
+# (a latency toxic, both directions), a latency toxic's release error, small HTTP requests under wrk,
+# then idle connections and the memory left after they close.
 # Usage: bench/proxy/run.sh [build dir]   (needs proxy_bench and faultline built)
 set -euo pipefail
 build=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build}
@@ -43,10 +44,18 @@ fi
 echo "## through a 10 ms latency toxic, both directions"
 "$bench" --only toxic
 
+echo "## a 50 ms latency toxic's release error on a kept-alive connection"
+"$bench" --only precision
+
 if command -v toxiproxy-server >/dev/null; then
   echo "## Toxiproxy (through its HTTP API, as faultline)"
-  "$bench" --only throughput --only latency --only toxic --api-peer-name toxiproxy \
+  "$bench" --only throughput --only latency --only toxic --only precision --api-peer-name toxiproxy \
     --api-peer "toxiproxy-server -host 127.0.0.1 -port {api_port}"
+fi
+
+if command -v wrk >/dev/null && command -v nginx >/dev/null; then
+  echo "## small HTTP requests (wrk, closed loop)"
+  "$(dirname "$0")/small_http.sh" "$build/engine/faultline"
 fi
 
 echo "## idle connections"

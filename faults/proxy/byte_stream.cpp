@@ -12,6 +12,7 @@ using boost::system::error_code;
 tcp_stream::tcp_stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   error_code ignored;  // Nagle would add up to 40 ms to small request/response exchanges
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket_.non_blocking(true, ignored);  // read_now and write_now must never block the thread
 }
 
 asio::awaitable<error_code> tcp_stream::wait_readable() {
@@ -27,6 +28,18 @@ asio::awaitable<io_result> tcp_stream::read_some(asio::mutable_buffer buffer) {
 asio::awaitable<io_result> tcp_stream::write(std::span<const asio::const_buffer> buffers) {
   auto [ec, n] = co_await asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
   co_return io_result{ec, n};
+}
+
+io_result tcp_stream::read_now(asio::mutable_buffer buffer) {
+  error_code ec;
+  auto n = socket_.read_some(buffer, ec);
+  return {ec, n};
+}
+
+io_result tcp_stream::write_now(std::span<const asio::const_buffer> buffers) {
+  error_code ec;
+  auto n = socket_.write_some(buffers, ec);
+  return {ec, n};
 }
 
 void tcp_stream::shutdown_send() {

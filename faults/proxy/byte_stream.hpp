@@ -42,6 +42,10 @@ public:
   void close() override;
   void reset() override;
   boost::asio::ip::tcp::socket& socket() { return socket_; }
+  // Without waiting (one recv or send): would_block when there is nothing to read or no room.
+  // The connection's small-message path reads and writes in the handler that saw readiness.
+  io_result read_now(boost::asio::mutable_buffer buffer);
+  io_result write_now(std::span<const boost::asio::const_buffer> buffers);
 
 private:
   boost::asio::ip::tcp::socket socket_;

@@ -42,9 +42,11 @@ struct uninitialized_allocator : std::allocator<T> {
 using byte_buffer = std::vector<char, uninitialized_allocator<char>>;
 
 // Read buffers are recycled per thread (every connection lives on one thread), so bulk transfers
-// do not allocate per read and idle connections hold none.
+// do not allocate per read and idle connections hold none. The pool keeps a few buffers only;
+// release_spare_buffers() frees this thread's when its last connection has closed.
 byte_buffer take_buffer(std::size_t size);
 void recycle_buffer(byte_buffer&& buffer);
+void release_spare_buffers();
 
 struct chunk {
   enum class kind : std::uint8_t {

@@ -23,6 +23,8 @@ namespace asio = boost::asio;
 namespace {
 // Connections alive in this process, over all proxies and threads.
 std::atomic<std::size_t> live_connections{0};
+// Connections started and not yet finished on this thread (start and finish run on its executor).
+thread_local std::size_t connections_here = 0;
 }  // namespace
 
 connection::connection(std::unique_ptr<byte_stream> client, std::unique_ptr<byte_stream> server, std::unique_ptr<session> s,
@@ -32,14 +34,14 @@ connection::connection(std::unique_ptr<byte_stream> client, std::unique_ptr<byte
       client_(std::move(client)),
       server_(std::move(server)),
       session_(std::move(s)),
-      random_(settings_.seed),
+      client_tcp_(dynamic_cast<tcp_stream*>(client_.get())),
+      server_tcp_(dynamic_cast<tcp_stream*>(server_.get())),
       message_toxics_(std::make_shared<message_toxic_list>()) {
   link::owner& me = *this;
-  upstream_ = std::make_unique<link>(direction::upstream, *server_, *settings_.time, random_, me, settings_.buffer_limit,
+  upstream_ = std::make_unique<link>(direction::upstream, *server_, *settings_.time, me, settings_.buffer_limit,
                                      settings_.upstream_counters);
-  downstream_ = std::make_unique<link>(direction::downstream, *client_, *settings_.time, random_, me, settings_.buffer_limit,
+  downstream_ = std::make_unique<link>(direction::downstream, *client_, *settings_.time, me, settings_.buffer_limit,
                                        settings_.downstream_counters);
-  alarm_ = settings_.time->make_alarm(executor_);
   live_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -54,12 +56,85 @@ void connection::start(const std::vector<installed_toxic>& toxics, std::shared_p
   on_finished_ = std::move(on_finished);
   if (message_toxics) message_toxics_ = std::move(message_toxics);
   for (const auto& t : toxics) link_for(t.stream).add(t);
-  auto self = shared_from_this();
+  started_ = true;
+  ++connections_here;
   for (auto d : {direction::upstream, direction::downstream}) {
-    asio::co_spawn(executor_, read_loop(self, d), log_stray_exception(proxy_log(), std::string("proxy reader ") + to_string(d)));
-    asio::co_spawn(executor_, write_loop(self, d), log_stray_exception(proxy_log(), std::string("proxy writer ") + to_string(d)));
+    if (tcp_source(d)) arm_reader(d);
+    else spawn_reader(d, false);
   }
   tell_session_toxics();
+}
+
+void connection::spawn_reader(direction d, bool bulk) {
+  asio::co_spawn(executor_, read_loop(shared_from_this(), d, bulk),
+                 log_stray_exception(proxy_log(), std::string("proxy reader ") + to_string(d)));
+}
+
+void connection::start_writer(direction d) {
+  if (done_) return;
+  asio::co_spawn(executor_, write_loop(shared_from_this(), d),
+                 log_stray_exception(proxy_log(), std::string("proxy writer ") + to_string(d)));
+}
+
+void connection::arm_reader(direction d) {
+  tcp_source(d)->socket().async_wait(asio::ip::tcp::socket::wait_read,
+                                     [self = shared_from_this(), d](boost::system::error_code ec) { self->on_readable(d, ec); });
+}
+
+void connection::on_readable(direction d, boost::system::error_code ec) {
+  if (done_) return;
+  if (!ec && link_for(d).over_limit()) {  // the coroutine waits for room, then reads
+    spawn_reader(d, true);
+    return;
+  }
+  byte_buffer buffer;
+  std::size_t n = 0;
+  if (!ec) {
+    buffer = take_buffer(settings_.read_size);
+    std::tie(ec, n) = tcp_source(d)->read_now(asio::buffer(buffer.data(), buffer.size()));
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      recycle_buffer(std::move(buffer));
+      arm_reader(d);
+      return;
+    }
+  }
+  const bool bulk = !ec && n == buffer.size();
+  if (!take_read(d, ec, buffer, n)) return;
+  recycle_buffer(std::move(buffer));
+  if (bulk) spawn_reader(d, true);  // more is waiting: read on with bigger buffers (or splice)
+  else arm_reader(d);
+}
+
+bool connection::take_read(direction d, boost::system::error_code ec, byte_buffer& buffer, std::size_t n) {
+  if (done_) return false;
+  if (ec) {
+    if (ec == asio::error::eof) {
+      session_->on_eof(d, *this);
+    } else if (ec != asio::error::operation_aborted) {
+      // The sender reset or failed: the other side learns it the same way.
+      proxy_log()->debug("{} read failed: {}", to_string(d), ec.message());
+      reset();
+    }
+    return false;
+  }
+  auto* counters = d == direction::upstream ? settings_.upstream_counters : settings_.downstream_counters;
+  if (counters) counters->bytes_received_total.fetch_add(n, std::memory_order_relaxed);
+  chunk c;
+  c.stamp = now();
+  if (n >= buffer.size() / 4) {  // big reads hand the buffer over, small ones are copied out
+    buffer.resize(n);
+    c.bytes = std::exchange(buffer, byte_buffer());
+  } else {
+    c.bytes.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  try {
+    session_->on_data(d, std::move(c), *this);
+  } catch (const std::exception& e) {
+    proxy_log()->error("{} session failed: {}; resetting the connection", to_string(d), e.what());
+    reset();
+    return false;
+  }
+  return !done_;
 }
 
 void connection::add_toxic(const installed_toxic& t) {
@@ -93,19 +168,26 @@ void connection::pause_reading(direction d, bool paused) {
   if (!done_) link_for(d).pause_reader(paused);
 }
 
-asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, direction d) {
+asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, direction d, bool bulk) {
   auto& source = d == direction::upstream ? *self->client_ : *self->server_;
+  auto* tcp = self->tcp_source(d);
   auto& l = self->link_for(d);
-  auto* counters = d == direction::upstream ? self->settings_.upstream_counters : self->settings_.downstream_counters;
   const auto read_size = self->settings_.read_size;
-  byte_buffer buffer;       // held only while data keeps coming
-  bool more_likely = false;  // the last read filled the buffer
-  std::size_t last_read = 0;  // small reads mean small messages: no zero-copy attempt
+  byte_buffer buffer;         // held only while data keeps coming
+  bool more_likely = bulk;    // the last read filled the buffer
+  std::size_t last_read = bulk ? read_size : 0;  // small reads mean small messages: no zero-copy attempt
   for (;;) {
     co_await l.wait_for_space();
     if (self->done_) co_return;
     boost::system::error_code ec;
-    if (!more_likely) ec = co_await source.wait_readable();
+    if (!more_likely) {
+      if (tcp) {  // the bulk is over: wait without a coroutine frame or a buffer
+        recycle_buffer(std::move(buffer));
+        self->arm_reader(d);
+        co_return;
+      }
+      ec = co_await source.wait_readable();
+    }
     if (self->done_) co_return;
     if (!ec && last_read >= 16 * 1024 && self->can_splice(d, true)) {  // bulk: worth a pipe
       co_await l.wait_until_drained();         // bytes copied before go out first
@@ -129,36 +211,10 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self, di
       std::tie(ec, n) = co_await source.read_some(asio::buffer(buffer.data(), buffer.size()));
     }
     if (self->done_) co_return;
-    if (ec) {
-      if (ec == asio::error::eof) {
-        self->session_->on_eof(d, *self);
-      } else if (ec != asio::error::operation_aborted) {
-        // The sender reset or failed: the other side learns it the same way.
-        proxy_log()->debug("{} read failed: {}", to_string(d), ec.message());
-        self->reset();
-      }
-      co_return;
-    }
-    if (counters) counters->bytes_received_total.fetch_add(n, std::memory_order_relaxed);
-    more_likely = n == buffer.size();
+    more_likely = !ec && n == buffer.size();
     last_read = n;
-    chunk c;
-    c.stamp = self->now();
-    if (n >= buffer.size() / 4) {  // big reads hand the buffer over, small ones are copied out
-      buffer.resize(n);
-      c.bytes = std::move(buffer);
-      buffer = byte_buffer();
-    } else {
-      c.bytes.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-      if (!more_likely) recycle_buffer(std::exchange(buffer, byte_buffer()));
-    }
-    try {
-      self->session_->on_data(d, std::move(c), *self);
-    } catch (const std::exception& e) {
-      proxy_log()->error("{} session failed: {}; resetting the connection", to_string(d), e.what());
-      self->reset();
-      co_return;
-    }
+    if (!self->take_read(d, ec, buffer, n)) co_return;
+    if (!more_likely && !buffer.empty()) recycle_buffer(std::exchange(buffer, byte_buffer()));
   }
 }
 
@@ -281,9 +337,10 @@ void connection::reschedule() {
   if (next == armed_) return;
   armed_ = next;
   if (!next) {
-    alarm_->cancel();
+    if (alarm_) alarm_->cancel();
     return;
   }
+  if (!alarm_) alarm_ = settings_.time->make_alarm(executor_);
   alarm_->set(*next, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->on_alarm();
   });
@@ -328,9 +385,11 @@ void connection::finish(bool abortive) {
   }
   upstream_->stop();
   downstream_->stop();
-  alarm_->cancel();
+  if (alarm_) alarm_->cancel();
   armed_.reset();
   timers_ = {};
+  // The thread's spare read buffers are for its live transfers; none left, none kept.
+  if (started_ && --connections_here == 0) release_spare_buffers();
   if (auto notify = std::move(on_finished_)) notify();
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 // One proxied connection: the client and server streams, the session chosen by the proxy's
-// protocol, and two links (upstream: client -> server, downstream: server -> client), each run
-// by a reader and a writer coroutine. Everything of one connection runs on its stream's
+// protocol, and two links (upstream: client -> server, downstream: server -> client), each fed
+// by a reader and emptied by a writer. Everything of one connection runs on its stream's
 // executor (one thread), so control changes arrive as posted calls and need no locks.
 // A FIN in one direction is passed on as a FIN and the other direction goes on (half-close).
+// An idle TCP connection holds no coroutine and no buffer, only a readiness wait per socket:
+// small messages are read, passed through the session and the link, and sent in the handler of
+// that wait; a reader coroutine runs only for bulk transfers and back-pressure, a writer only
+// while bytes wait for the far side.
 
 #include "faults/proxy/byte_stream.hpp"
 #include "faults/proxy/link.hpp"
@@ -64,13 +68,21 @@ private:
     bool operator>(const timer& o) const { return at != o.at ? at > o.at : order > o.order; }
   };
 
-  static boost::asio::awaitable<void> read_loop(std::shared_ptr<connection> self, direction d);
+  // bulk: a read just filled its buffer, or the link was over its limit when data came.
+  static boost::asio::awaitable<void> read_loop(std::shared_ptr<connection> self, direction d, bool bulk);
   static boost::asio::awaitable<void> write_loop(std::shared_ptr<connection> self, direction d);
   // Splices bytes from one socket to the other until the source has nothing more to read, a
   // toxic joins, or the stream ends; returns the error that ended it (would_block: idle).
   static boost::asio::awaitable<boost::system::error_code> splice_burst(std::shared_ptr<connection> self, direction d);
   bool can_splice(direction d, bool bulk_only);
   link& link_for(direction d) { return d == direction::upstream ? *upstream_ : *downstream_; }
+  tcp_stream* tcp_source(direction d) const { return d == direction::upstream ? client_tcp_ : server_tcp_; }
+  void arm_reader(direction d);  // a TCP source: waits for readability without a coroutine
+  void on_readable(direction d, boost::system::error_code ec);
+  void spawn_reader(direction d, bool bulk);
+  // Passes on what one read brought: n bytes of `buffer` (handed over when big, else copied), or
+  // the end of the stream or an error. False when this direction reads no more.
+  bool take_read(direction d, boost::system::error_code ec, byte_buffer& buffer, std::size_t n);
   void on_alarm();
   void finish(bool abortive);
   void tell_session_toxics();
@@ -81,6 +93,7 @@ private:
   void link_finished(direction d) override;
   void link_failed(direction d, boost::system::error_code ec) override;
   void reschedule() override;
+  void start_writer(direction d) override;
 
   // session_io
   time_point now() const override { return settings_.time->now(); }
@@ -88,7 +101,11 @@ private:
   void end(direction d) override;
   void call_at(time_point at, std::function<void(session_io&)> fn) override;
   const message_toxic_list& message_toxics() const override { return *message_toxics_; }
-  std::mt19937_64& random() override { return random_; }
+  // Built on first use: its 2.5 KB of state would be most of an idle connection's memory.
+  std::mt19937_64& random() override {
+    if (!random_) random_ = std::make_unique<std::mt19937_64>(settings_.seed);
+    return *random_;
+  }
   void pause_reading(direction d, bool paused) override;
 
   boost::asio::any_io_executor executor_;
@@ -96,15 +113,18 @@ private:
   std::unique_ptr<byte_stream> client_;
   std::unique_ptr<byte_stream> server_;
   std::unique_ptr<session> session_;
-  std::mt19937_64 random_;
+  tcp_stream* client_tcp_;  // the streams again when they are TCP (readable without a coroutine)
+  tcp_stream* server_tcp_;
+  std::unique_ptr<std::mt19937_64> random_;
   std::unique_ptr<link> upstream_;
   std::unique_ptr<link> downstream_;
-  std::unique_ptr<alarm> alarm_;
+  std::unique_ptr<alarm> alarm_;  // made when something is first scheduled
   std::optional<time_point> armed_;
   std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
   std::uint64_t timer_order_ = 0;
   std::shared_ptr<const message_toxic_list> message_toxics_;
   std::function<void()> on_finished_;
+  bool started_ = false;
   bool done_ = false;
 };
 

@@ -3,7 +3,10 @@
 #include <boost/asio/buffer.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 namespace faultline::proxy {
 namespace asio = boost::asio;
@@ -64,27 +67,36 @@ public:
 
   void close_at(time_point at) override { stage_.close_due = stage_.close_due ? std::min(*stage_.close_due, at) : at; }
   void reset_at(time_point at) override { stage_.reset_due = stage_.reset_due ? std::min(*stage_.reset_due, at) : at; }
-  std::mt19937_64& random() override { return link_.random_; }
+  std::mt19937_64& random() override { return link_.owner_.random(); }
 
 private:
   link& link_;
   stage& stage_;
 };
 
-link::link(direction d, byte_stream& destination, clock& time, std::mt19937_64& random, owner& o,
-           std::size_t buffer_limit, direction_counters* counters)
+link::link(direction d, byte_stream& destination, clock& time, owner& o, std::size_t buffer_limit, direction_counters* counters)
     : direction_(d),
       destination_(destination),
+      direct_(dynamic_cast<tcp_stream*>(&destination)),
       clock_(time),
-      random_(random),
       owner_(o),
       limit_(buffer_limit),
       counters_(counters),
-      writer_wake_(destination.get_executor()),
       space_wake_(destination.get_executor()),
       drained_wake_(destination.get_executor()) {}
 
 link::~link() = default;
+
+void link::chunk_queue::pop_front() {
+  ++head_;
+  if (head_ == items_.size()) {
+    items_.clear();
+    head_ = 0;
+  } else if (head_ >= 64 && head_ * 2 >= items_.size()) {  // a queue that never empties stays bounded
+    items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
 
 namespace {
 
@@ -103,7 +115,7 @@ void link::add(const installed_toxic& t) {
   s->behaviour = behaviour_of(t);
   s->counters = t.counters;
   s->state = s->behaviour->new_state();
-  s->active = roll_toxicity(t.toxicity, random_);
+  s->active = roll_toxicity(t.toxicity, owner_.random());
   t.counters->links_total.fetch_add(1, relaxed);
   if (s->active) t.counters->links_affected_total.fetch_add(1, relaxed);
   auto& ref = *s;
@@ -145,7 +157,7 @@ void link::update(const installed_toxic& t) {
   const bool was_active = s.active;
   s.behaviour = behaviour_of(t);
   s.counters = t.counters;
-  s.active = roll_toxicity(t.toxicity, random_);
+  s.active = roll_toxicity(t.toxicity, owner_.random());
   if (s.active && !was_active) t.counters->links_affected_total.fetch_add(1, relaxed);
   if (!s.active && s.lost) {
     s.lost = false;
@@ -205,9 +217,28 @@ void link::deliver(std::size_t index, chunk c) {
 }
 
 void link::to_writer(chunk c) {
-  queued_ += c.size();
+  if (direct_ && c.what == chunk::kind::data && writer_queue_.empty() && !writing_ && !writer_running_) {
+    // Nothing is ahead of these bytes: send them now, in the handler that produced them, instead
+    // of waking a writer (one send instead of a wake-up, a resumption and a send). What does not
+    // fit waits for the writer; an error is left to it too, so it is reported in one place.
+    const asio::const_buffer bytes(c.bytes.data(), c.size());
+    const auto n = std::get<1>(direct_->write_now({&bytes, 1}));
+    if (n > 0) {
+      if (counters_) counters_->bytes_sent_total.fetch_add(n, relaxed);
+      if (n == c.size()) {
+        recycle_buffer(std::move(c.bytes));
+        release_space();
+        return;
+      }
+    }
+    front_sent_ = n;  // the writer sends the rest
+  }
+  queued_ += c.size() - front_sent_;
   writer_queue_.push_back(std::move(c));
-  if (writer_waiting_) writer_wake_.notify();
+  if (!writer_running_) {
+    writer_running_ = true;
+    owner_.start_writer(direction_);
+  }
 }
 
 void link::pump() {
@@ -278,7 +309,6 @@ asio::awaitable<void> link::wait_until_drained() {
 void link::stop() {
   if (stopped_) return;
   stopped_ = true;
-  writer_wake_.notify();
   space_wake_.notify();
   drained_wake_.notify();
 }
@@ -286,26 +316,20 @@ void link::stop() {
 asio::awaitable<void> link::write_loop() {
   std::vector<chunk> batch;
   std::vector<asio::const_buffer> buffers;
-  for (;;) {
-    while (writer_queue_.empty() && !stopped_) {
-      if (drain_waiting_) drained_wake_.notify();
-      writer_waiting_ = true;
-      co_await writer_wake_.wait();
-      writer_waiting_ = false;
-    }
-    if (stopped_) co_return;
-
+  while (!writer_queue_.empty() && !stopped_) {
     // Consecutive data chunks go out in one gathered write.
     batch.clear();
     buffers.clear();
     std::size_t bytes = 0;
     while (!writer_queue_.empty() && writer_queue_.front().what == chunk::kind::data && bytes < max_write_batch) {
-      bytes += writer_queue_.front().size();
-      batch.push_back(std::move(writer_queue_.front()));
+      auto& c = writer_queue_.front();
+      const auto skip = batch.empty() ? std::exchange(front_sent_, 0) : 0;  // sent already by to_writer
+      bytes += c.size() - skip;
+      buffers.emplace_back(c.bytes.data() + skip, c.size() - skip);
+      batch.push_back(std::move(c));  // the bytes stay where the buffer points: vectors move without copying
       writer_queue_.pop_front();
     }
     if (!batch.empty()) {
-      for (const auto& c : batch) buffers.emplace_back(c.bytes.data(), c.bytes.size());
       writing_ = true;
       auto [ec, written] = co_await destination_.write(buffers);
       writing_ = false;
@@ -334,6 +358,9 @@ asio::awaitable<void> link::write_loop() {
       co_return;
     }
   }
+  // Ends here with nothing left (no suspension since the check): the next bytes start a writer.
+  writer_running_ = false;
+  if (drain_waiting_) drained_wake_.notify();
 }
 
 }  // namespace faultline::proxy

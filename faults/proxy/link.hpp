@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <random>
@@ -47,13 +46,15 @@ public:
     virtual void link_finished(direction d) = 0;  // the end of stream was delivered
     virtual void link_failed(direction d, boost::system::error_code ec) = 0;
     virtual void reschedule() = 0;  // a release time may have changed
+    // Runs link::write_loop() on the connection's executor, keeping the connection alive.
+    virtual void start_writer(direction d) = 0;
+    virtual std::mt19937_64& random() = 0;  // rolls toxicity; toxics draw from it too
 
   protected:
     ~owner() = default;
   };
 
-  link(direction d, byte_stream& destination, clock& time, std::mt19937_64& random, owner& o,
-       std::size_t buffer_limit, direction_counters* counters);
+  link(direction d, byte_stream& destination, clock& time, owner& o, std::size_t buffer_limit, direction_counters* counters);
   ~link();
   link(const link&) = delete;
   link& operator=(const link&) = delete;
@@ -71,7 +72,9 @@ public:
   void pause_reader(bool paused);  // the session holds enough: the reader waits as if over the limit
   boost::asio::awaitable<void> wait_for_space();  // the reader's back-pressure
   boost::asio::awaitable<void> wait_until_drained();  // until the writer has nothing left to do
-  boost::asio::awaitable<void> write_loop();      // the writer; ends after stop()
+  // The writer: started by the link (owner::start_writer) when bytes must wait for the far side,
+  // it ends when it has written everything, so an idle link holds no coroutine.
+  boost::asio::awaitable<void> write_loop();
   void stop();
 
   std::size_t queued_bytes() const { return queued_; }
@@ -85,6 +88,20 @@ private:
   struct stage;
   class port;
 
+  // First in, first out; allocates nothing until used (std::deque allocates when constructed,
+  // and every idle connection has two of these).
+  class chunk_queue {
+  public:
+    bool empty() const { return head_ == items_.size(); }
+    chunk& front() { return items_[head_]; }
+    void push_back(chunk c) { items_.push_back(std::move(c)); }
+    void pop_front();
+
+  private:
+    std::vector<chunk> items_;
+    std::size_t head_ = 0;
+  };
+
   void deliver(std::size_t index, chunk c);  // into stage `index`, or the writer past the end
   void to_writer(chunk c);
   void flush(stage& s, std::size_t next);    // everything `s` holds moves to stage `next`
@@ -92,21 +109,21 @@ private:
 
   direction direction_;
   byte_stream& destination_;
+  tcp_stream* direct_;  // the destination when it can be written without waiting (TCP)
   clock& clock_;
-  std::mt19937_64& random_;
   owner& owner_;
   std::size_t limit_;
   direction_counters* counters_;
   std::vector<std::unique_ptr<stage>> stages_;
-  std::deque<chunk> writer_queue_;
+  chunk_queue writer_queue_;
   std::size_t queued_ = 0;  // bytes in stages and the writer queue
-  async_event writer_wake_;
+  std::size_t front_sent_ = 0;  // bytes of the writer queue's first chunk that to_writer sent
   async_event space_wake_;
   async_event drained_wake_;
   bool drain_waiting_ = false;
   bool reader_waiting_ = false;
   bool reader_paused_ = false;
-  bool writer_waiting_ = false;
+  bool writer_running_ = false;
   bool writing_ = false;
   bool stopped_ = false;
   bool finished_ = false;

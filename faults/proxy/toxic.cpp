@@ -5,7 +5,9 @@
 namespace faultline::proxy {
 
 namespace {
-constexpr std::size_t spare_buffers = 32;
+// Enough for a bulk transfer's reader and writer to hand buffers back and forth; at most 2 MiB
+// per thread (256 KiB bulk buffers) stays held after the transfer.
+constexpr std::size_t spare_buffers = 8;
 thread_local std::vector<byte_buffer> spare;
 }  // namespace
 
@@ -23,6 +25,8 @@ void recycle_buffer(byte_buffer&& buffer) {
   if (buffer.capacity() < (16u << 10) || spare.size() >= spare_buffers) return;  // small ones are not worth keeping
   spare.push_back(std::move(buffer));
 }
+
+void release_spare_buffers() { std::vector<byte_buffer>().swap(spare); }
 
 const char* to_string(direction d) { return d == direction::upstream ? "upstream" : "downstream"; }
 
