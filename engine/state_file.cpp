@@ -9,8 +9,11 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace faultline::engine {
 namespace {
@@ -22,11 +25,26 @@ nlohmann::json to_json(const undo_entry& e) {
           {"step", e.step}, {"type", e.type}, {"record", e.record}, {"written_at", e.written_at}};
 }
 
+// A whole number that fits T. nlohmann would convert 1e23 or -1 to an integer type with undefined
+// or wrapped results, so only integers in range are read.
+template <typename T>
+T whole_number(const nlohmann::json& j, const char* name, std::optional<T> fallback = std::nullopt) {
+  auto it = j.find(name);
+  if (it == j.end() && fallback) return *fallback;
+  if (it == j.end()) throw std::invalid_argument(fmt::format("missing '{}'", name));
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+    return static_cast<T>(it->get<std::uint64_t>());
+  if (std::is_signed_v<T> && it->is_number_integer() && !it->is_number_unsigned()) return static_cast<T>(it->get<std::int64_t>());
+  throw std::invalid_argument(fmt::format("'{}' must be a whole number from {} to {}, not {}", name, std::numeric_limits<T>::min(),
+                                          std::numeric_limits<T>::max(), it->dump()));
+}
+
 undo_entry from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument(fmt::format("an entry must be a JSON object, not {}", j.type_name()));
   undo_entry e;
   e.run_id = j.at("run_id").get<std::string>();
-  e.pid = j.at("pid").get<std::int64_t>();
-  e.pid_start_time = j.value("pid_start_time", std::uint64_t{0});
+  e.pid = whole_number<std::int64_t>(j, "pid");
+  e.pid_start_time = whole_number<std::uint64_t>(j, "pid_start_time", 0);
   e.experiment = j.value("experiment", "");
   e.step = j.at("step").get<std::string>();
   e.type = j.at("type").get<std::string>();
@@ -79,6 +97,8 @@ std::vector<undo_entry> read_entries(const std::filesystem::path& path) {
     try {
       out.push_back(from_json(e));
     } catch (const nlohmann::json::exception& x) {
+      throw unreadable(fmt::format("entry {}: {}", out.size() + 1, x.what()));
+    } catch (const std::invalid_argument& x) {
       throw unreadable(fmt::format("entry {}: {}", out.size() + 1, x.what()));
     }
   }

@@ -122,6 +122,8 @@ journal read_journal(const std::string& path) {
     doc = json::parse(in);
   } catch (const json::parse_error& e) {
     throw journal_error(fmt::format("{}: not a faultline journal: invalid JSON at byte {}", path, e.byte));
+  } catch (const json::out_of_range&) {  // a number beyond a double's range, e.g. 1e400
+    throw journal_error(fmt::format("{}: not a faultline journal: a number is too large for a double", path));
   }
   try {
     return journal_from_json(doc);

@@ -1,48 +1,128 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer target of the protocol parsers and sessions (tests/fuzz) with
-# clang, AddressSanitizer and UndefinedBehaviorSanitizer.
+# Builds and runs faultline's libFuzzer targets (tests/fuzz) with clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer: the protocol parsers and sessions, the metric probe's Prometheus
+# text parser, the journal reader and the state file reader. docs/testing.md ("Fuzzing") says
+# how they run and what the long runs found.
 #
-#   scripts/fuzz.sh [--time SECONDS] [--jobs N] [--build-dir DIR]
+#   scripts/fuzz.sh [--target NAME|all] [--time SECONDS] [--runs N] [--jobs N] [--build-dir DIR]
+#                   [--build-only] [--no-build]
 #
-# --time: how long to fuzz (default 30: the short CI run; use 3600 or more for a long run).
-# New inputs go to DIR/corpus (seeded from tests/fuzz/corpus); a crash leaves DIR/crash-* and
-# exits non-zero. Needs Debian's clang (clang 14 ships libFuzzer).
+# --target: protocol, prometheus, journal, state_file, or all (default;
+#   one after the other). --time: seconds per target (default 30); --runs: stop after N inputs
+#   instead (e.g. 10000000), whichever comes first. The build directory (default build/fuzz) is a
+#   CMake build with clang (-DFAULTLINE_FUZZ=ON); --build-only builds it and stops, --no-build runs
+#   what is there. New inputs go to DIR/corpus/NAME, seeded from tests/fuzz/corpus/NAME and from
+#   the docs and test data (DIR/seeds/NAME). A crash, leak or sanitizer
+#   report leaves DIR/artifacts/NAME/crash-* (or leak-*, timeout-*) and exits non-zero; replay one
+#   with `DIR/NAME_fuzz FILE`. Exit 77: clang is missing, so nothing ran.
 set -euo pipefail
+shopt -s nullglob
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+all_targets=(protocol prometheus journal state_file)
+target=all
 seconds=30
+runs=""
 jobs=1
 dir="$root/build/fuzz"
+build=yes
+run=yes
 while [ $# -gt 0 ]; do
   case "$1" in
+    --target) target="${2:?--target needs a name}"; shift 2 ;;
     --time) seconds="${2:?--time needs seconds}"; shift 2 ;;
+    --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
     --jobs) jobs="${2:?--jobs needs a number}"; shift 2 ;;
     --build-dir) dir="${2:?--build-dir needs a directory}"; shift 2 ;;
-    *) echo "fuzz.sh: unknown option '$1' (use: --time SECONDS, --jobs N, --build-dir DIR)" >&2; exit 2 ;;
+    --build-only) run=no; shift ;;
+    --no-build) build=no; shift ;;
+    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME|all, --time SECONDS, --runs N, --jobs N, --build-dir DIR, --build-only, --no-build)" >&2; exit 2 ;;
   esac
 done
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found; install the Debian package clang" >&2; exit 2; }
-mkdir -p "$dir/corpus"
-
-sources=(
-  tests/fuzz/protocol_fuzz.cpp
-  faults/protocol/message_session.cpp faults/protocol/message_toxic.cpp faults/protocol/pattern.cpp faults/protocol/reply_queue.cpp
-  faults/protocol/redis/resp.cpp faults/protocol/redis/redis_session.cpp faults/protocol/redis/redis_toxics.cpp
-  faults/protocol/postgres/pg_session.cpp faults/protocol/postgres/pg_toxics.cpp faults/protocol/postgres/pg_wire.cpp
-  faults/protocol/postgres/sql_class.cpp
-  faults/proxy/toxic.cpp faults/proxy/toxic_descriptor.cpp
-  core/log.cpp core/params.cpp core/units.cpp
-)
-binary="$dir/protocol_fuzz"
-newest=$(cd "$root" && ls -t "${sources[@]}" faults/protocol/*.hpp faults/protocol/*/*.hpp faults/proxy/*.hpp core/*.hpp | head -1)
-if [ ! -x "$binary" ] || [ "$root/$newest" -nt "$binary" ]; then
-  echo "fuzz.sh: building $binary"
-  (cd "$root" && clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -DSPDLOG_FMT_EXTERNAL -DSPDLOG_COMPILED_LIB -I"$root" "${sources[@]}" -lspdlog -lfmt -o "$binary")
+if [ "$target" = all ]; then
+  targets=("${all_targets[@]}")
+elif [[ " ${all_targets[*]} " == *" $target "* ]]; then
+  targets=("$target")
+else
+  echo "fuzz.sh: unknown target '$target' (one of: ${all_targets[*]}, all)" >&2
+  exit 2
 fi
-echo "fuzz.sh: fuzzing for ${seconds}s"
+command -v clang++ >/dev/null || { echo "fuzz.sh: skipped: clang++ not found; install the Debian package clang (libFuzzer)" >&2; exit 77; }
+
+if [ "$build" = yes ]; then
+  if [ ! -f "$dir/build.ninja" ]; then
+    launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz \
+      -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" -DFAULTLINE_FUZZ=ON -DFAULTLINE_TESTS=OFF -DFAULTLINE_BENCH=OFF \
+      -DFAULTLINE_HEADER_CHECK=OFF "${launcher[@]}" >/dev/null
+  fi
+  names=()
+  for t in "${targets[@]}"; do names+=("${t}_fuzz"); done
+  echo "fuzz.sh: building ${names[*]} in $dir"
+  ninja -C "$dir" "${names[@]}"
+fi
+[ "$run" = yes ] || exit 0
+
+# Seeds from what the project already holds: each target's inputs in its own shape.
+seed() {
+  local t="$1" out="$dir/seeds/$1"
+  rm -rf "$out" && mkdir -p "$out"
+  case "$t" in
+    prometheus)
+      code_blocks '(text)?' "$out" page
+      for f in "$out"/page-*; do  # the series experiments name, over each exposition in the docs
+        grep -q '^# TYPE' "$f" || { rm "$f"; continue; }
+        grep -rhoE "series: *'[^']+'" "$root/experiments" "$root/docs" | sed -E "s/series: *'(.*)'/\1/" | sort -u | { head -5 || true; } |
+          while read -r s; do { echo "$s"; cat "$f"; } >"$f.$(echo "$s" | md5sum | head -c8)"; done
+        rm "$f"
+      done ;;
+    journal)
+      find "$root/tests" -name '*journal*.json' | while read -r f; do  # small copies: two windows, two samples
+        python3 - "$f" "$out/$(basename "$f")" <<'PY'
+import json, sys
+def trim(v):
+    if isinstance(v, list): return [trim(x) for x in v[:2]]
+    if isinstance(v, dict): return {k: trim(x) for k, x in v.items()}
+    return v
+json.dump(trim(json.load(open(sys.argv[1]))), open(sys.argv[2], "w"))
+PY
+      done
+      code_blocks json "$out" docs ;;
+    state_file)
+      code_blocks json "$out" docs
+      for f in "$out"/docs-*; do grep -q '"entries"' "$f" || rm "$f"; done ;;
+  esac
+}
+# code_blocks LANG OUT PREFIX: every ```LANG block of docs/*.md as a file of its own.
+code_blocks() {
+  awk -v lang="$1" -v out="$2" -v prefix="$3" '
+    $0 ~ "^```" lang "$" { n++; file = sprintf("%s/%s-%04d", out, prefix, n); inside = 1; next }
+    /^```/ { if (inside) close(file); inside = 0; next }
+    inside { print > file }' "$root"/docs/*.md
+}
+max_len() {
+  case "$1" in
+    journal) echo 65536 ;;
+    *) echo 4096 ;;
+  esac
+}
+
+export ASAN_OPTIONS=detect_leaks=1:${ASAN_OPTIONS:-}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-parallel=()
-[ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")  # workers log to fuzz-N.log in $dir
-cd "$dir"
-"$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 "${parallel[@]}" \
-  -artifact_prefix="$dir/" -print_final_stats=1 "$dir/corpus" "$root/tests/fuzz/corpus"
+status=0
+for t in "${targets[@]}"; do
+  binary="$dir/${t}_fuzz"
+  [ -x "$binary" ] || { echo "fuzz.sh: $binary is not built (run without --no-build)" >&2; exit 2; }
+  corpus="$dir/corpus/$t" artifacts="$dir/artifacts/$t"
+  mkdir -p "$corpus" "$artifacts"
+  seed "$t"
+  limit=(-max_total_time="$seconds")
+  [ -n "$runs" ] && limit+=(-runs="$runs")
+  parallel=()
+  [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")  # workers log to fuzz-N.log in the artifacts directory
+  command=("$binary" "${limit[@]}" -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" "${parallel[@]}"
+           -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$root/tests/fuzz/corpus/$t" "$dir/seeds/$t")
+  echo "fuzz.sh: fuzzing $t for ${seconds}s${runs:+ or $runs runs}"
+  (cd "$artifacts" && "${command[@]}") || { status=$?; echo "fuzz.sh: $t failed (exit $status); see $artifacts" >&2; }
+done
+exit "$status"

@@ -65,7 +65,7 @@ int run_daemon(const std::string& api, const std::string& config, std::string to
     try {
       auto created = control.populate(nlohmann::json::parse(text.str()));
       std::cerr << fmt::format("faultline proxy: {} prox{} from {}\n", created.size(), created.size() == 1 ? "y" : "ies", config);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number such as 1e400
       std::cerr << fmt::format("faultline proxy: {}: not valid JSON: {}\n", config, e.what());
       return exit_invalid;
     } catch (const fp::api_error& e) {

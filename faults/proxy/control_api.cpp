@@ -141,7 +141,7 @@ json control_api::parse_body(const std::string& body) const {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) throw bad_body("EOF");  // Go's decoder says so
   try {
     return json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e400
     std::string what = e.what();
     if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
     throw bad_body(what);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 using namespace faultline;
 
@@ -79,4 +80,40 @@ TEST_CASE("recovery undoes entries of dead runs and keeps what it cannot undo", 
   CHECK(forced.failed.size() == 1);
   REQUIRE(state.entries().size() == 1);
   CHECK(state.entries()[0].step == "broken");
+}
+
+// Found by tests/fuzz/state_file_fuzz.cpp: "pid_start_time": 1.2e23 was converted to an integer
+// (undefined behaviour). Numbers that do not fit are a state_file_error naming the field.
+TEST_CASE("a state file entry with a pid or start time out of range is refused, not converted", "[engine]") {
+  struct bad_entry {
+    const char* fields;
+    const char* message;
+  };
+  const bad_entry table[] = {
+      {R"("pid": 1, "pid_start_time": 123456444444444444444444)", "'pid_start_time' must be a whole number from 0 to 18446744073709551615"},
+      {R"("pid": 1, "pid_start_time": -1)", "'pid_start_time' must be a whole number from 0"},
+      {R"("pid": 1.5)", "'pid' must be a whole number from -9223372036854775808 to 9223372036854775807, not 1.5"},
+      {R"("pid": 9223372036854775808)", "'pid' must be a whole number"},
+      {R"("pid": "12")", "'pid' must be a whole number"},
+      {R"("run_id": "r")", "missing 'pid'"},
+  };
+  for (const auto& bad : table) {
+    auto path = fresh_state_path("out-of-range.json");
+    {
+      std::ofstream out(path);
+      out << R"({"version": 1, "entries": [{"run_id": "r", "step": "s", "type": "t", "record": {}, )" << bad.fields << "}]}";
+    }
+    INFO(bad.fields);
+    CHECK_THROWS_AS(engine::state_file(path).entries(), engine::state_file_error);
+    CHECK_THROWS_WITH(engine::state_file(path).entries(), Catch::Contains("entry 1: ") && Catch::Contains(bad.message));
+  }
+  auto path = fresh_state_path("in-range.json");
+  {
+    std::ofstream out(path);
+    out << R"({"version": 1, "entries": [{"run_id": "r", "pid": -1, "pid_start_time": 18446744073709551615, "step": "s", "type": "t", "record": {}}]})";
+  }
+  auto entries = engine::state_file(path).entries();
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].pid == -1);
+  CHECK(entries[0].pid_start_time == 18446744073709551615u);
 }

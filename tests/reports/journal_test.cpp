@@ -210,6 +210,11 @@ TEST_CASE("a file that is not JSON is rejected", "[reports]") {
   auto path = temp_path("broken.json");
   std::ofstream(path) << "{\"schema_version\": 1,";
   CHECK_THROWS_WITH(reports::read_journal(path.string()), Catch::Contains("not a faultline journal: invalid JSON at byte"));
+  // Found by tests/fuzz/journal_fuzz.cpp: a number beyond a double escaped as nlohmann's
+  // out_of_range (an internal error, exit 4) instead of a journal_error (exit 2).
+  std::ofstream(path) << "{\"schema_version\": 2, \"window\": 3e554432}";
+  CHECK_THROWS_AS(reports::read_journal(path.string()), reports::journal_error);
+  CHECK_THROWS_WITH(reports::read_journal(path.string()), Catch::Contains("not a faultline journal: a number is too large for a double"));
   CHECK_THROWS_WITH(reports::read_journal("/nonexistent/journal.json"),
                     "/nonexistent/journal.json: cannot read the journal: No such file or directory");
 }

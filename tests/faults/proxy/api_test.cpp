@@ -102,6 +102,9 @@ TEST_CASE("the control API answers Toxiproxy's documented requests as Toxiproxy 
              {"GET", "/proxies/nope/toxics", "", 404, "{\"error\":\"proxy not found\",\"status\":404}\n"},
              {"DELETE", "/proxies/mysql_master/toxics/latency_downstream", "", 204, ""},
              {"DELETE", "/proxies/mysql_master/toxics/latency_downstream", "", 404, "{\"error\":\"toxic not found\",\"status\":404}\n"},
+             // a number beyond a double is a bad body, not an internal error (it was a 500)
+             {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","attributes":{"latency":1e400}})", 400,
+              "{\"error\":\"bad request body: number overflow parsing '1e400'\",\"status\":400}\n"},
              // what Toxiproxy leaves unchecked, faultline refuses
              {"POST", "/proxies/mysql_master/toxics", R"({"type":"latency","toxicity":1.5})", 400,
               "{\"error\":\"bad request body: toxicity must be between 0 and 1, got 1.5\",\"status\":400}\n"},
