@@ -29,9 +29,24 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace faultline {
+
+// `v` as T when it is a whole number that fits T; nothing otherwise. nlohmann's get<T>() would
+// convert 1e23 or -1 to an integer type with undefined or wrapped results.
+template <std::integral T>
+std::optional<T> whole_number_in(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (std::in_range<T>(u)) return static_cast<T>(u);
+  } else if (v.is_number_integer()) {
+    const auto i = v.get<std::int64_t>();
+    if (std::in_range<T>(i)) return static_cast<T>(i);
+  }
+  return std::nullopt;
+}
 
 // A value that does not fit its field. The message names the field by its path in the document.
 class json_field_error : public std::runtime_error {

@@ -1,5 +1,7 @@
 #include "engine/state_file.hpp"
 
+#include "core/json_fields.hpp"
+
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -25,16 +27,13 @@ nlohmann::json to_json(const undo_entry& e) {
           {"step", e.step}, {"type", e.type}, {"record", e.record}, {"written_at", e.written_at}};
 }
 
-// A whole number that fits T. nlohmann would convert 1e23 or -1 to an integer type with undefined
-// or wrapped results, so only integers in range are read.
+// A whole number that fits T (whole_number_in: nothing else is converted).
 template <typename T>
 T whole_number(const nlohmann::json& j, const char* name, std::optional<T> fallback = std::nullopt) {
   auto it = j.find(name);
   if (it == j.end() && fallback) return *fallback;
   if (it == j.end()) throw std::invalid_argument(fmt::format("missing '{}'", name));
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
-    return static_cast<T>(it->get<std::uint64_t>());
-  if (std::is_signed_v<T> && it->is_number_integer() && !it->is_number_unsigned()) return static_cast<T>(it->get<std::int64_t>());
+  if (auto n = whole_number_in<T>(*it)) return *n;
   throw std::invalid_argument(fmt::format("'{}' must be a whole number from {} to {}, not {}", name, std::numeric_limits<T>::min(),
                                           std::numeric_limits<T>::max(), it->dump()));
 }

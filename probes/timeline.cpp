@@ -1,10 +1,15 @@
 #include "probes/timeline.hpp"
 
+#include "core/json_fields.hpp"
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace faultline::probes {
 namespace {
@@ -327,6 +332,11 @@ nlohmann::json window_to_json(const window& w) {
 template <typename T>
 T field(const nlohmann::json& j, const char* key, const std::string& where) {
   if (!j.is_object() || !j.contains(key)) bad_json(where + ": missing '" + key + "'");
+  if constexpr (std::is_integral_v<T>) {
+    if (auto n = whole_number_in<T>(j.at(key))) return *n;
+    bad_json(fmt::format("{}: '{}' must be a whole number from {} to {}, not {}", where, key,
+                         std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), j.at(key).dump()));
+  }
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {

@@ -264,6 +264,14 @@ TEST_CASE("timeline JSON errors name what is wrong", "[probes]") {
         "timeline: series 'load': unknown outcome 'oops'");
   CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":3,"late":0,"fast_errors":0,"outcomes":{},"latency":{"count":0,"min_ns":0,"max_ns":0,"sum_ns":0,"buckets":[]}}]}}})") ==
         "timeline: series 'load': window 3 is outside window_count 1");
+  // Found by the journal fuzzer: a float where a count belongs was converted with undefined
+  // behaviour; a whole number out of range was wrapped.
+  CHECK(error_of("{" + head2.substr(0, head2.size() - 3) + R"(3.7e35,"phases":[],"series":{}})") ==
+        "timeline: timeline: 'max_logged_samples' must be a whole number from 0 to 18446744073709551615, not 3.7e+35");
+  CHECK(error_of(R"({"version":1,"window_ns":-1.5,"late_after_ns":1,"fast_failure_ns":1,"phases":[],"series":{}})") ==
+        "timeline: timeline: 'window_ns' must be a whole number from -9223372036854775808 to 9223372036854775807, not -1.5");
+  CHECK(error_of("{" + head + R"("series":{"load":{"window_count":1,"windows":[{"index":0,"late":-1,"fast_errors":0,"outcomes":{},"latency":{"count":0,"min_ns":0,"max_ns":0,"sum_ns":0,"buckets":[]}}]}}})") ==
+        "timeline: series 'load': 'late' must be a whole number from 0 to 18446744073709551615, not -1");
 }
 
 TEST_CASE("errors faster than fast_failure are counted as fast failures", "[probes]") {
