@@ -48,7 +48,7 @@ head -c "$((size * 1024 * 1024))" /dev/urandom >"$nginx_dir/www/big"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
   -days 2 -subj /CN=localhost 2>/dev/null
 # -WWW serves files relative to its working directory: the same file nginx serves.
-(cd "$nginx_dir/www" && exec openssl s_server -WWW -quiet -accept 127.0.0.1:0 -cert "$work/cert.pem" -key "$work/key.pem" \
+(cd "$nginx_dir/www" && exec openssl s_server -WWW -accept 127.0.0.1:0 -cert "$work/cert.pem" -key "$work/key.pem" \
   </dev/null >"$work/s_server.log" 2>&1) &
 s_server_pid=$!
 for _ in $(seq 1 100); do grep -q '^ACCEPT' "$work/s_server.log" 2>/dev/null && break; sleep 0.05; done
