@@ -71,10 +71,12 @@ step "starting faultline-shop (PostgreSQL via 127.0.0.1:$pg_proxy_port, Redis vi
 # sessions (WebSocket).
 out=$("$scripts/shop.sh" start --postgres "127.0.0.1:$pg_proxy_port" --redis "127.0.0.1:$redis_proxy_port" --watch $$ \
   -- --cache-ttl 1s --breaker-cooldown 2s --max-connections 1000 --max-websocket-sessions 300)
-shop_dir=$(value_of dir "$out"); shop_port=$(value_of port "$out")
-note "http://127.0.0.1:$shop_port (log: $shop_dir/shop.log)"
+shop_dir=$(value_of dir "$out"); shop_port=$(value_of port "$out"); shop_pid=$(value_of pid "$out")
+note "http://127.0.0.1:$shop_port (pid $shop_pid, log: $shop_dir/shop.log)"
 
-vars=(--var "SHOP=127.0.0.1:$shop_port"
+# SHOP_PID: the process probe `shop` watches this very process (its RSS, CPU and connections),
+# never one found by name.
+vars=(--var "SHOP=127.0.0.1:$shop_port" --var "SHOP_PID=$shop_pid"
       --var "PG=127.0.0.1:$pg_port" --var "PG_PORT=$pg_port" --var "PG_PROXY=127.0.0.1:$pg_proxy_port"
       --var "REDIS=127.0.0.1:$redis_port" --var "REDIS_HOST=127.0.0.1" --var "REDIS_PORT=$redis_port"
       --var "REDIS_PROXY=127.0.0.1:$redis_proxy_port")

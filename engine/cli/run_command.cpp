@@ -64,8 +64,8 @@ public:
   }
   bool wanted() const { return current_ || !opts_.metrics_textfile.empty(); }
 
-  void publish(const prometheus::exposition& run, const std::string& proxies, bool final) override {
-    if (current_) current_->publish(run.text() + proxies);
+  void publish(const prometheus::exposition& run, const prometheus::exposition& proxies, bool final) override {
+    if (current_) current_->publish(run.text() + proxies.text());
     if (!final) return;
     finals_.merge(run);
     if (!opts_.metrics_textfile.empty()) engine::write_metrics_textfile(opts_.metrics_textfile, finals_.text());

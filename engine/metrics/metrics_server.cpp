@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -89,7 +90,8 @@ struct metrics_server::impl {
       const auto target = std::string_view(req.target().data(), req.target().size());
       const auto path = target.substr(0, target.find('?'));
       http::response<http::string_body> res{http::status::ok, req.version()};
-      std::uint64_t sent = 0;  // the publication this answer carries
+      std::uint64_t sent = 0;             // the publication this answer carries
+      std::optional<std::size_t> head_length;  // HEAD: the length a GET's body would have
       if (req.method() != http::verb::get && req.method() != http::verb::head) {
         res.result(http::status::method_not_allowed);
         res.set(http::field::allow, "GET, HEAD");
@@ -99,6 +101,8 @@ struct metrics_server::impl {
         if (req.method() == http::verb::get) {
           res.body() = *page;
           sent = g;
+        } else {
+          head_length = page->size();
         }
       } else if (path == "/") {
         res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -110,6 +114,11 @@ struct metrics_server::impl {
       }
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
+      if (req.method() == http::verb::head) {  // the headers a GET would get, without the body
+        const auto length = head_length.value_or(res.body().size());
+        res.body().clear();
+        res.content_length(length);
+      }
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       if (wec) break;
       if (sent) served(sent);

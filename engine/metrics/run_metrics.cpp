@@ -111,7 +111,18 @@ void run_metrics::write_run(prom::exposition& out, const run_status& s) const {
             "When the run's sampling began (the journal's time 0), in seconds since the Unix epoch")
         .add(with_experiment(), *start_time_);
   auto& phase = out.add("faultline_run_phase", metric_type::gauge, "1 for the phase under way, 0 for the others");
-  for (auto p : metric_phases) phase.add(with_experiment({{"phase", std::string(p)}}), p == s.phase ? 1 : 0);
+  for (auto p : s.phases) phase.add(with_experiment({{"phase", std::string(p)}}), p == s.phase ? 1 : 0);
+  if (!s.levels.empty()) {
+    auto& level = out.add("faultline_run_level", metric_type::gauge, "A levels run: 1 for the level under way, 0 for the others");
+    for (std::size_t i = 0; i < s.levels.size(); ++i) level.add(with_experiment({{"level", s.levels[i]}}), s.level == i ? 1 : 0);
+  }
+  for (const auto& search : s.searches) {
+    out.add("faultline_capacity_trials_total", metric_type::counter, "A capacity run: trials started, per search")
+        .add(with_experiment({{"search", search.search}}), search.trials);
+    out.add("faultline_capacity_trial_rate", metric_type::gauge,
+            "A capacity run: the arrival rate of the search's trial under way (or its last), requests per second")
+        .add(with_experiment({{"search", search.search}}), search.rate);
+  }
   auto& active = out.add("faultline_fault_active", metric_type::gauge, "1 while the step's fault is injected, else 0");
   for (const auto& step : s.steps)
     active.add(with_experiment({{"step", step.name}, {"type", step.type}, {"target", step.target}}), step.active ? 1 : 0);

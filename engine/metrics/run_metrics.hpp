@@ -11,15 +11,24 @@
 #include "probes/timeline.hpp"
 #include "reports/journal.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace faultline::engine {
+
+// The phases run_status::phase takes, in order (faultline_run_phase's `phase` label): a run with
+// a fault timeline, a levels run (load.levels) and a capacity run (capacity:).
+inline constexpr std::array<std::string_view, 7> metric_phases{"starting", "steady_before", "baseline", "fault",
+                                                               "recovery", "after", "done"};
+inline constexpr std::array<std::string_view, 3> level_run_phases{"starting", "level", "done"};
+inline constexpr std::array<std::string_view, 4> capacity_run_phases{"starting", "capacity", "capacity_under_fault", "done"};
 
 // What the runner is doing, as the metrics show it.
 struct run_status {
@@ -29,13 +38,19 @@ struct run_status {
     std::string target;
     bool active = false;
   };
-  std::string_view phase = "starting";  // see phase_sequence::current_phase()
+  // A capacity search so far: its trials and the arrival rate of the latest (requests per second).
+  struct search_status {
+    std::string search;  // healthy, under_fault
+    int trials = 0;
+    double rate = 0;
+  };
+  std::span<const std::string_view> phases = metric_phases;  // the phases this kind of run goes through
+  std::string_view phase = "starting";  // one of `phases`
   std::vector<step_status> steps;        // fault steps (actions are not faults)
+  std::vector<std::string> levels;       // a levels run: every level's name, in order
+  std::optional<std::size_t> level;      // ... and the one under way
+  std::vector<search_status> searches;   // a capacity run: the searches begun so far
 };
-
-// The phases run_status::phase takes, in order (faultline_run_phase's `phase` label).
-inline constexpr std::array<std::string_view, 7> metric_phases{"starting", "steady_before", "baseline", "fault",
-                                                               "recovery", "after", "done"};
 
 // Where the runner sends its metrics (the command line's endpoint and textfile). Called on the
 // run's thread.
@@ -44,7 +59,7 @@ public:
   virtual ~metrics_sink() = default;
   // `run`: the run's families; `proxies`: its proxies' families, as the proxy daemon's /metrics
   // writes them (empty without proxies). `final`: the last publication of this run.
-  virtual void publish(const prometheus::exposition& run, const std::string& proxies, bool final) = 0;
+  virtual void publish(const prometheus::exposition& run, const prometheus::exposition& proxies, bool final) = 0;
 };
 
 class run_metrics {

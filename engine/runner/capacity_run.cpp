@@ -70,11 +70,16 @@ asio::awaitable<void> capacity_run::run() {
   asio::co_spawn(control_.executor(), watch_abort_rules(control_, checks_, timeline_.start(), 0),
                  log_stray_exception(logger("runner"), "abort rules"));
   auto start = offset();
+  current_ = "capacity";
   co_await search("healthy", "");
   spans_.push_back({"capacity", seconds(start), seconds(offset())});
-  if (faults_.empty() || control_.abort().is_set()) co_return;
+  if (faults_.empty() || control_.abort().is_set()) {
+    current_ = "done";
+    co_return;
+  }
 
   start = offset();
+  current_ = "capacity_under_fault";
   const bool injected = co_await inject_all();
   if (injected && !control_.abort().is_set()) {
     // Let the system feel the faults before the first trial.
@@ -84,6 +89,7 @@ asio::awaitable<void> capacity_run::run() {
   search_over_.set();
   for (auto& f : faults_) co_await f->ended().wait();
   spans_.push_back({"capacity_under_fault", seconds(start), seconds(offset())});
+  current_ = "done";
 }
 
 // Injects every held fault; false when one failed (the step stops the run itself).
@@ -102,6 +108,7 @@ asio::awaitable<bool> capacity_run::inject_all() {
 asio::awaitable<void> capacity_run::search(const std::string& condition, const std::string& faults) {
   const auto& spec = x_.capacity;
   capacity_search s(spec);
+  progress_.push_back({condition, 0, 0});
   const auto deadline = control_.now() + spec.time_limit;
   control_.log(fmt::format("capacity search{}: from {} up to {}, {} trials (judged after {}), precision {}, at most {}",
                            faults.empty() ? "" : " while " + faults, format_rate(spec.from), format_rate(spec.up_to),
@@ -115,6 +122,8 @@ asio::awaitable<void> capacity_run::search(const std::string& condition, const s
       break;
     }
     ++number;
+    progress_.back().trials = number;
+    progress_.back().rate = *rate;
     s.record(co_await trial(*rate, number, number + s.trials_left_at_most() - 1));
     if (control_.abort().is_set()) break;
     co_await (sleep_for(control_.time(), spec.cooldown) || control_.abort().wait());

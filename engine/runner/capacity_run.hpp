@@ -20,6 +20,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline::engine {
@@ -39,6 +40,16 @@ public:
   const std::vector<reports::phase_span>& spans() const { return spans_; }
   const std::vector<reports::capacity_search_record>& searches() const { return searches_; }
 
+  // For the live metrics: "starting", "capacity" (the healthy search), "capacity_under_fault"
+  // (injecting, then searching), "done"; and each search begun so far.
+  struct search_progress {
+    std::string search;  // healthy, under_fault
+    int trials = 0;      // started so far
+    double rate = 0;     // the arrival rate of the latest trial, per second
+  };
+  std::string_view current_phase() const { return current_; }
+  const std::vector<search_progress>& progress_of_searches() const { return progress_; }
+
 private:
   boost::asio::awaitable<void> search(const std::string& condition, const std::string& faults);
   boost::asio::awaitable<capacity_trial> trial(double rate, int number, int at_most);
@@ -57,6 +68,8 @@ private:
   event search_over_;
   std::vector<reports::phase_span> spans_;
   std::vector<reports::capacity_search_record> searches_;
+  std::string_view current_ = "starting";
+  std::vector<search_progress> progress_;
 };
 
 }  // namespace faultline::engine

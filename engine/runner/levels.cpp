@@ -60,8 +60,10 @@ asio::awaitable<void> level_sequence::run() {
   asio::co_spawn(control_.executor(), watch_abort_rules(control_, checks_, timeline_.start(), 0),
                  log_stray_exception(logger("runner"), "abort rules"));
   nanoseconds start{};
+  current_ = "level";
   for (std::size_t i = 0; i < x_.levels.size() && !abort.is_set(); ++i) {
     const auto& level = x_.levels[i];
+    level_ = i;
     const auto end = start + level.stage.duration;
     status_.set_phase(fmt::format("level {}/{} {}", i + 1, x_.levels.size(), level.name), level.stage.duration);
     control_.log(fmt::format("level {}/{} '{}': {} for {}", i + 1, x_.levels.size(), level.name, load_text(level.stage),
@@ -76,6 +78,7 @@ asio::awaitable<void> level_sequence::run() {
   }
   // The last level's answers come within the settle time; its report is logged meanwhile.
   co_await (sleep_for(control_.time(), checks_.settle() + std::chrono::milliseconds(200)) || abort.wait());
+  current_ = "done";
 }
 
 asio::awaitable<void> level_sequence::report(std::size_t index, reports::phase_span span) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline::engine {
@@ -28,6 +29,10 @@ public:
   boost::asio::awaitable<void> run();
   // One span per level that ran ("level:<name>"), in seconds from the run's start.
   const std::vector<reports::phase_span>& spans() const { return spans_; }
+  // For the live metrics: "starting", "level" (while the levels run), "done"; and the level under
+  // way (none before the first).
+  std::string_view current_phase() const { return current_; }
+  std::optional<std::size_t> current_level() const { return level_; }
 
 private:
   boost::asio::awaitable<void> report(std::size_t level, reports::phase_span span);
@@ -38,6 +43,8 @@ private:
   const live_checks& checks_;
   progress& status_;
   std::vector<reports::phase_span> spans_;
+  std::string_view current_ = "starting";
+  std::optional<std::size_t> level_;
 };
 
 // How one span went, read from the Timeline while the run goes on: the load's answers and the

@@ -160,13 +160,28 @@ struct session::impl {
   // What the metrics show of the runner: the phase and each fault step.
   run_status metrics_status() const {
     run_status st;
-    if (phases) st.phase = phases->current_phase();
+    if (x.is_capacity_run()) {  // as start_sampling chooses the kind of run
+      st.phases = capacity_run_phases;
+      if (capacity) {
+        st.phase = capacity->current_phase();
+        for (const auto& p : capacity->progress_of_searches()) st.searches.push_back({p.search, p.trials, p.rate});
+      }
+    } else if (!x.levels.empty()) {
+      st.phases = level_run_phases;
+      for (const auto& level : x.levels) st.levels.push_back(level.name);
+      if (levels) {
+        st.phase = levels->current_phase();
+        st.level = levels->current_level();
+      }
+    } else if (phases) {
+      st.phase = phases->current_phase();
+    }
     for (const auto& step : steps)
       if (!step->spec().is_action)
         st.steps.push_back({step->spec().name, step->spec().type, step->spec().target, step->active()});
     return st;
   }
-  std::string proxy_metrics() const { return proxies ? proxy::render_metrics(*proxies) : std::string(); }
+  prometheus::exposition proxy_metrics() const { return proxies ? proxy::proxy_metrics(*proxies) : prometheus::exposition(); }
 
   // The live metrics, rebuilt every metrics_interval until the run is over.
   asio::awaitable<void> publish_metrics() {
@@ -247,7 +262,7 @@ struct session::impl {
     asio::co_spawn(ctl, control.watch_signals(signals), log_stray_exception(runner_log, "signal handling"));
     asio::co_spawn(ctl, supervise(), log_stray_exception(runner_log, "the run"));
     ctl.run();
-    const auto proxy_text = options.metrics ? proxy_metrics() : std::string();
+    const auto proxy_families = options.metrics ? proxy_metrics() : prometheus::exposition();
     if (proxies) proxies->stop();
     auto journal = build_journal(x, id, facts(), timeline.get());
     std::map<std::string, nlohmann::json> counters;
@@ -257,7 +272,7 @@ struct session::impl {
       if (!metrics) metrics = std::make_unique<run_metrics>(x, id.run_id, probe_types, settle);
       auto st = metrics_status();
       st.phase = "done";
-      options.metrics->publish(metrics->final(st, timeline.get(), journal), proxy_text, true);
+      options.metrics->publish(metrics->final(st, timeline.get(), journal), proxy_families, true);
     }
     return journal;
   }

@@ -206,7 +206,7 @@ api_response control_api::route(const api_request& request) {
   }
   if (s.size() == 1 && s[0] == "metrics") {
     if (m != "GET") return method_not_allowed("GET");
-    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(proxies_), {}};
+    return {200, std::string(prometheus::content_type), render_metrics(proxies_), {}};
   }
   if (s.size() == 1 && s[0] == "reset") {
     if (!post) return method_not_allowed("POST");

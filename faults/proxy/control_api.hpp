@@ -8,6 +8,7 @@
 // (400 instead of silent misbehaviour); errors come with Content-Type application/json; an
 // optional bearer token; GET /metrics is always on.
 
+#include "core/prometheus.hpp"
 #include "faults/proxy/proxy_set.hpp"
 #include "faults/proxy/toxic_registry.hpp"
 
@@ -74,7 +75,9 @@ private:
   options options_;
 };
 
-// Prometheus text exposition of every proxy's and toxic's counters.
+// Every proxy's and toxic's counters as Prometheus families (docs/metrics.md lists the names); the
+// daemon's GET /metrics is their text, a run's /metrics appends them to its own.
+prometheus::exposition proxy_metrics(const proxy_set& proxies);
 std::string render_metrics(const proxy_set& proxies);
 
 }  // namespace faultline::proxy

@@ -1,44 +1,29 @@
 // Prometheus text for GET /metrics: Toxiproxy's byte counters under their names, and faultline's
-// connection and toxic counters.
+// connection, TLS and toxic counters, written through core/prometheus like the run's /metrics.
 #include "faults/proxy/control_api.hpp"
 
-#include <fmt/format.h>
-
 namespace faultline::proxy {
-namespace {
 
-std::string label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
-
-struct family {
-  const char* name;
-  const char* type;
-  const char* help;
-  std::string samples;
-};
-
-}  // namespace
-
-std::string render_metrics(const proxy_set& proxies) {
-  family received{"toxiproxy_proxy_received_bytes_total", "counter", "Bytes the proxy read, per direction of its links.", {}};
-  family sent{"toxiproxy_proxy_sent_bytes_total", "counter", "Bytes the proxy wrote, per direction of its links.", {}};
-  family spliced{"faultline_proxy_spliced_bytes_total", "counter",
-                 "Of the bytes written, those moved by splice(2) without copying (directions without toxics).", {}};
-  family accepted{"faultline_proxy_connections_accepted_total", "counter", "Client connections accepted.", {}};
-  family active{"faultline_proxy_connections_active", "gauge", "Proxied connections open now.", {}};
-  family closed{"faultline_proxy_connections_closed_total", "counter", "Proxied connections that ended.", {}};
-  family failures{"faultline_proxy_upstream_connect_failures_total", "counter", "Connections to the upstream that failed.", {}};
-  family enabled{"faultline_proxy_enabled", "gauge", "1 when the proxy listens, 0 when it is disabled (down).", {}};
-  family toxics{"faultline_proxy_toxic_effect_total", "counter",
-                "What each active toxic did (counter: bytes_delayed_total, bytes_dropped_total, ...).", {}};
+prometheus::exposition proxy_metrics(const proxy_set& proxies) {
+  using prometheus::metric_type;
+  prometheus::exposition out;
+  auto& received = out.add("toxiproxy_proxy_received_bytes_total", metric_type::counter,
+                           "Bytes the proxy read, per direction of its links.");
+  auto& sent = out.add("toxiproxy_proxy_sent_bytes_total", metric_type::counter, "Bytes the proxy wrote, per direction of its links.");
+  auto& spliced = out.add("faultline_proxy_spliced_bytes_total", metric_type::counter,
+                          "Of the bytes written, those moved by splice(2) without copying (directions without toxics).");
+  auto& accepted = out.add("faultline_proxy_connections_accepted_total", metric_type::counter, "Client connections accepted.");
+  auto& active = out.add("faultline_proxy_connections_active", metric_type::gauge, "Proxied connections open now.");
+  auto& closed = out.add("faultline_proxy_connections_closed_total", metric_type::counter, "Proxied connections that ended.");
+  auto& failures = out.add("faultline_proxy_upstream_connect_failures_total", metric_type::counter,
+                           "Connections to the upstream that failed (TCP, or TLS to a TLS upstream).");
+  auto& enabled = out.add("faultline_proxy_enabled", metric_type::gauge, "1 when the proxy listens, 0 when it is disabled (down).");
+  auto& handshakes = out.add("faultline_proxy_tls_handshakes_total", metric_type::counter,
+                             "Client TLS handshakes completed (proxies with tls: terminate).");
+  auto& handshake_failures = out.add("faultline_proxy_tls_handshake_failures_total", metric_type::counter,
+                                     "Client TLS handshakes that failed, injected ones too (proxies with tls: terminate).");
+  auto& toxics = out.add("faultline_proxy_toxic_effect_total", metric_type::counter,
+                         "What each active toxic did (counter: bytes_delayed_total, bytes_dropped_total, ...).");
 
   for (const auto& p : proxies.list()) {
     proxy_stats s;
@@ -47,30 +32,32 @@ std::string render_metrics(const proxy_set& proxies) {
     } catch (const proxy_error&) {
       continue;  // removed meanwhile
     }
-    for (auto [d, stats] : {std::pair{"upstream", s.upstream}, std::pair{"downstream", s.downstream}}) {
-      auto labels = fmt::format("direction=\"{}\",listener=\"{}\",proxy=\"{}\",upstream=\"{}\"", d, label(p.listen), label(p.name),
-                                label(p.upstream));
-      received.samples += fmt::format("{}{{{}}} {}\n", received.name, labels, stats.bytes_received_total);
-      sent.samples += fmt::format("{}{{{}}} {}\n", sent.name, labels, stats.bytes_sent_total);
-      spliced.samples += fmt::format("{}{{{}}} {}\n", spliced.name, labels, stats.bytes_spliced_total);
+    for (const auto& [d, stats] : {std::pair{"upstream", s.upstream}, std::pair{"downstream", s.downstream}}) {
+      const prometheus::labels l{{"direction", d}, {"listener", p.listen}, {"proxy", p.name}, {"upstream", p.upstream}};
+      received.add(l, static_cast<double>(stats.bytes_received_total));
+      sent.add(l, static_cast<double>(stats.bytes_sent_total));
+      spliced.add(l, static_cast<double>(stats.bytes_spliced_total));
     }
-    auto by_proxy = fmt::format("proxy=\"{}\"", label(p.name));
-    accepted.samples += fmt::format("{}{{{}}} {}\n", accepted.name, by_proxy, s.connections_accepted_total);
-    active.samples += fmt::format("{}{{{}}} {}\n", active.name, by_proxy, s.connections_active);
-    closed.samples += fmt::format("{}{{{}}} {}\n", closed.name, by_proxy, s.connections_closed_total);
-    failures.samples += fmt::format("{}{{{}}} {}\n", failures.name, by_proxy, s.upstream_connect_failures_total);
-    enabled.samples += fmt::format("{}{{{}}} {}\n", enabled.name, by_proxy, p.enabled ? 1 : 0);
+    const prometheus::labels by_proxy{{"proxy", p.name}};
+    accepted.add(by_proxy, static_cast<double>(s.connections_accepted_total));
+    active.add(by_proxy, static_cast<double>(s.connections_active));
+    closed.add(by_proxy, static_cast<double>(s.connections_closed_total));
+    failures.add(by_proxy, static_cast<double>(s.upstream_connect_failures_total));
+    enabled.add(by_proxy, p.enabled ? 1 : 0);
+    if (p.tls.client == tls_settings::mode::terminate) {
+      handshakes.add(by_proxy, static_cast<double>(s.tls_handshakes_total));
+      handshake_failures.add(by_proxy, static_cast<double>(s.tls_handshake_failures_total));
+    }
     for (const auto& t : p.toxics)
       t.counters->snapshot().for_each([&](const char* counter, std::uint64_t value) {
-        toxics.samples += fmt::format("{}{{counter=\"{}\",proxy=\"{}\",stream=\"{}\",toxic=\"{}\",type=\"{}\"}} {}\n", toxics.name, counter,
-                                      label(p.name), to_string(t.stream), label(t.name), label(std::string(t.type())), value);
+        toxics.add({{"counter", counter}, {"proxy", p.name}, {"stream", to_string(t.stream)}, {"toxic", t.name},
+                    {"type", std::string(t.type())}},
+                   static_cast<double>(value));
       });
   }
-
-  std::string out;
-  for (const auto* f : {&received, &sent, &spliced, &accepted, &active, &closed, &failures, &enabled, &toxics})
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}", f->name, f->help, f->name, f->type, f->samples);
   return out;
 }
+
+std::string render_metrics(const proxy_set& proxies) { return proxy_metrics(proxies).text(); }
 
 }  // namespace faultline::proxy

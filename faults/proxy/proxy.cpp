@@ -254,11 +254,26 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
     if (tls && tls->server()) faults = self->roll_handshake_faults(self->seed_.fetch_add(0x9e3779b97f4a7c15ULL, relaxed));
   }
   std::unique_ptr<byte_stream> client_side;
+  std::unique_ptr<byte_stream> server_side;
+  // ALPN through to a TLS upstream: the client's offer is read from its ClientHello and the
+  // upstream is dialled with it before the client's handshake, which then presents the upstream's
+  // choice. (Protocols with an in-band TLS request, PostgreSQL's, carry no ALPN here.)
+  std::optional<std::string> upstream_alpn;
+  if (tls && tls->server() && tls->upstream() && !self->protocol_->tls_request()) {
+    const auto offered = co_await peek_client_alpn(client);
+    if (!offered.empty()) {
+      std::string chosen;
+      server_side = co_await dial_upstream(self, tls.get(), offered, &chosen);
+      if (!server_side) co_return;  // the client is closed before its handshake, as when nothing listens
+      upstream_alpn = std::move(chosen);
+    }
+  }
   if (tls && tls->server()) {
-    auto [hec, stream] = co_await accept_tls(std::move(client), *tls, self->protocol_->tls_request(), faults);
+    auto [hec, stream] = co_await accept_tls(std::move(client), *tls, self->protocol_->tls_request(), faults, upstream_alpn);
     if (hec) {
       self->counters_.tls_handshake_failures_total.fetch_add(1, relaxed);
       proxy_log()->debug("proxy {}: TLS handshake with a client failed: {}", self->config_.name, hec.message());
+      if (server_side) server_side->close();
       co_return;  // the stream is gone with the coroutine; the client saw the alert or the close
     }
     self->counters_.tls_handshakes_total.fetch_add(1, relaxed);
@@ -266,44 +281,12 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
   } else {
     client_side = std::make_unique<tcp_stream>(std::move(client));
   }
-  tcp::socket server(ex);
-  std::string upstream = self->upstream();
-  std::string upstream_host;
-  error_code ec;
-  try {
-    auto where = proxy_address(upstream, "dial");
-    upstream_host = where.host.empty() ? "127.0.0.1" : where.host;
-    auto ip = asio::ip::make_address(where.host.empty() ? "127.0.0.1" : where.host, ec);
-    if (!ec) {
-      std::tie(ec) = co_await server.async_connect({ip, where.port}, asio::as_tuple(asio::use_awaitable));
-    } else {
-      tcp::resolver resolver(ex);
-      auto [rec, results] = co_await resolver.async_resolve(where.host, std::to_string(where.port), asio::as_tuple(asio::use_awaitable));
-      ec = rec;
-      if (!ec) std::tie(ec, std::ignore) = co_await asio::async_connect(server, results, asio::as_tuple(asio::use_awaitable));
-    }
-  } catch (const proxy_error& e) {
-    proxy_log()->warn("proxy {}: {}", self->config_.name, e.what());
-    ec = asio::error::invalid_argument;
-  }
-  if (ec) {
-    self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
-    proxy_log()->warn("proxy {}: cannot connect to upstream {}: {}", self->config_.name, upstream, ec.message());
-    client_side->close();  // as Toxiproxy: the client sees its connection closed
-    co_return;
-  }
-  std::unique_ptr<byte_stream> server_side;
-  if (tls && tls->upstream()) {
-    auto [uec, stream] = co_await connect_tls(std::move(server), *tls, self->protocol_->tls_request(), upstream_host);
-    if (uec) {
-      self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
-      proxy_log()->warn("proxy {}: TLS to upstream {} failed: {}", self->config_.name, upstream, uec.message());
-      client_side->close();
+  if (!server_side) {
+    server_side = co_await dial_upstream(self, tls.get(), {}, nullptr);
+    if (!server_side) {
+      client_side->close();  // as Toxiproxy: the client sees its connection closed
       co_return;
     }
-    server_side = std::move(stream);
-  } else {
-    server_side = std::make_unique<tcp_stream>(std::move(server));
   }
 
   connection::settings settings;
@@ -340,6 +323,43 @@ asio::awaitable<void> proxy::open_connection(std::shared_ptr<proxy> self, std::s
       }
     });
   });
+}
+asio::awaitable<std::unique_ptr<byte_stream>> proxy::dial_upstream(std::shared_ptr<proxy> self, tls_context* tls,
+                                                                   const std::vector<std::string>& alpn, std::string* chosen) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket server(ex);
+  std::string upstream = self->upstream();
+  std::string upstream_host;
+  error_code ec;
+  try {
+    auto where = proxy_address(upstream, "dial");
+    upstream_host = where.host.empty() ? "127.0.0.1" : where.host;
+    auto ip = asio::ip::make_address(where.host.empty() ? "127.0.0.1" : where.host, ec);
+    if (!ec) {
+      std::tie(ec) = co_await server.async_connect({ip, where.port}, asio::as_tuple(asio::use_awaitable));
+    } else {
+      tcp::resolver resolver(ex);
+      auto [rec, results] = co_await resolver.async_resolve(where.host, std::to_string(where.port), asio::as_tuple(asio::use_awaitable));
+      ec = rec;
+      if (!ec) std::tie(ec, std::ignore) = co_await asio::async_connect(server, results, asio::as_tuple(asio::use_awaitable));
+    }
+  } catch (const proxy_error& e) {
+    proxy_log()->warn("proxy {}: {}", self->config_.name, e.what());
+    ec = asio::error::invalid_argument;
+  }
+  if (ec) {
+    self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
+    proxy_log()->warn("proxy {}: cannot connect to upstream {}: {}", self->config_.name, upstream, ec.message());
+    co_return nullptr;
+  }
+  if (!tls || !tls->upstream()) co_return std::make_unique<tcp_stream>(std::move(server));
+  auto [uec, stream] = co_await connect_tls(std::move(server), *tls, self->protocol_->tls_request(), upstream_host, alpn, chosen);
+  if (uec) {
+    self->counters_.upstream_connect_failures_total.fetch_add(1, relaxed);
+    proxy_log()->warn("proxy {}: TLS to upstream {} failed: {}", self->config_.name, upstream, uec.message());
+    co_return nullptr;
+  }
+  co_return std::move(stream);
 }
 #pragma GCC diagnostic pop
 

@@ -79,6 +79,11 @@ private:
   static boost::asio::awaitable<void> accept_loop(std::shared_ptr<proxy> self, std::shared_ptr<listener> l);
   static boost::asio::awaitable<void> open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l,
                                                       boost::asio::ip::tcp::socket client);
+  // The upstream side of a new connection: TCP, then TLS with upstream_tls (offering `alpn`, the
+  // upstream's choice into `chosen`). Null when it failed (counted and logged).
+  static boost::asio::awaitable<std::unique_ptr<byte_stream>> dial_upstream(std::shared_ptr<proxy> self, tls_context* tls,
+                                                                            const std::vector<std::string>& alpn,
+                                                                            std::string* chosen);
   template <typename F>
   void each_connection(F f);  // posts f(connection&) to every live connection; mutex_ held
   void publish_message_toxics();  // mutex_ held

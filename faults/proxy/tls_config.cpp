@@ -33,6 +33,20 @@ std::string text(const json& object, const char* key, std::string_view where) {
   return it->get<std::string>();
 }
 
+// tls.alpn: a list of protocol names as ALPN carries them (1 to 255 bytes each), e.g. [h2, http/1.1].
+std::vector<std::string> protocol_names(const json& object) {
+  auto it = object.find("alpn");
+  if (it == object.end() || it->is_null()) return {};
+  if (!it->is_array()) invalid("tls.alpn must be a list of protocol names, e.g. [h2, http/1.1]");
+  std::vector<std::string> out;
+  for (const auto& name : *it) {
+    if (!name.is_string() || name.get<std::string>().empty() || name.get<std::string>().size() > 255)
+      invalid(fmt::format("tls.alpn: {} is not a protocol name (1 to 255 characters, e.g. h2 or http/1.1)", name.dump()));
+    out.push_back(name.get<std::string>());
+  }
+  return out;
+}
+
 std::optional<bool> flag(const json& object, const char* key, std::string_view where) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::nullopt;
@@ -55,13 +69,14 @@ tls_settings parse_tls_settings(const json& proxy_object) {
   tls_settings out;
   if (auto it = proxy_object.find("tls"); it != proxy_object.end() && !it->is_null()) {
     if (it->is_object()) {
-      only_keys(*it, "tls", {"mode", "cert", "key", "generate", "ca_file"});
+      only_keys(*it, "tls", {"mode", "cert", "key", "generate", "ca_file", "alpn"});
       if (!it->contains("mode")) invalid("tls needs a mode: passthrough or terminate");
       out.client = parse_mode((*it)["mode"], "tls.mode");
       out.cert = text(*it, "cert", "tls");
       out.key = text(*it, "key", "tls");
       out.generate = flag(*it, "generate", "tls").value_or(false);
       out.ca_file = text(*it, "ca_file", "tls");
+      out.alpn = protocol_names(*it);
     } else {
       out.client = parse_mode(*it, "tls");
     }
@@ -71,8 +86,8 @@ tls_settings parse_tls_settings(const json& proxy_object) {
       if (files && (out.cert.empty() || out.key.empty()))
         invalid(fmt::format("tls: a terminating proxy needs both cert and key (missing {})", out.cert.empty() ? "cert" : "key"));
       if (!files) out.generate = true;  // `tls: terminate` alone: a throwaway CA
-    } else if (!out.cert.empty() || !out.key.empty() || out.generate || !out.ca_file.empty()) {
-      invalid("tls: cert, key, generate and ca_file only apply to mode: terminate");
+    } else if (!out.cert.empty() || !out.key.empty() || out.generate || !out.ca_file.empty() || !out.alpn.empty()) {
+      invalid("tls: cert, key, generate, ca_file and alpn only apply to mode: terminate");
     }
     if (!out.generate && !out.ca_file.empty()) invalid("tls.ca_file names where a generated CA is written; it needs generate: true");
   }
@@ -89,6 +104,9 @@ tls_settings parse_tls_settings(const json& proxy_object) {
     if (out.client == tls_settings::mode::passthrough)
       invalid("upstream_tls needs tls: terminate (a passthrough proxy does not see the plaintext)");
     out.upstream = u;
+    if (!out.alpn.empty())
+      invalid("tls.alpn is for a plain upstream: with upstream_tls the client's ALPN offer is passed to the upstream and its "
+              "choice back; remove tls.alpn");
   }
   return out;
 }
@@ -104,6 +122,7 @@ void write_tls_settings(const tls_settings& s, nlohmann::ordered_json& out) {
       t["cert"] = s.cert;
       t["key"] = s.key;
     }
+    if (!s.alpn.empty()) t["alpn"] = s.alpn;
     out["tls"] = t;
   }
   if (s.upstream)

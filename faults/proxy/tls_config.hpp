@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace faultline::proxy {
 
@@ -23,6 +24,9 @@ struct tls_settings {
   std::string key;           // ... and its private key file
   bool generate = false;     // terminate: a throwaway CA and a leaf for the listen host instead
   std::string ca_file;       // generate: where the CA certificate is written (empty: a temporary file)
+  // terminate with a plain upstream: the ALPN protocols the proxy may choose, in its order of
+  // preference (empty: none). With upstream_tls the client's offer goes upstream instead.
+  std::vector<std::string> alpn;
   std::optional<upstream_tls_settings> upstream;
 
   bool terminates() const { return client == mode::terminate; }
@@ -30,7 +34,7 @@ struct tls_settings {
 };
 
 // Reads the keys "tls" and "upstream_tls" of a proxy object (either may be absent):
-//   tls: "passthrough" | "terminate" (generate: true) | { mode, cert, key, generate, ca_file }
+//   tls: "passthrough" | "terminate" (generate: true) | { mode, cert, key, generate, ca_file, alpn }
 //   upstream_tls: true | { verify, ca, server_name }
 // Throws proxy_error(invalid) naming the key and the fix.
 tls_settings parse_tls_settings(const nlohmann::json& proxy_object);

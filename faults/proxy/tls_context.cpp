@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace faultline::proxy {
@@ -116,6 +117,32 @@ int client_hello(SSL* ssl, int* alert, void*) {
   return SSL_CLIENT_HELLO_ERROR;
 }
 
+int alpn_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// The server side's ALPN answer: the upstream's choice when the client's offer went to a TLS
+// upstream, else the first of tls.alpn (the proxy's preference) that the client offered. No
+// common protocol: no ALPN in the answer (the client decides whether to go on without).
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_length, const unsigned char* in, unsigned int in_length,
+                void* arg) {
+  const auto pick = [&](const std::string& wanted) {
+    for (unsigned int at = 0; at < in_length && at + 1u + in[at] <= in_length; at += 1u + in[at])
+      if (in[at] == wanted.size() && std::equal(wanted.begin(), wanted.end(), in + at + 1)) {
+        *out = in + at + 1;
+        *out_length = in[at];
+        return true;
+      }
+    return false;
+  };
+  if (const auto* upstream = static_cast<const std::string*>(SSL_get_ex_data(ssl, alpn_index())))
+    return !upstream->empty() && pick(*upstream) ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+  for (const auto& p : static_cast<const tls_settings*>(arg)->alpn)
+    if (pick(p)) return SSL_TLSEXT_ERR_OK;
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
 }  // namespace
 
 struct tls_context::keys {
@@ -160,6 +187,7 @@ tls_context::tls_context(const tls_settings& settings, const std::string& proxy_
       k.expired = new_certificate(host, host, k.expired_key.get(), nullptr, nullptr, -30 * day, -day);
     }
     SSL_CTX_set_client_hello_cb(native, client_hello, nullptr);
+    SSL_CTX_set_alpn_select_cb(native, select_alpn, &settings_);
   }
   if (settings_.upstream) {
     upstream_.emplace(ssl::context::tls_client);
@@ -190,5 +218,9 @@ void tls_context::use_expired_certificate(SSL* ssl) const {
 }
 
 void tls_context::fail_handshake(SSL* ssl) { SSL_set_ex_data(ssl, fail_index(), reinterpret_cast<void*>(1)); }
+
+void tls_context::present_upstream_alpn(SSL* ssl, const std::string* chosen) {
+  SSL_set_ex_data(ssl, alpn_index(), const_cast<std::string*>(chosen));
+}
 
 }  // namespace faultline::proxy

@@ -34,6 +34,10 @@ public:
   void use_expired_certificate(SSL* ssl) const;
   // Makes this connection's handshake fail with a handshake_failure alert after the ClientHello.
   static void fail_handshake(SSL* ssl);
+  // Makes this connection answer the client's ALPN offer with what the upstream chose: `chosen`
+  // (empty: the upstream chose none, so neither does the proxy). It must outlive the handshake.
+  // Without this call the proxy chooses the first of tls.alpn the client offered, or none.
+  static void present_upstream_alpn(SSL* ssl, const std::string* chosen);
 
 private:
   struct keys;

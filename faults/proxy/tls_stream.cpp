@@ -1,5 +1,7 @@
 #include "faults/proxy/tls_stream.hpp"
 
+#include "faults/proxy/tls_alpn.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -118,7 +120,7 @@ void tls_stream::reset() {
 }
 
 asio::awaitable<tls_result> accept_tls(tcp::socket client, tls_context& context, std::optional<tls_negotiation> in_band,
-                                       tls_handshake_faults faults) {
+                                       tls_handshake_faults faults, std::optional<std::string> upstream_alpn) {
   error_code ignored;
   client.set_option(tcp::no_delay(true), ignored);
   auto s = std::make_shared<tls_stream::stream_type>(std::move(client), *context.server());
@@ -133,13 +135,14 @@ asio::awaitable<tls_result> accept_tls(tcp::socket client, tls_context& context,
   }
   if (faults.fail) tls_context::fail_handshake(s->native_handle());
   if (faults.expired) context.use_expired_certificate(s->native_handle());
+  if (upstream_alpn) tls_context::present_upstream_alpn(s->native_handle(), &*upstream_alpn);  // lives in this frame
   auto [ec] = co_await s->async_handshake(ssl::stream_base::server, use);
   if (ec) co_return tls_result{ec, nullptr};
   co_return tls_result{ec, std::make_unique<tls_stream>(std::move(s))};
 }
 
 asio::awaitable<tls_result> connect_tls(tcp::socket server, tls_context& context, std::optional<tls_negotiation> in_band,
-                                        const std::string& host) {
+                                        const std::string& host, const std::vector<std::string>& alpn, std::string* chosen) {
   error_code ignored;
   server.set_option(tcp::no_delay(true), ignored);
   auto s = std::make_shared<tls_stream::stream_type>(std::move(server), *context.upstream());
@@ -157,9 +160,42 @@ asio::awaitable<tls_result> connect_tls(tcp::socket server, tls_context& context
     if (not_ip) SSL_set1_host(native, name.c_str());
     else X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), name.c_str());
   }
+  if (const auto wire = alpn_wire(alpn); !wire.empty())
+    SSL_set_alpn_protos(native, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<unsigned>(wire.size()));
   auto [ec] = co_await s->async_handshake(ssl::stream_base::client, use);
   if (ec) co_return tls_result{ec, nullptr};
+  if (chosen) {
+    const unsigned char* selected = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(native, &selected, &length);
+    chosen->assign(reinterpret_cast<const char*>(selected), selected ? length : 0);
+  }
   co_return tls_result{ec, std::make_unique<tls_stream>(std::move(s))};
+}
+
+asio::awaitable<std::vector<std::string>> peek_client_alpn(tcp::socket& client) {
+  // A client that sends nothing is given up on at the handshake's timeout.
+  asio::steady_timer deadline(client.get_executor());
+  deadline.expires_after(tls_handshake_timeout);
+  deadline.async_wait([&client](error_code ec) {
+    error_code ignored;
+    if (!ec) client.cancel(ignored);
+  });
+  std::vector<unsigned char> received(16384 + 5);  // one whole TLS record
+  for (;;) {
+    auto [ec] = co_await client.async_wait(tcp::socket::wait_read, use);
+    if (ec) co_return std::vector<std::string>{};
+    error_code pec;
+    const auto n = client.receive(asio::buffer(received), tcp::socket::message_peek, pec);
+    if (pec || n == 0) co_return std::vector<std::string>{};
+    auto hello = read_client_hello_alpn({received.data(), n});
+    if (hello.state != client_hello_alpn::status::need_more) co_return std::move(hello.protocols);
+    // The rest of the ClientHello is on its way; the bytes seen stay readable, so look again shortly.
+    asio::steady_timer pause(client.get_executor());
+    pause.expires_after(std::chrono::milliseconds(2));
+    co_await pause.async_wait(use);
+    if (deadline.expiry() <= std::chrono::steady_clock::now()) co_return std::vector<std::string>{};
+  }
 }
 
 }  // namespace faultline::proxy

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace faultline::proxy {
 
@@ -48,13 +49,22 @@ using tls_result = std::pair<boost::system::error_code, std::unique_ptr<byte_str
 inline constexpr std::chrono::seconds tls_handshake_timeout{10};
 
 // The server side towards the client: the protocol's in-band request first (if it has one),
-// then the handshake.
+// then the handshake. `upstream_alpn`: what the upstream chose from the client's ALPN offer
+// (empty: none), presented to the client; none: the proxy's own choice (tls.alpn).
 boost::asio::awaitable<tls_result> accept_tls(boost::asio::ip::tcp::socket client, tls_context& context,
-                                              std::optional<tls_negotiation> in_band, tls_handshake_faults faults);
+                                              std::optional<tls_negotiation> in_band, tls_handshake_faults faults,
+                                              std::optional<std::string> upstream_alpn = std::nullopt);
 
 // The client side towards a TLS upstream at `host` (checked and sent as SNI unless
-// upstream_tls.server_name says otherwise).
+// upstream_tls.server_name says otherwise), offering `alpn` (the client's offer, maybe none);
+// `chosen` receives the upstream's choice (empty: none).
 boost::asio::awaitable<tls_result> connect_tls(boost::asio::ip::tcp::socket server, tls_context& context,
-                                               std::optional<tls_negotiation> in_band, const std::string& host);
+                                               std::optional<tls_negotiation> in_band, const std::string& host,
+                                               const std::vector<std::string>& alpn = {}, std::string* chosen = nullptr);
+
+// The ALPN protocols the client offers in its ClientHello, read without consuming it (the
+// handshake reads it again); none when it offers none, sends something else, or nothing within
+// the handshake timeout.
+boost::asio::awaitable<std::vector<std::string>> peek_client_alpn(boost::asio::ip::tcp::socket& client);
 
 }  // namespace faultline::proxy

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -75,6 +76,38 @@ TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on 
     CHECK(j["verdict"]["result"] == "passed");
     CHECK(j["analysis"]["recovered"] == true);
     CHECK(j["analysis"]["mttr"].is_number());
+  }
+
+  // The shop process, watched by the PID the script started (SHOP_PID): its memory, CPU and
+  // connections are in every journal and charted on every page.
+  for (const auto* name : {"db-slowness", "cache-loss", "network-latency", "connection-storm", "websocket-overload",
+                           "db-and-cache-loss"}) {
+    const auto j = journal(reports, name);
+    const auto values = [&](const std::string& series) {  // each window's highest value
+      std::vector<double> out;
+      const auto& all = j["timeline"]["series"];
+      if (all.contains(series))
+        for (const auto& w : all[series]["windows"])
+          if (w.contains("value")) out.push_back(w["value"]["max"].get<double>());
+      return out;
+    };
+    INFO(name);
+    const auto rss = values("shop.rss");
+    REQUIRE_FALSE(rss.empty());
+    CHECK(*std::max_element(rss.begin(), rss.end()) > 1e6);  // a running C++ service holds more than 1 MB
+    CHECK(*std::max_element(rss.begin(), rss.end()) < 4e9);
+    const auto cpu = values("shop.cpu");
+    REQUIRE_FALSE(cpu.empty());
+    CHECK(*std::max_element(cpu.begin(), cpu.end()) > 0);  // it served 50 requests per second
+    const auto connections = values("shop.connections");
+    REQUIRE_FALSE(connections.empty());
+    CHECK(*std::max_element(connections.begin(), connections.end()) >= 1);  // at least the load's connection
+    // The storm's 3,000 held connections fill the shop up to its --max-connections 1000.
+    if (std::string(name) == "connection-storm") CHECK(*std::max_element(connections.begin(), connections.end()) >= 500);
+    std::ifstream page(reports / (std::string(name) + ".html"));
+    const std::string html((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+    CHECK(html.find("Memory · shop") != std::string::npos);
+    CHECK(html.find("TCP connections · shop") != std::string::npos);
   }
 
   const auto slow = journal(reports, "db-slowness");

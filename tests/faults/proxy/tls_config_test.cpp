@@ -42,6 +42,12 @@ TEST_CASE("tls settings: written back as they were read", "[faults][proxy]") {
   nlohmann::ordered_json out;
   fp::write_tls_settings(fp::parse_tls_settings(in), out);
   CHECK(json::parse(out.dump()) == in);
+  auto with_alpn = json{{"tls", {{"mode", "terminate"}, {"generate", true}, {"ca_file", "/tmp/ca.pem"}, {"alpn", {"h2", "http/1.1"}}}}};
+  const auto parsed = fp::parse_tls_settings(with_alpn);
+  CHECK(parsed.alpn == std::vector<std::string>{"h2", "http/1.1"});
+  nlohmann::ordered_json again;
+  fp::write_tls_settings(parsed, again);
+  CHECK(json::parse(again.dump()) == with_alpn);
 }
 
 TEST_CASE("tls settings: each mistake names the key and the fix", "[faults][proxy]") {
@@ -51,9 +57,18 @@ TEST_CASE("tls settings: each mistake names the key and the fix", "[faults][prox
       {json{{"tls", {{"mode", "terminate"}, {"cert", "a.pem"}}}}, "tls: a terminating proxy needs both cert and key (missing key)"},
       {json{{"tls", {{"mode", "terminate"}, {"cert", "a.pem"}, {"key", "a.key"}, {"generate", true}}}},
        "tls: give either cert and key, or generate: true, not both"},
-      {json{{"tls", {{"mode", "passthrough"}, {"cert", "a.pem"}}}}, "tls: cert, key, generate and ca_file only apply to mode: terminate"},
+      {json{{"tls", {{"mode", "passthrough"}, {"cert", "a.pem"}}}},
+       "tls: cert, key, generate, ca_file and alpn only apply to mode: terminate"},
+      {json{{"tls", {{"mode", "passthrough"}, {"alpn", {"h2"}}}}},
+       "tls: cert, key, generate, ca_file and alpn only apply to mode: terminate"},
       {json{{"tls", {{"mode", "terminate"}, {"certificate", "a.pem"}}}},
-       "unknown key 'certificate' in tls (known: mode, cert, key, generate, ca_file)"},
+       "unknown key 'certificate' in tls (known: mode, cert, key, generate, ca_file, alpn)"},
+      {json{{"tls", {{"mode", "terminate"}, {"alpn", "h2"}}}}, "tls.alpn must be a list of protocol names, e.g. [h2, http/1.1]"},
+      {json{{"tls", {{"mode", "terminate"}, {"alpn", {"h2", ""}}}}},
+       "tls.alpn: \"\" is not a protocol name (1 to 255 characters, e.g. h2 or http/1.1)"},
+      {json{{"tls", {{"mode", "terminate"}, {"alpn", {"h2"}}}}, {"upstream_tls", true}},
+       "tls.alpn is for a plain upstream: with upstream_tls the client's ALPN offer is passed to the upstream and its choice "
+       "back; remove tls.alpn"},
       {json{{"tls", {{"mode", "terminate"}, {"generate", "yes"}}}}, "tls.generate must be true or false"},
       {json{{"tls", "passthrough"}, {"upstream_tls", true}},
        "upstream_tls needs tls: terminate (a passthrough proxy does not see the plaintext)"},

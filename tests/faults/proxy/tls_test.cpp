@@ -4,6 +4,7 @@
 #include "faults/proxy/latency.hpp"
 #include "faults/proxy/proxy_set.hpp"
 #include "faults/proxy/tls_toxics.hpp"
+#include "tests/faults/proxy/daemon.hpp"
 #include "tests/faults/proxy/loopback.hpp"
 #include "tests/support/command.hpp"
 #include "tests/support/eventually.hpp"
@@ -246,6 +247,96 @@ TEST_CASE("tls_handshake_delay shows in curl's time_appconnect, tls_handshake_fa
   CHECK(expired.exit_code == 60);  // CURLE_PEER_FAILED_VERIFICATION
   CHECK(expired.output.find("certificate has expired") != std::string::npos);
   CHECK(eventually([&] { return set.stats("web").tls_handshake_failures_total == 2; }));
+}
+
+namespace {
+
+// openssl s_server -www on a free loopback port with a throwaway certificate, choosing ALPN from
+// `alpn` (its preference order; none when empty); stopped by its PID.
+class openssl_server {
+public:
+  openssl_server(const scratch& tmp, const std::string& alpn) {
+    auto cert = run_command(fmt::format("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '{}' "
+                                        "-out '{}' -days 2 -subj /CN=localhost 2>&1",
+                                        tmp.file("upstream.key"), tmp.file("upstream.pem")));
+    REQUIRE(cert.exit_code == 0);
+    const auto openssl = run_command("command -v openssl").output;
+    std::vector<std::string> argv{openssl.substr(0, openssl.find('\n')), "s_server", "-www", "-accept", "127.0.0.1:0",
+                                  "-cert", tmp.file("upstream.pem"), "-key", tmp.file("upstream.key")};
+    if (!alpn.empty()) argv.insert(argv.end(), {"-alpn", alpn});
+    log_ = tmp.file("s_server.log");
+    pid_ = spawn(argv, log_);
+    REQUIRE(eventually([&] { return slurp(log_).find("ACCEPT 127.0.0.1:") != std::string::npos; }, 10s));
+    const auto text = slurp(log_);
+    const auto at = text.find("ACCEPT 127.0.0.1:") + std::string("ACCEPT 127.0.0.1:").size();
+    address_ = "127.0.0.1:" + text.substr(at, text.find('\n', at) - at);
+  }
+  ~openssl_server() {
+    ::kill(pid_, SIGTERM);
+    if (wait_for(pid_, 5000ms) == -1) {
+      ::kill(pid_, SIGKILL);
+      wait_for(pid_, 5000ms);
+    }
+  }
+  const std::string& address() const { return address_; }
+
+private:
+  pid_t pid_ = 0;
+  std::string log_;
+  std::string address_;
+};
+
+// What ALPN `openssl s_client -alpn OFFER` (no -alpn when empty) ends up with through proxy p.
+std::string negotiated_alpn(const fp::proxy_info& p, const std::string& offer) {
+  auto r = run_command(fmt::format("echo | timeout 20 openssl s_client -connect 127.0.0.1:{} -CAfile '{}' {} 2>&1", port_of(p.listen),
+                                   p.tls.ca_file, offer.empty() ? "" : "-alpn " + offer));
+  UNSCOPED_INFO("s_client -alpn " << offer << ": " << r.output);
+  if (r.output.find("Cipher is (NONE)") != std::string::npos) return "no handshake";
+  if (r.output.find("No ALPN negotiated") != std::string::npos) return "none";
+  const auto at = r.output.find("ALPN protocol: ");
+  if (at == std::string::npos) return "no handshake";
+  const auto from = at + std::string("ALPN protocol: ").size();
+  return r.output.substr(from, r.output.find('\n', from) - from);
+}
+
+}  // namespace
+
+TEST_CASE("ALPN through a terminating proxy: a TLS upstream's choice from the client's offer, else the proxy's list", "[faults][proxy]") {
+  need_tools();
+  scratch tmp;
+  fp::proxy_set set;
+  {
+    // The upstream prefers spdy/3, then h2: from the client's h2,http/1.1 it takes h2, which only
+    // an offer passed through could give it (the proxy itself has no ALPN list here).
+    openssl_server upstream(tmp, "spdy/3,h2");
+    auto p = add_tls_proxy(set, "alpn-tls", upstream.address(), json{{"tls", "terminate"}, {"upstream_tls", {{"verify", false}}}});
+    CHECK(negotiated_alpn(p, "h2,http/1.1") == "h2");
+    CHECK(negotiated_alpn(p, "spdy/3,h2") == "spdy/3");
+    CHECK(negotiated_alpn(p, "") == "none");  // no offer: the upstream is asked for nothing
+    // The upstream refuses an offer it shares nothing with (alert 120): the client gets no handshake.
+    CHECK(negotiated_alpn(p, "http/1.1") == "no handshake");
+    CHECK(eventually([&] { return set.stats("alpn-tls").upstream_connect_failures_total == 1; }));
+    CHECK(set.stats("alpn-tls").tls_handshakes_total == 3);
+  }
+  {
+    // An upstream without ALPN: the client's offer reaches it and nothing is chosen.
+    openssl_server upstream(tmp, "");
+    auto p = add_tls_proxy(set, "alpn-none", upstream.address(), json{{"tls", "terminate"}, {"upstream_tls", {{"verify", false}}}});
+    CHECK(negotiated_alpn(p, "h2,http/1.1") == "none");
+  }
+  // A plain upstream: the proxy chooses from its tls.alpn, in its order, what the client offered.
+  http_test_server web([](const http_test_request&) { return http_test_reply{200, "plain"}; });
+  auto p = add_tls_proxy(set, "alpn-list", "127.0.0.1:" + std::to_string(web.port()),
+                         json{{"tls", {{"mode", "terminate"}, {"alpn", {"http/1.1", "h2"}}}}});
+  CHECK(negotiated_alpn(p, "h2,http/1.1") == "http/1.1");
+  CHECK(negotiated_alpn(p, "h2") == "h2");
+  CHECK(negotiated_alpn(p, "spdy/3") == "none");
+  // curl offers h2 and http/1.1 (when built with HTTP/2) and speaks what was chosen.
+  auto c = run_command(fmt::format("curl -sS --max-time 20 --cacert '{}' -w ' %{{http_version}}' https://127.0.0.1:{}/", p.tls.ca_file,
+                                   port_of(p.listen)));
+  INFO(c.output);
+  CHECK(c.exit_code == 0);
+  CHECK(c.output == "plain 1.1");
 }
 
 TEST_CASE("TLS settings that cannot work are refused with the key and the fix", "[faults][proxy]") {
