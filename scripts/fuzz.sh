@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer target of the protocol parsers and sessions (tests/fuzz) with
+# Builds and runs the libFuzzer target of the protocol parsers and sessions (redis, postgres,
+# http; tests/fuzz) with
 # clang, AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   scripts/fuzz.sh [--time SECONDS] [--jobs N] [--build-dir DIR]
@@ -29,6 +30,8 @@ sources=(
   faults/protocol/redis/resp.cpp faults/protocol/redis/redis_session.cpp faults/protocol/redis/redis_toxics.cpp
   faults/protocol/postgres/pg_session.cpp faults/protocol/postgres/pg_toxics.cpp faults/protocol/postgres/pg_wire.cpp
   faults/protocol/postgres/sql_class.cpp
+  faults/protocol/http/h1_connection.cpp faults/protocol/http/http_session.cpp faults/protocol/http/http_toxics.cpp
+  faults/protocol/http/request_plan.cpp
   faults/proxy/toxic.cpp faults/proxy/toxic_descriptor.cpp
   core/log.cpp core/params.cpp core/units.cpp
 )
