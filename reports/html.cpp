@@ -4,6 +4,7 @@
 #include "reports/charts.hpp"
 #include "reports/format.hpp"
 #include "reports/load_results.hpp"
+#include "reports/routes.hpp"
 #include "reports/run_summary.hpp"
 
 #include <fmt/format.h>
@@ -482,8 +483,17 @@ private:
       std::vector<std::pair<std::string, std::string>> rows;
       flatten(f.evidence.details, "", rows);
       for (const auto& [k, v] : rows)
-        if (!k.empty()) out += fmt::format("<dt>{}</dt><dd class=\"mono\">{}</dd>", esc(k), esc(v));
+        if (!k.empty() && !k.starts_with("routes.")) out += fmt::format("<dt>{}</dt><dd class=\"mono\">{}</dd>", esc(k), esc(v));
       out += "</dl>\n";
+      if (const auto routes = route_counts(f.evidence); !routes.empty()) {
+        out += "<table class=\"compact routes\">\n<thead><tr><th>Route</th><th class=\"num\">Seen</th>"
+               "<th class=\"num\">Matched</th><th class=\"num\">Acted on</th></tr></thead>\n<tbody>\n";
+        for (const auto& r : routes)
+          out += fmt::format("<tr data-route=\"{0}\"><td class=\"mono\">{0}</td><td class=\"num\">{1}</td><td class=\"num\">{2}</td>"
+                             "<td class=\"num\">{3}</td></tr>\n",
+                             esc(r.route), format_count(r.seen), format_count(r.matched), format_count(r.affected));
+        out += "</tbody></table>\n";
+      }
       if (!f.error.empty()) out += fmt::format("<div class=\"problem\">{}</div>\n", esc(f.error));
       if (!f.output.empty()) out += fmt::format("<details><summary>output</summary><pre>{}</pre></details>\n", esc(f.output));
       out += "</article>\n";

@@ -2,6 +2,7 @@
 
 #include "reports/format.hpp"
 #include "reports/load_results.hpp"
+#include "reports/routes.hpp"
 #include "reports/run_summary.hpp"
 
 #include <fmt/format.h>
@@ -38,6 +39,18 @@ std::string fault_line(const fault_record& f) {
   return fmt::format("- `{}` {} {}{}{} ({}{}): {}\n", markdown_cell(f.step), f.action ? "action" : "fault",
                      markdown_cell(f.type), f.target.empty() ? "" : " on ", markdown_cell(f.target), when,
                      params.empty() ? "" : "; " + markdown_cell(params), markdown_cell(effect));
+}
+
+// An HTTP fault's requests by route, from its evidence; empty for other faults.
+std::string route_table(const fault_record& f) {
+  const auto routes = route_counts(f.evidence);
+  if (routes.empty()) return {};
+  std::string out = fmt::format("Requests by route, `{}` ({} on {}):\n\n| Route | Seen | Matched | Acted on |\n|---|---:|---:|---:|\n",
+                                markdown_cell(f.step), markdown_cell(f.type), markdown_cell(f.target));
+  for (const auto& r : routes)
+    out += fmt::format("| `{}` | {} | {} | {} |\n", markdown_cell(r.route), format_count(r.seen), format_count(r.matched),
+                       format_count(r.affected));
+  return out + "\n";
 }
 
 }  // namespace
@@ -92,6 +105,7 @@ std::string render_markdown(const journal& j) {
     out += "**Faults and actions**\n\n";
     for (const auto& f : j.faults) out += fault_line(f);
     out += "\n";
+    for (const auto& f : j.faults) out += route_table(f);
   }
   out += fmt::format("<sub>faultline {} · run {} · started {}</sub>\n", markdown_cell(j.environment.faultline_version),
                      markdown_cell(j.run_id), markdown_cell(j.started_at));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The game day in a box: starts real PostgreSQL and Redis (loopback, free ports, temporary
-# directories), seeds the shop's database, starts faultline-shop behind faultline's proxies, runs
+# directories), seeds the shop's database, starts the payments API and faultline-shop behind
+# faultline's proxies, runs
 # experiments/game-day.yaml against it, prints the summary and where the reports are, and stops
 # everything, also on failure or Ctrl-C. Needs the build (scripts/setup.sh, or scripts/demo.sh
 # which runs both).
@@ -32,14 +33,16 @@ done
 
 faultline="$FAULTLINE_BUILD/engine/faultline"
 shop_bin="$FAULTLINE_BUILD/examples/shop/faultline-shop"
-[ -x "$faultline" ] && [ -x "$shop_bin" ] || die "faultline is not built; run scripts/setup.sh (or scripts/demo.sh)"
+payments_bin="$FAULTLINE_BUILD/examples/payments/faultline-payments"
+[ -x "$faultline" ] && [ -x "$shop_bin" ] && [ -x "$payments_bin" ] || die "faultline is not built; run scripts/setup.sh (or scripts/demo.sh)"
 scripts="$FAULTLINE_ROOT/scripts"
 
-pg_dir="" redis_dir="" shop_dir=""
+pg_dir="" redis_dir="" shop_dir="" payments_dir=""
 cleanup() {
   trap - EXIT INT TERM
-  step "stopping the shop, Redis and PostgreSQL"
+  step "stopping the shop, the payments API, Redis and PostgreSQL"
   [ -n "$shop_dir" ] && "$scripts/shop.sh" stop "$shop_dir"
+  [ -n "$payments_dir" ] && "$scripts/shop.sh" stop "$payments_dir"
   [ -n "$redis_dir" ] && "$scripts/redis.sh" stop "$redis_dir"
   [ -n "$pg_dir" ] && "$scripts/postgres.sh" stop "$pg_dir"
   note "stopped; nothing of the game day is left running"
@@ -64,13 +67,23 @@ step "seeding the shop's database (orders 1..1000)"
 pg_proxy_port=$(free_port)
 redis_proxy_port=$(free_port)
 while [ "$redis_proxy_port" = "$pg_proxy_port" ]; do redis_proxy_port=$(free_port); done
+payments_proxy_port=$(free_port)
+while [ "$payments_proxy_port" = "$pg_proxy_port" ] || [ "$payments_proxy_port" = "$redis_proxy_port" ]; do
+  payments_proxy_port=$(free_port)
+done
 
-step "starting faultline-shop (PostgreSQL via 127.0.0.1:$pg_proxy_port, Redis via 127.0.0.1:$redis_proxy_port)"
+step "starting faultline-payments, the payments API the shop charges on checkout"
+out=$("$scripts/shop.sh" start-payments --watch $$)
+payments_dir=$(value_of dir "$out"); payments_port=$(value_of port "$out")
+note "http://127.0.0.1:$payments_port (log: $payments_dir/payments.log)"
+
+step "starting faultline-shop (PostgreSQL via 127.0.0.1:$pg_proxy_port, Redis via 127.0.0.1:$redis_proxy_port, payments via 127.0.0.1:$payments_proxy_port)"
 # A fresh copy lives 1 s in Redis, so the database is read every second; the breaker opens after
 # 5 failed tries and tries again after 2 s; at most 1000 client connections and 300 live order
-# sessions (WebSocket).
+# sessions (WebSocket); the payments breaker also tries again after 2 s.
 out=$("$scripts/shop.sh" start --postgres "127.0.0.1:$pg_proxy_port" --redis "127.0.0.1:$redis_proxy_port" --watch $$ \
-  -- --cache-ttl 1s --breaker-cooldown 2s --max-connections 1000 --max-websocket-sessions 300)
+  -- --cache-ttl 1s --breaker-cooldown 2s --max-connections 1000 --max-websocket-sessions 300 \
+  --payments "127.0.0.1:$payments_proxy_port" --payments-breaker-cooldown 2s)
 shop_dir=$(value_of dir "$out"); shop_port=$(value_of port "$out"); shop_pid=$(value_of pid "$out")
 note "http://127.0.0.1:$shop_port (pid $shop_pid, log: $shop_dir/shop.log)"
 
@@ -79,7 +92,8 @@ note "http://127.0.0.1:$shop_port (pid $shop_pid, log: $shop_dir/shop.log)"
 vars=(--var "SHOP=127.0.0.1:$shop_port" --var "SHOP_PID=$shop_pid"
       --var "PG=127.0.0.1:$pg_port" --var "PG_PORT=$pg_port" --var "PG_PROXY=127.0.0.1:$pg_proxy_port"
       --var "REDIS=127.0.0.1:$redis_port" --var "REDIS_HOST=127.0.0.1" --var "REDIS_PORT=$redis_port"
-      --var "REDIS_PROXY=127.0.0.1:$redis_proxy_port")
+      --var "REDIS_PROXY=127.0.0.1:$redis_proxy_port"
+      --var "PAYMENTS=127.0.0.1:$payments_port" --var "PAYMENTS_PROXY=127.0.0.1:$payments_proxy_port")
 if [ "$short" = 1 ]; then
   vars+=(--var BASELINE=3s --var FAULT_FOR=6s)
 fi
@@ -89,6 +103,7 @@ mkdir -p "$report_dir"
 status=0
 "$faultline" run "${inputs[@]}" "${vars[@]}" --report-dir "$report_dir" || status=$?
 cp "$shop_dir/shop.log" "$report_dir/shop.log"
+cp "$payments_dir/payments.log" "$report_dir/payments.log"
 curl -fsS "http://127.0.0.1:$shop_port/metrics" >"$report_dir/shop-metrics.txt" || true
 note "the shop's own log and metrics, to compare with the reports: $report_dir/shop.log, $report_dir/shop-metrics.txt"
 exit "$status"

@@ -112,6 +112,7 @@ shop_config parse_command_line(int argc, char** argv) {
   std::string redis_timeout = "100ms", redis_backoff = "10ms", redis_max_backoff = "100ms";
   std::string cache_ttl = "30s", stale_ttl = "1h", idle_timeout = "30s";
   std::string rule = "consecutive", failure_rate = "50%", slow_call = "250ms", cooldown = "5s";
+  std::string payments, payments_timeout = "500ms", payments_failure_rate = "50%", payments_cooldown = "5s";
 
   auto option = [&](std::string name, auto& value, std::string help) {
     return app.add_option(name, value, std::move(help))->envname(env_name(name))->capture_default_str();
@@ -153,6 +154,14 @@ shop_config parse_command_line(int argc, char** argv) {
   option("--breaker-trials", c.breaker.half_open_trials, "successful trial calls that close it when half-open")
       ->check(CLI::Range(1, 1000));
 
+  option("--payments", payments, "payments API address that POST /checkout charges (in the demo: a faultline "
+                                 "proxy); unset: checkout takes no payment");
+  option("--payments-timeout", payments_timeout, "bound on one payment call: connection, request and answer");
+  option("--payments-pool", c.payments_pool, "payments API connections per thread at most")->check(CLI::Range(1, 64));
+  option("--payments-breaker-failure-rate", payments_failure_rate,
+         "failure rate of the last 20 payment calls (judged from 10) that opens the payments breaker");
+  option("--payments-breaker-cooldown", payments_cooldown, "how long the payments breaker stays open before trials");
+
   option("--max-inflight", c.max_inflight, "concurrent order requests; more are answered 503 at once (0: no limit)")
       ->check(CLI::Range(0, 1000000));
   option("--max-connections", c.max_connections, "open client connections; more are answered 503 and closed")
@@ -186,6 +195,16 @@ shop_config parse_command_line(int argc, char** argv) {
   c.breaker.failure_rate = parse_fraction("--breaker-failure-rate", failure_rate);
   c.breaker.slow_call = parse_duration("--breaker-slow-call", slow_call);
   c.breaker.cooldown = parse_duration("--breaker-cooldown", cooldown);
+  if (!payments.empty()) {
+    c.payments = parse_address("--payments", payments);
+    if (c.payments.port == 0) throw flag_error("--payments needs a real port, not 0");
+  }
+  c.payments_timeout = parse_duration("--payments-timeout", payments_timeout);
+  if (c.payments_timeout < std::chrono::milliseconds(1)) throw flag_error("--payments-timeout must be at least 1ms");
+  c.payments_breaker.failure_rate = parse_fraction("--payments-breaker-failure-rate", payments_failure_rate);
+  if (c.payments_breaker.failure_rate <= 0)
+    throw flag_error("--payments-breaker-failure-rate must be above 0% (0% would open on the first call)");
+  c.payments_breaker.cooldown = parse_duration("--payments-breaker-cooldown", payments_cooldown);
 
   using std::chrono::milliseconds;
   if (c.postgres.timeout < milliseconds(1) || c.redis.timeout < milliseconds(1))

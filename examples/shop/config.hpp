@@ -46,6 +46,14 @@ struct shop_config {
   std::chrono::nanoseconds stale_ttl = std::chrono::hours(1);
   breaker_config breaker;
 
+  // The payments API that POST /checkout charges (docs/shop.md); an empty host: checkout takes
+  // no payment. One try per checkout (a rate-limited API is not retried), its own breaker.
+  address payments;
+  std::chrono::nanoseconds payments_timeout = std::chrono::milliseconds(500);
+  int payments_pool = 4;  // connections per thread at most
+  breaker_config payments_breaker{trip_rule::failure_rate, 5, 0.5, 20, 10, std::chrono::nanoseconds(0),
+                                  std::chrono::seconds(5), 3};
+
   int max_inflight = 256;  // concurrent order requests; beyond it answer 503 at once; 0 = no limit
   int max_connections = 2000;
   int max_websocket_sessions = 1000;  // live order sessions; beyond it the upgrade is answered 503

@@ -14,6 +14,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <functional>
 #include <list>
 #include <memory>
@@ -22,6 +25,14 @@
 #include <vector>
 
 namespace faultline::shop {
+
+// For a Connection's idle_and_alive(): an idle connection has nothing to read; data means
+// confusion, 0 bytes that the peer closed it.
+inline bool idle_socket_open(int fd) {
+  char byte;
+  const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 // Connection needs: `awaitable<std::string> connect()` (empty = connected, else the error) and
 // `bool idle_and_alive()` (false if the peer closed it while it sat in the pool).

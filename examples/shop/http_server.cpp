@@ -30,18 +30,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// Completion handler for co_spawn: a coroutine that ends by exception says so in the log.
-auto log_exception(const char* what) {
-  return [what](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      log_line("http", fmt::format("{} ended by exception: {}", what, x.what()));
-    }
-  };
-}
-
 http_response make_response(const http_request& request, http::status status, std::string body,
                              const char* content_type) {
   http_response response{status, request.version()};
@@ -84,7 +72,7 @@ tcp::endpoint http_server::listen(const tcp::endpoint& where) {
   return acceptor_.local_endpoint();
 }
 
-void http_server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), log_exception("accept loop")); }
+void http_server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), log_stray_exception("http", "accept loop")); }
 
 void http_server::stop_accepting() {
   asio::post(acceptor_.get_executor(), [this] {
@@ -111,7 +99,7 @@ asio::awaitable<void> http_server::accept_loop() {
     }
     metrics_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
     metrics_.connections_open.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(socket.get_executor(), serve(std::move(socket), *next.orders), log_exception("connection"));
+    asio::co_spawn(socket.get_executor(), serve(std::move(socket), next), log_stray_exception("http", "connection"));
   }
 }
 
@@ -126,7 +114,8 @@ void http_server::reject(tcp::socket& socket) {
   socket.close(ignored);
 }
 
-asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orders) {
+asio::awaitable<void> http_server::serve(tcp::socket socket, worker services) {
+  order_service& orders = *services.orders;
   gauge_hold open(metrics_.connections_open);  // counted up by the accept loop
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -139,7 +128,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
     if (request.target() == "/orders/live" && websocket::is_upgrade(request)) {
       // A live session from now on: it leaves the HTTP connections (this scope's gauge).
       asio::co_spawn(stream.get_executor(), live_.serve(std::move(stream), std::move(request), orders),
-                     log_exception("live session"));
+                     log_stray_exception("http", "live session"));
       co_return;
     }
 
@@ -157,7 +146,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, order_service& orde
       a = answer_login(request);
     } else if (target == "/checkout") {
       r = route::checkout;
-      a = answer_checkout(request);
+      a = co_await answer_checkout(request, *services.checkout);
     } else if (target == "/orders/live") {
       a = {error_response(request, http::status::upgrade_required, "/orders/live is a WebSocket endpoint; upgrade to it"),
            outcome::invalid};
@@ -240,8 +229,10 @@ http_server::answered http_server::answer_login(const http_request& request) con
           outcome::ok};
 }
 
-// Authorization: Bearer <token from /login> -> 200; anything else -> 401.
-http_server::answered http_server::answer_checkout(const http_request& request) const {
+// Authorization: Bearer <token from /login> -> the checkout (200, or 202 with the payment
+// deferred); anything else -> 401.
+asio::awaitable<http_server::answered> http_server::answer_checkout(const http_request& request,
+                                                                    checkout_service& checkout) const {
   const auto header = request[http::field::authorization];
   constexpr std::string_view bearer = "Bearer ";
   const auto user = header.starts_with(bearer) ? tokens_.user_of(header.substr(bearer.size())) : std::nullopt;
@@ -250,11 +241,13 @@ http_server::answered http_server::answer_checkout(const http_request& request) 
                                                                           "Authorization: Bearer <token>"),
                       outcome::invalid};
     a.response.set(http::field::www_authenticate, "Bearer");
-    return a;
+    co_return a;
   }
-  return {make_response(request, http::status::ok, nlohmann::json{{"user", *user}, {"checked_out", true}}.dump(),
-                        "application/json"),
-          outcome::ok};
+  checkout_reply reply = co_await checkout.check_out(*user);
+  answered a{make_response(request, static_cast<http::status>(reply.status), std::move(reply.body), "application/json"),
+             reply.result};
+  if (*reply.payment) a.response.set("X-Payment", reply.payment);
+  co_return a;
 }
 
 }  // namespace faultline::shop

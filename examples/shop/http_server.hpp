@@ -2,10 +2,11 @@
 // The shop's HTTP side: one acceptor hands connections round robin to the threads'
 // io_contexts; one coroutine per connection reads requests (keep-alive, idle timeout), routes
 // them and writes the answers. POST /login and POST /checkout give load journeys a sign-in whose
-// token the next request must carry. Two limits shed load: open connections (over the limit: 503 and
+// token the next request must carry (and checkout charges the payments API, when there is one). Two limits shed load: open connections (over the limit: 503 and
 // close) and order requests in flight (over the limit: 503 at once). GET /orders/live upgrades
 // to a WebSocket session (live_orders), which leaves the HTTP connection count.
 
+#include "examples/shop/checkout_service.hpp"
 #include "examples/shop/config.hpp"
 #include "examples/shop/live_orders.hpp"
 #include "examples/shop/metrics.hpp"
@@ -27,10 +28,11 @@ namespace faultline::shop {
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
-// A thread's io_context and the order service bound to it.
+// A thread's io_context and the services bound to it.
 struct worker {
   boost::asio::io_context* context;
   order_service* orders;
+  checkout_service* checkout;
 };
 
 class http_server {
@@ -44,7 +46,7 @@ public:
 
 private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, order_service& orders);
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, worker services);
   struct answered {
     http_response response;
     outcome result = outcome::ok;
@@ -53,7 +55,7 @@ private:
                                                 order_service& orders);
   boost::asio::awaitable<answered> answer_health(const http_request& request, order_service& orders);
   answered answer_login(const http_request& request) const;
-  answered answer_checkout(const http_request& request) const;
+  boost::asio::awaitable<answered> answer_checkout(const http_request& request, checkout_service& checkout) const;
   void reject(boost::asio::ip::tcp::socket& socket);
 
   std::vector<worker> workers_;

@@ -37,6 +37,17 @@ void log_line(std::string_view subsystem, std::string_view text) {
   std::fflush(stdout);
 }
 
+std::function<void(std::exception_ptr)> log_stray_exception(std::string subsystem, std::string what) {
+  return [subsystem = std::move(subsystem), what = std::move(what)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log_line(subsystem, fmt::format("{} ended by exception: {}", what, x.what()));
+    }
+  };
+}
+
 std::string quoted_value(std::string_view text) {
   std::string out = "\"";
   for (char c : text) out += c == '"' ? '\'' : c;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -16,6 +18,10 @@ std::string format_timestamp(std::chrono::system_clock::time_point t);
 // Writes "<timestamp> <subsystem> <text>\n" to stdout and flushes; safe from any thread.
 // Line breaks in `text` become spaces: one event, one line.
 void log_line(std::string_view subsystem, std::string_view text);
+
+// Completion handler for co_spawn: a coroutine that ends by exception says so in the log
+// ("<subsystem> <what> ended by exception: ...").
+std::function<void(std::exception_ptr)> log_stray_exception(std::string subsystem, std::string what);
 
 // A free-text value for a key="value" word: in double quotes, inner double quotes made single.
 std::string quoted_value(std::string_view text);

@@ -1,6 +1,8 @@
 // faultline-shop: the demo system under test. Serves GET /orders/{id} from PostgreSQL through a
-// Redis cache and a circuit breaker; see docs/shop.md.
+// Redis cache and a circuit breaker, and checkouts that charge the payments API through another;
+// see docs/shop.md.
 
+#include "examples/shop/checkout_service.hpp"
 #include "examples/shop/circuit_breaker.hpp"
 #include "examples/shop/config.hpp"
 #include "examples/shop/http_server.hpp"
@@ -24,6 +26,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -57,6 +60,43 @@ void raise_open_files_limit() {
   }
 }
 
+// A breaker whose transitions are logged ("breaker <dependency> closed->open reason=..."),
+// counted, and whose opening arms a timer so it turns half-open when the cool-down ends, traffic
+// or not.
+class watched_breaker {
+public:
+  watched_breaker(asio::io_context& context, dependency d, const breaker_config& config, shop_metrics& metrics)
+      : context_(context), cooldown_(context), breaker_(config, [this, d, &metrics](const breaker_transition& t) {
+          log_line("breaker", fmt::format("{} {}->{} {}", to_string(d), to_string(t.from), to_string(t.to), t.reason));
+          metrics.count_transition(d, t);
+          if (t.to != breaker_state::open) return;
+          asio::post(context_, [this, until = t.at + breaker_.config().cooldown] {
+            cooldown_.expires_at(until);
+            cooldown_.async_wait([this](boost::system::error_code ec) {
+              if (!ec) breaker_.poll(std::chrono::steady_clock::now());
+            });
+          });
+        }),
+        dependency_(d) {}
+  watched_breaker(const watched_breaker&) = delete;
+
+  circuit_breaker& get() { return breaker_; }
+  void log_config() const {
+    const auto& b = breaker_.config();
+    log_line("breaker", fmt::format("{} config rule={} failures={} failure_rate={} window={} minimum_calls={} "
+                                    "slow_call_ms={} cooldown_ms={} trials={}",
+                                    to_string(dependency_), b.rule == trip_rule::failure_rate ? "rate" : "consecutive",
+                                    b.consecutive_failures, b.failure_rate, b.window, b.minimum_calls,
+                                    to_ms(b.slow_call), to_ms(b.cooldown), b.half_open_trials));
+  }
+
+private:
+  asio::io_context& context_;
+  asio::steady_timer cooldown_;
+  circuit_breaker breaker_;
+  dependency dependency_;
+};
+
 int run(const shop_config& config) {
   std::signal(SIGPIPE, SIG_IGN);
   raise_open_files_limit();
@@ -68,27 +108,24 @@ int run(const shop_config& config) {
   const tcp::endpoint listen_at = resolve(main_context, "--listen", config.listen);
   const tcp::endpoint redis_at = resolve(main_context, "--redis", config.redis.where);
 
-  // The breaker is shared by all threads. Its transitions are logged, counted, and an opening
-  // arms a timer so it turns half-open when the cool-down ends, traffic or not.
-  asio::steady_timer cooldown(main_context);
-  circuit_breaker breaker(config.breaker, [&](const breaker_transition& t) {
-    log_line("breaker", fmt::format("postgres {}->{} {}", to_string(t.from), to_string(t.to), t.reason));
-    metrics.count_transition(t);
-    if (t.to != breaker_state::open) return;
-    asio::post(main_context, [&, until = t.at + config.breaker.cooldown] {
-      cooldown.expires_at(until);
-      cooldown.async_wait([&](boost::system::error_code ec) {
-        if (!ec) breaker.poll(std::chrono::steady_clock::now());
-      });
-    });
-  });
+  // The breakers are shared by all threads.
+  watched_breaker breaker(main_context, dependency::postgres, config.breaker, metrics);
+  std::optional<watched_breaker> payments_breaker;
+  tcp::endpoint payments_at;
+  if (!config.payments.host.empty()) {
+    payments_at = resolve(main_context, "--payments", config.payments);
+    payments_breaker.emplace(main_context, dependency::payments, config.payments_breaker, metrics);
+  }
 
   std::vector<std::unique_ptr<order_service>> services;
+  std::vector<std::unique_ptr<checkout_service>> checkouts;
   std::vector<worker> workers;
   for (auto& context : contexts) {
     services.push_back(
-        std::make_unique<order_service>(context->get_executor(), config, metrics, breaker, redis_at));
-    workers.push_back({context.get(), services.back().get()});
+        std::make_unique<order_service>(context->get_executor(), config, metrics, breaker.get(), redis_at));
+    checkouts.push_back(std::make_unique<checkout_service>(
+        context->get_executor(), config, metrics, payments_breaker ? &payments_breaker->get() : nullptr, payments_at));
+    workers.push_back({context.get(), services.back().get(), checkouts.back().get()});
   }
   http_server server(workers, config, metrics);
   tcp::endpoint bound;
@@ -106,16 +143,13 @@ int run(const shop_config& config) {
   }
   server.start();
 
-  const auto& b = config.breaker;
-  log_line("shop", fmt::format("listening address={} threads={} postgres={}:{} redis={} cache_ttl_ms={} "
+  log_line("shop", fmt::format("listening address={} threads={} postgres={}:{} redis={} payments={} cache_ttl_ms={} "
                                "stale_ttl_ms={} pid={}",
                                to_text(bound), config.threads, config.postgres.where.host, config.postgres.where.port,
-                               to_text(redis_at), to_ms(config.cache_ttl), to_ms(config.stale_ttl), getpid()));
-  log_line("breaker", fmt::format("postgres config rule={} failures={} failure_rate={} window={} minimum_calls={} "
-                                  "slow_call_ms={} cooldown_ms={} trials={}",
-                                  b.rule == trip_rule::failure_rate ? "rate" : "consecutive", b.consecutive_failures,
-                                  b.failure_rate, b.window, b.minimum_calls, to_ms(b.slow_call), to_ms(b.cooldown),
-                                  b.half_open_trials));
+                               to_text(redis_at), payments_breaker ? to_text(payments_at) : "none",
+                               to_ms(config.cache_ttl), to_ms(config.stale_ttl), getpid()));
+  breaker.log_config();
+  if (payments_breaker) payments_breaker->log_config();
 
   // SIGINT/SIGTERM: stop accepting, let requests in flight finish (2 s at most), then stop.
   asio::signal_set signals(main_context, SIGINT, SIGTERM);

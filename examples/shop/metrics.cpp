@@ -13,6 +13,8 @@ constexpr std::array<const char*, route_count> route_names{"/orders/{id}", "/hea
                                                               "/checkout", "other"};
 constexpr std::array<const char*, outcome_count> outcome_names{"ok", "stale", "error", "shed", "invalid"};
 constexpr std::array<const char*, db_result_count> db_result_names{"ok", "not_found", "error", "timeout"};
+constexpr std::array<const char*, payment_result_count> payment_result_names{"authorized", "rate_limited", "error",
+                                                                           "timeout"};
 constexpr std::array<breaker_state, 3> states{breaker_state::closed, breaker_state::open, breaker_state::half_open};
 
 void header(std::string& out, const char* name, const char* type, const char* help) {
@@ -27,6 +29,8 @@ void sample(std::string& out, const char* name, const std::string& labels, auto 
 }
 
 }  // namespace
+
+std::string_view to_string(dependency d) { return d == dependency::postgres ? "postgres" : "payments"; }
 
 void latency_histogram::record(std::chrono::nanoseconds latency) {
   const double seconds = std::chrono::duration<double>(latency).count();
@@ -55,9 +59,10 @@ void shop_metrics::count_request(route r, outcome o, std::chrono::nanoseconds el
   latency[static_cast<int>(r)].record(elapsed);
 }
 
-void shop_metrics::count_transition(const breaker_transition& t) {
-  breaker_transitions[static_cast<int>(t.from)][static_cast<int>(t.to)].fetch_add(1, relaxed);
-  breaker_state.store(static_cast<int>(t.to), relaxed);
+void shop_metrics::count_transition(dependency d, const breaker_transition& t) {
+  breaker_counters& b = breaker(d);
+  b.transitions[static_cast<int>(t.from)][static_cast<int>(t.to)].fetch_add(1, relaxed);
+  b.state.store(static_cast<int>(t.to), relaxed);
 }
 
 std::string shop_metrics::render() const {
@@ -74,24 +79,33 @@ std::string shop_metrics::render() const {
   for (int r = 0; r < route_count; ++r)
     latency[r].render(out, "shop_request_duration_seconds", fmt::format("route=\"{}\"", route_names[r]));
 
-  const std::string pg = "dependency=\"postgres\"";
   header(out, "shop_breaker_state", "gauge", "Circuit breaker state: 0 closed, 1 open, 2 half-open.");
-  sample(out, "shop_breaker_state", pg, breaker_state.load(relaxed));
+  for (int d = 0; d < dependency_count; ++d)
+    sample(out, "shop_breaker_state", fmt::format("dependency=\"{}\"", to_string(dependency(d))),
+           breakers[d].state.load(relaxed));
   header(out, "shop_breaker_transitions_total", "counter", "Circuit breaker transitions by from and to state.");
-  for (auto from : states)
-    for (auto to : states)
-      if (from != to)
-        sample(out, "shop_breaker_transitions_total",
-               fmt::format("{},from=\"{}\",to=\"{}\"", pg, to_string(from), to_string(to)),
-               breaker_transitions[static_cast<int>(from)][static_cast<int>(to)].load(relaxed));
-  header(out, "shop_breaker_rejections_total", "counter", "Database calls not made because the breaker refused them.");
-  sample(out, "shop_breaker_rejections_total", pg, breaker_rejections.load(relaxed));
+  for (int d = 0; d < dependency_count; ++d)
+    for (auto from : states)
+      for (auto to : states)
+        if (from != to)
+          sample(out, "shop_breaker_transitions_total",
+                 fmt::format("dependency=\"{}\",from=\"{}\",to=\"{}\"", to_string(dependency(d)), to_string(from),
+                             to_string(to)),
+                 breakers[d].transitions[static_cast<int>(from)][static_cast<int>(to)].load(relaxed));
+  header(out, "shop_breaker_rejections_total", "counter", "Calls not made because the breaker refused them.");
+  for (int d = 0; d < dependency_count; ++d)
+    sample(out, "shop_breaker_rejections_total", fmt::format("dependency=\"{}\"", to_string(dependency(d))),
+           breakers[d].rejections.load(relaxed));
 
   header(out, "shop_db_queries_total", "counter", "PostgreSQL order queries (each try) by result.");
   for (int i = 0; i < db_result_count; ++i)
     sample(out, "shop_db_queries_total", fmt::format("result=\"{}\"", db_result_names[i]), db_queries[i].load(relaxed));
   header(out, "shop_db_retries_total", "counter", "PostgreSQL tries after the first.");
   sample(out, "shop_db_retries_total", std::string{}, db_retries.load(relaxed));
+
+  header(out, "shop_payments_total", "counter", "Calls to the payments API (POST /payments) by result.");
+  for (int i = 0; i < payment_result_count; ++i)
+    sample(out, "shop_payments_total", fmt::format("result=\"{}\"", payment_result_names[i]), payments[i].load(relaxed));
 
   const auto hits = cache_hits.load(relaxed), misses = cache_misses.load(relaxed);
   header(out, "shop_cache_hits_total", "counter", "Order reads answered by a fresh copy in Redis.");

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace faultline::shop {
 
@@ -23,6 +24,15 @@ inline constexpr int outcome_count = 5;
 
 enum class db_result : int { ok, not_found, error, timeout };
 inline constexpr int db_result_count = 4;
+
+// The dependencies behind a circuit breaker: the `dependency` label of the breaker series.
+enum class dependency : int { postgres, payments };
+inline constexpr int dependency_count = 2;
+std::string_view to_string(dependency d);
+
+// How one call to the payments API ended (docs/shop.md, POST /checkout).
+enum class payment_result : int { authorized, rate_limited, error, timeout };
+inline constexpr int payment_result_count = 4;
 
 using counter = std::atomic<std::uint64_t>;
 
@@ -55,10 +65,14 @@ struct shop_metrics {
 
   std::array<counter, db_result_count> db_queries{};
   counter db_retries{0};
-  counter breaker_rejections{0};  // database calls not made because the breaker refused them
+  std::array<counter, payment_result_count> payments{};  // calls to the payments API by result
 
-  std::atomic<int> breaker_state{0};
-  std::array<std::array<counter, 3>, 3> breaker_transitions{};  // [from][to]
+  struct breaker_counters {
+    std::atomic<int> state{0};
+    std::array<std::array<counter, 3>, 3> transitions{};  // [from][to]
+    counter rejections{0};  // calls not made because the breaker refused them
+  };
+  std::array<breaker_counters, dependency_count> breakers{};
 
   std::atomic<std::int64_t> inflight{0};
   std::atomic<std::int64_t> connections_open{0};
@@ -71,7 +85,8 @@ struct shop_metrics {
   std::array<counter, outcome_count> websocket_messages{};  // by the outcome of the order read
 
   void count_request(route r, outcome o, std::chrono::nanoseconds latency);
-  void count_transition(const breaker_transition& t);
+  void count_transition(dependency d, const breaker_transition& t);
+  breaker_counters& breaker(dependency d) { return breakers[static_cast<int>(d)]; }
   std::string render() const;
 };
 

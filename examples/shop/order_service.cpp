@@ -92,7 +92,7 @@ asio::awaitable<order_lookup> order_service::query_database(std::int64_t id) {
     }
     const auto permit = breaker_.try_acquire(clock::now());
     if (!permit.allowed) {
-      metrics_.breaker_rejections.fetch_add(1, std::memory_order_relaxed);
+      metrics_.breaker(dependency::postgres).rejections.fetch_add(1, std::memory_order_relaxed);
       last.error = breaker_.state() == breaker_state::open ? "circuit breaker open"
                                                            : "circuit breaker half-open, trials taken";
       break;

@@ -6,10 +6,6 @@
 #include <boost/asio/write.hpp>
 #include <hiredis/hiredis.h>
 
-#include <sys/socket.h>
-
-#include <cerrno>
-
 namespace faultline::shop {
 
 namespace asio = boost::asio;
@@ -87,12 +83,7 @@ asio::awaitable<redis_result> redis_connection::run(std::vector<redis_command> c
   co_return result;
 }
 
-bool redis_connection::idle_and_alive() {
-  // An idle connection has nothing to read: data means confusion, 0 means the peer closed it.
-  char byte;
-  const auto n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return reusable_ && n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
+bool redis_connection::idle_and_alive() { return reusable_ && idle_socket_open(socket_.native_handle()); }
 
 redis_client::redis_client(asio::any_io_executor executor, tcp::endpoint endpoint, int pool_size)
     : pool_(std::make_shared<connection_pool<redis_connection>>(

@@ -43,11 +43,12 @@ struct shop_transition {
   std::string change;  // "closed->open"
 };
 
-// The postgres breaker's transitions the shop logged between two journal times.
-std::vector<shop_transition> shop_breaker_log(const fs::path& log, double from_unix, double to_unix) {
+// The transitions of one breaker (`postgres`, `payments`) the shop logged between two journal times.
+std::vector<shop_transition> shop_breaker_log(const fs::path& log, double from_unix, double to_unix,
+                                              const std::string& dependency = "postgres") {
   std::vector<shop_transition> out;
   std::ifstream in(log);
-  const std::regex line_re(R"(^(\S+) breaker postgres (\w+->\w+))");
+  const std::regex line_re("^(\\S+) breaker " + dependency + " (\\w+->\\w+)");
   std::string line;
   std::smatch m;
   while (std::getline(in, line))
@@ -58,9 +59,21 @@ std::vector<shop_transition> shop_breaker_log(const fs::path& log, double from_u
   return out;
 }
 
+// The value of one series in a scrape of the shop's /metrics.
+std::int64_t metric(const std::string& scrape, const std::string& series) {
+  const auto at = scrape.find("\n" + series + " ");
+  if (at == std::string::npos) FAIL("no series " << series << " in the shop's metrics");
+  return std::stoll(scrape.substr(at + series.size() + 2));
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 }  // namespace
 
-TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on purpose, nothing is left running",
+TEST_CASE("game day (short): the shop meets six scenarios, misses the seventh on purpose, nothing is left running",
           "[examples]") {
   const auto reports = fs::temp_directory_path() / ("faultline-game-day-" + std::to_string(::getpid()));
   fs::remove_all(reports);
@@ -70,7 +83,8 @@ TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on 
   INFO(run.output);
   CHECK(run.exit_code == 1);  // db-and-cache-loss fails on purpose
 
-  for (const auto* name : {"db-slowness", "cache-loss", "network-latency", "connection-storm", "websocket-overload"}) {
+  for (const auto* name : {"db-slowness", "cache-loss", "network-latency", "connection-storm", "websocket-overload",
+                           "payments-rate-limited"}) {
     const auto j = journal(reports, name);
     INFO(name << ": " << j["verdict"].dump());
     CHECK(j["verdict"]["result"] == "passed");
@@ -81,7 +95,7 @@ TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on 
   // The shop process, watched by the PID the script started (SHOP_PID): its memory, CPU and
   // connections are in every journal and charted on every page.
   for (const auto* name : {"db-slowness", "cache-loss", "network-latency", "connection-storm", "websocket-overload",
-                           "db-and-cache-loss"}) {
+                           "db-and-cache-loss", "payments-rate-limited"}) {
     const auto j = journal(reports, name);
     const auto values = [&](const std::string& series) {  // each window's highest value
       std::vector<double> out;
@@ -125,13 +139,8 @@ TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on 
   CHECK(sessions["timed_out"] == 0);
   CHECK(overload["load_stats"]["load.websocket"]["messages_timed_out_total"] == 0);
   CHECK(expectation(overload, "during_fault[2]")["met"] == true);  // sessions answered within 250 ms at p99
-  std::ifstream shop_metrics(reports / "shop-metrics.txt");
-  const std::string metrics((std::istreambuf_iterator<char>(shop_metrics)), std::istreambuf_iterator<char>());
-  const auto counter = [&](const std::string& series) {
-    const auto at = metrics.find("\n" + series + " ");
-    REQUIRE(at != std::string::npos);
-    return std::stoll(metrics.substr(at + series.size() + 2));
-  };
+  const std::string metrics = read_text(reports / "shop-metrics.txt");
+  const auto counter = [&](const std::string& series) { return metric(metrics, series); };
   CHECK(counter(R"(shop_websocket_sessions_total{result="accepted"})") == 300);
   const auto storm_refused = overload["faults"][0]["evidence"]["details"]["outcomes"]["refused"].get<std::int64_t>();
   CHECK(storm_refused > 0);
@@ -192,10 +201,67 @@ TEST_CASE("game day (short): the shop meets five scenarios, misses the sixth on 
   CHECK(std::abs(inferred.flaps - reopenings) <= 1);
 
   // Everything the script started is gone: every PID it printed and every temporary directory.
-  const std::regex started(R"((/tmp/faultline-(postgres|redis|shop)\.[A-Za-z0-9]+))");
+  const std::regex started(R"((/tmp/faultline-(postgres|redis|shop|payments)\.[A-Za-z0-9]+))");
   int dirs = 0;
   for (std::sregex_iterator it(run.output.begin(), run.output.end(), started), end; it != end; ++it, ++dirs)
     CHECK_FALSE(fs::exists((*it)[1].str()));
   CHECK(dirs >= 3);
+  fs::remove_all(reports);
+}
+
+TEST_CASE("payments-rate-limited (short): the shop's payments breaker opens and checkout falls back, as the shop logged",
+          "[examples]") {
+  const auto reports = fs::temp_directory_path() / ("faultline-payments-day-" + std::to_string(::getpid()));
+  fs::remove_all(reports);
+  const auto run = faultline::test::run_command("FAULTLINE_BUILD=" FAULTLINE_BUILD_DIR " " + faultline::test::source_dir() +
+                                                "/scripts/game-day.sh --short --report-dir " + reports.string() + " " +
+                                                faultline::test::source_dir() + "/experiments/payments-rate-limited.yaml");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  const auto j = journal(reports, "payments-rate-limited");
+  INFO(j["verdict"].dump() << "\n" << j["analysis"]["expectations"].dump());
+  CHECK(j["verdict"]["result"] == "passed");
+  for (const auto* name : {"during_fault[0]", "during_fault[1]", "breaker.opens_within", "breaker.closes_within"})
+    CHECK(expectation(j, name)["met"] == true);
+
+  // The proxy really rate-limited the payments: 429s on POST /payments, and only there.
+  const auto& evidence = j["faults"][0]["evidence"];
+  INFO("evidence: " << evidence.dump());
+  CHECK(evidence["observed"] == true);
+  const auto& route = evidence["details"]["routes"]["POST /payments"];
+  CHECK(route["affected"].get<std::int64_t>() > 0);
+  CHECK(route["matched"] == route["seen"]);
+
+  // The shop's side: payments refused by the limit, calls its breaker did not make, no 5xx.
+  const std::string metrics = read_text(reports / "shop-metrics.txt");
+  INFO(metrics);
+  CHECK(metric(metrics, R"(shop_payments_total{result="rate_limited"})") > 0);
+  CHECK(metric(metrics, R"(shop_breaker_rejections_total{dependency="payments"})") > 0);
+  CHECK(metric(metrics, R"(shop_requests_total{route="/checkout",outcome="error"})") == 0);
+  CHECK(metric(metrics, R"(shop_requests_total{route="/checkout",outcome="stale"})") > 0);  // the fallback
+  CHECK(metric(metrics, R"(shop_breaker_state{dependency="payments"})") == 0);
+
+  // Against the shop's log: the breaker opened after the inject, and closed after the revert.
+  const double run_start = faultline::test::parse_utc_seconds(j["started_at"].get<std::string>());
+  const double run_end = faultline::test::parse_utc_seconds(j["ended_at"].get<std::string>());
+  const double injected = j["faults"][0]["injected_at"].get<double>();
+  const double reverted = j["faults"][0]["reverted_at"].get<double>();
+  std::optional<double> opened, closed;
+  for (const auto& t : shop_breaker_log(reports / "shop.log", run_start, run_end, "payments")) {
+    const double at = t.unix_s - run_start;
+    if (t.change == "closed->open" && !opened && at > injected - 0.1) opened = at - injected;
+    if (t.change == "half_open->closed" && at > reverted - 0.1) closed = at - reverted;
+  }
+  const auto& breaker = j["analysis"]["breaker"];
+  INFO("faultline: " << breaker.dump());
+  REQUIRE(opened);
+  REQUIRE(closed);
+  CHECK(*opened < 3.0);
+  CHECK(*closed < 8.0);
+  // The probe (every 200 ms) places each transition within its period, plus however late a read
+  // ran on a busy machine (the resolution says how late).
+  const auto tolerance = [](const nlohmann::json& resolution) { return 0.1 + std::max(0.0, resolution.get<double>() - 0.2); };
+  CHECK(breaker["time_to_open"].get<double>() == Approx(*opened).margin(tolerance(breaker["time_to_open_resolution"])));
+  CHECK(breaker["time_to_close"].get<double>() == Approx(*closed).margin(tolerance(breaker["time_to_close_resolution"])));
   fs::remove_all(reports);
 }

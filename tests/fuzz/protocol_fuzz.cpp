@@ -1,14 +1,18 @@
 // libFuzzer target for the protocol parsers and sessions (faults/protocol): the RESP command and
-// reply readers, inline splitting, glob matching, SQL statement classes, and whole redis and
-// postgres sessions driven with arbitrary client and server bytes in arbitrary pieces, with and
-// without toxics, timers firing in between. Checks, besides "no crash, hang or sanitizer
-// report": a redis session without toxics passes both directions byte for byte, and the RESP
-// readers give the same result whole and split.
+// reply readers, inline splitting, glob matching, SQL statement classes, and whole redis,
+// postgres and http (HTTP/1.1) sessions driven with arbitrary client and server bytes in
+// arbitrary pieces, with and without toxics, timers firing in between. Checks, besides "no
+// crash, hang or sanitizer report": a redis session without toxics and an http session whose
+// toxic matches nothing pass both directions byte for byte, and the RESP readers give the same
+// result whole and split.
 //
-// Input: byte 0 picks the session and toxics; then segments of [header][bytes]: header bit 7 =
+// Input: byte 0 picks the session (bits 6 and 7 both set: http; else bit 0: redis or postgres)
+// and toxics (bits 1..5); then segments of [header][bytes]: header bit 7 =
 // from the server, bits 0..6 + 1 = length; a zero-length header byte 0x7f advances the clock.
 // Build and run: scripts/fuzz.sh (see docs/protocol-faults.md).
 
+#include "faults/protocol/http/http_session.hpp"
+#include "faults/protocol/http/http_toxics.hpp"
 #include "faults/protocol/postgres/pg_session.hpp"
 #include "faults/protocol/postgres/pg_toxics.hpp"
 #include "faults/protocol/postgres/sql_class.hpp"
@@ -93,6 +97,42 @@ std::shared_ptr<const fp::message_toxic_list> pg_toxics(std::uint8_t bits) {
   return list;
 }
 
+// An http toxic with its declared defaults, then `values`.
+template <typename Toxic>
+std::shared_ptr<const Toxic> http_toxic(std::map<std::string, faultline::param_value> values) {
+  faultline::params p;
+  for (const auto& tp : Toxic::type_descriptor().params)
+    if (tp.spec.default_value) p.set(tp.spec.name, *tp.spec.default_value);
+  for (auto& [k, v] : values) p.set(k, std::move(v));
+  return std::make_shared<const Toxic>(p);
+}
+
+// Bits 1..5 each add an http toxic; none: one that matches nothing, so the session still parses
+// everything and must pass it byte for byte.
+std::shared_ptr<const fp::message_toxic_list> http_toxics(std::uint8_t bits) {
+  namespace h = pr::http;
+  using text = std::string;
+  auto list = std::make_shared<fp::message_toxic_list>();
+  if (bits & 0x02) list->push_back(toxic(http_toxic<h::http_abort_toxic>({{"path", text("/a*")}, {"body", text("no")}})));
+  if (bits & 0x04)
+    list->push_back(toxic(http_toxic<h::http_delay_toxic>({{"delay", std::chrono::nanoseconds(10ms)},
+                                                           {"jitter", std::chrono::nanoseconds(5ms)},
+                                                           {"hold", text("request")},
+                                                           {"path_regex", text("/d[0-9]*")}}),
+                          0.5));
+  if (bits & 0x08)
+    list->push_back(toxic(http_toxic<h::http_delay_toxic>({{"delay", std::chrono::nanoseconds(10ms)},
+                                                           {"hold", text("response")},
+                                                           {"method", std::vector<text>{"GET"}}})));
+  if (bits & 0x10)
+    list->push_back(toxic(http_toxic<h::http_reset_toxic>({{"after", std::int64_t{3}}, {"mode", text("close")},
+                                                           {"path", text("/r*")}})));
+  if (bits & 0x20)
+    list->push_back(toxic(http_toxic<h::http_rate_limit_toxic>({{"rate", 100.0}, {"headers", std::map<text, text>{{"x-l", "*"}}}})));
+  if (list->empty()) list->push_back(toxic(http_toxic<h::http_abort_toxic>({{"path", text("/never-matches/*")}})));
+  return list;
+}
+
 template <typename Reader, typename Status>
 std::string read_all(Reader& r, std::string_view data, std::size_t piece, Status more, bool commands) {
   std::string out;
@@ -145,9 +185,12 @@ void fuzz_readers(std::string_view data) {
 void fuzz_session(const std::uint8_t* bytes, std::size_t size) {
   if (size < 1) return;
   const std::uint8_t mode = bytes[0];
-  const bool redis = (mode & 1) == 0;
-  auto toxics = redis ? redis_toxics(mode) : pg_toxics(mode);
-  auto session = redis ? pr::redis::redis_protocol().open_session() : pr::postgres::postgres_protocol().open_session();
+  const bool http = (mode & 0xc0) == 0xc0;
+  const bool redis = !http && (mode & 1) == 0;
+  auto toxics = http ? http_toxics(mode) : redis ? redis_toxics(mode) : pg_toxics(mode);
+  auto session = http    ? pr::http::http_protocol().open_session()
+                 : redis ? pr::redis::redis_protocol().open_session()
+                         : pr::postgres::postgres_protocol().open_session();
   fake_io io(toxics);
   session->on_message_toxics(io);
   std::string from_client, from_server;
@@ -169,7 +212,8 @@ void fuzz_session(const std::uint8_t* bytes, std::size_t size) {
   session->on_eof(fp::direction::upstream, io);
   session->on_eof(fp::direction::downstream, io);
   io.advance(1s);
-  if (redis && toxics->empty() && !io.ended()) {
+  const bool untouched = (redis && toxics->empty()) || (http && (mode & 0x3e) == 0);
+  if (untouched && !io.ended()) {
     if (io.to_server != from_client) std::abort();  // untouched byte for byte
     if (io.to_client != from_server) std::abort();
   }

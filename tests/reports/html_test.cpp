@@ -263,3 +263,21 @@ TEST_CASE("HTML: breaker transitions at their sub-second times, each with its re
   CHECK_THAT(html, Contains("<td>probe+load</td>"));
   CHECK_THAT(html, Contains("fault start → steady state broken (±10ms)"));
 }
+
+TEST_CASE("HTML: an HTTP fault's requests by route, a table from the journal's evidence", "[reports]") {
+  auto j = recorded();
+  j.faults.push_back(test::http_fault_with_routes());
+  // As a report of a journal read back from its JSON.
+  const auto html = reports::render_html(reports::journal_from_json(reports::to_json(j)));
+  CHECK_THAT(html, Contains("<table class=\"compact routes\">"));
+  CHECK_THAT(html, Contains("<tr data-route=\"POST /payments\"><td class=\"mono\">POST /payments</td><td class=\"num\">2,990</td>"
+                            "<td class=\"num\">2,990</td><td class=\"num\">2,960</td></tr>"));
+  CHECK_THAT(html, Contains("<tr data-route=\"GET /health\"><td class=\"mono\">GET /health</td><td class=\"num\">20</td>"
+                            "<td class=\"num\">0</td><td class=\"num\">0</td></tr>"));
+  CHECK(html.find("data-route=\"POST /payments\"") < html.find("data-route=\"GET /health\""));  // busiest first
+  CHECK(test::find_tags(html, "tr").size() > 2);
+  CHECK(html.find("<dt>routes.") == std::string::npos);  // not also as dotted keys
+  CHECK_THAT(html, Contains("<dt>seen</dt><dd class=\"mono\">3,010</dd>"));
+  // Faults without routes get no table.
+  CHECK(html.find("<table class=\"compact routes\">") == html.rfind("<table class=\"compact routes\">"));
+}

@@ -57,3 +57,15 @@ TEST_CASE("Markdown: a run that never recovered and had no breaker", "[reports]"
   CHECK_THAT(md, Catch::Contains("| 1s ±10ms | not recovered | — | — | — |"));
   CHECK_THAT(md, Catch::Contains("a \\| pipe and a newline"));
 }
+
+TEST_CASE("Markdown: an HTTP fault's requests by route, busiest first", "[reports]") {
+  auto j = test::synthetic_journal();
+  j.faults.push_back(test::http_fault_with_routes());
+  const auto md = reports::render_markdown(j);
+  INFO(md);
+  CHECK_THAT(md, Catch::Contains("Requests by route, `rate-limit` (http_rate_limit on payments):\n\n"
+                                 "| Route | Seen | Matched | Acted on |\n|---|---:|---:|---:|\n"
+                                 "| `POST /payments` | 2,990 | 2,990 | 2,960 |\n"
+                                 "| `GET /health` | 20 | 0 | 0 |\n"));
+  CHECK(md.find("Requests by route") == md.rfind("Requests by route"));  // only the HTTP fault has one
+}

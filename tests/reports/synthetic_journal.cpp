@@ -381,4 +381,18 @@ journal synthetic_journal() {
   return j;
 }
 
+reports::fault_record http_fault_with_routes() {
+  reports::fault_record f;
+  f.step = "rate-limit";
+  f.type = "http_rate_limit";
+  f.target = "payments";
+  f.injected_at = 15;
+  f.reverted_at = 21;
+  f.evidence = {true, "http_rate_limit: 3,010 requests seen, 2,990 matched, 2,960 refused",
+                nlohmann::json::parse(R"({"seen": 3010, "matched": 2990, "affected": 2960, "routes": {
+                  "GET /health": {"seen": 20, "matched": 0, "affected": 0},
+                  "POST /payments": {"seen": 2990, "matched": 2990, "affected": 2960}}})")};
+  return f;
+}
+
 }  // namespace faultline::test

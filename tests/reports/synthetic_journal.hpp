@@ -13,4 +13,8 @@ namespace faultline::test {
 
 reports::journal synthetic_journal();
 
+// An http_rate_limit fault on `payments` (15 s..21 s) whose evidence counts requests by route:
+// POST /payments 2,990 seen, 2,990 matched, 2,960 refused; GET /health 20 seen, none matched.
+reports::fault_record http_fault_with_routes();
+
 }  // namespace faultline::test

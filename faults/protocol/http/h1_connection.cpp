@@ -195,8 +195,22 @@ void h1_connection::parse_client(proxy::session_io& io) {
     const bool had_header = request_->is_header_done();
     boost::system::error_code ec;
     const auto n = request_->put(boost::asio::buffer(in.data(), in.size()), ec);
-    if (!had_header && request_->is_header_done()) request_header(io);
-    if (n > 0 && !drop_request_) send_to_server(in.substr(0, n), io);
+    const std::string_view consumed = in.substr(0, n);
+    if (!had_header && !request_->is_header_done()) {
+      // Beast takes the request line before the fields are complete: hold it until the request
+      // is decided on, so an aborted request never reaches the server and a delayed one is
+      // delayed whole.
+      request_head_.append(consumed);
+    } else {
+      if (!had_header) request_header(io);
+      if (!drop_request_ && !request_head_.empty()) {
+        request_head_.append(consumed);
+        send_to_server(request_head_, io);
+      } else if (!drop_request_ && n > 0) {
+        send_to_server(consumed, io);
+      }
+      request_head_.clear();
+    }
     used += n;
     if (ec == bhttp::error::need_more) break;
     if (ec) {
@@ -247,7 +261,9 @@ void h1_connection::request_done() {
 }
 
 void h1_connection::pass_rest_of_client(proxy::session_io& io) {
-  send_to_server(client_bytes_, io);
+  request_head_.append(client_bytes_);
+  send_to_server(request_head_, io);
+  request_head_.clear();
   client_bytes_.clear();
   request_.reset();
   client_wire_ = wire::tunnel;
@@ -258,7 +274,9 @@ void h1_connection::pass_rest_of_client(proxy::session_io& io) {
 
 void h1_connection::client_ended(proxy::session_io& io) {
   // A request cut short by the client's end goes on as it came; the server answers it (or not).
-  if (client_wire_ == wire::http1 && !closing_ && !client_bytes_.empty()) send_to_server(client_bytes_, io);
+  request_head_.append(client_bytes_);
+  if (client_wire_ == wire::http1 && !closing_ && !request_head_.empty()) send_to_server(request_head_, io);
+  request_head_.clear();
   client_bytes_.clear();
   if (client_wire_ != wire::cut) out_.to_server.push_end(io);
 }

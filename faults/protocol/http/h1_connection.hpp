@@ -57,6 +57,7 @@ private:
   wire client_wire_ = wire::http1;
   wire server_wire_ = wire::http1;
   std::string client_bytes_;  // read, not yet parsed
+  std::string request_head_;  // parsed start of a request whose header is not complete: held
   std::string server_bytes_;
   std::unique_ptr<reader<true>> request_;
   std::unique_ptr<reader<false>> response_;

@@ -51,7 +51,8 @@ std::map<std::string, std::string> header_globs(const std::map<std::string, std:
 bool headers_match(const std::map<std::string, std::string>& globs, const request_view& r) {
   for (const auto& [name, glob] : globs) {
     auto values = r.values(name);
-    if (std::none_of(values.begin(), values.end(), [&](std::string_view v) { return glob_match(glob, v); })) return false;
+    const std::string& pattern = glob;  // (clang 14, which builds the fuzzer, cannot capture a structured binding)
+    if (std::none_of(values.begin(), values.end(), [&](std::string_view v) { return glob_match(pattern, v); })) return false;
   }
   return true;
 }

@@ -22,7 +22,7 @@ TEST_CASE("metrics in the Prometheus text format", "[examples][shop]") {
   m.cache_hits = 3;
   m.cache_misses = 1;
   m.db_queries[static_cast<int>(db_result::timeout)] = 2;
-  m.count_transition({breaker_state::closed, breaker_state::open, {}, "reason=test"});
+  m.count_transition(dependency::postgres, {breaker_state::closed, breaker_state::open, {}, "reason=test"});
   const std::string text = m.render();
 
   CHECK(has_line(text, "# TYPE shop_requests_total counter"));

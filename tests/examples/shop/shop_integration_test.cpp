@@ -28,8 +28,8 @@
 #include <stdexcept>
 #include <thread>
 
-#ifndef FAULTLINE_SHOP_BINARY
-#error "FAULTLINE_SHOP_BINARY must name the built faultline-shop (tests/examples/shop/CMakeLists.txt sets it)"
+#if !defined(FAULTLINE_SHOP_BINARY) || !defined(FAULTLINE_PAYMENTS_BINARY)
+#error "FAULTLINE_SHOP_BINARY and FAULTLINE_PAYMENTS_BINARY must name the built programs (tests/examples/shop/CMakeLists.txt sets them)"
 #endif
 
 namespace asio = boost::asio;
@@ -78,23 +78,44 @@ private:
   std::uint16_t port_ = 0;
 };
 
+// faultline-payments started by scripts/shop.sh start-payments, stopped through scripts/shop.sh stop.
+class payments_process {
+public:
+  payments_process() {
+    const auto started = faultline::test::run_command("PAYMENTS_BIN='" FAULTLINE_PAYMENTS_BINARY "' " + shop_script() +
+                                                      " start-payments --watch " + std::to_string(::getpid()));
+    if (started.exit_code != 0) throw std::runtime_error("scripts/shop.sh start-payments failed: " + started.output);
+    dir_ = value_of(started.output, "dir");
+    port_ = static_cast<std::uint16_t>(std::stoi(value_of(started.output, "port")));
+  }
+  ~payments_process() { faultline::test::run_command(shop_script() + " stop '" + dir_ + "'"); }
+  payments_process(const payments_process&) = delete;
+  std::uint16_t port() const { return port_; }
+
+private:
+  std::string dir_;
+  std::uint16_t port_ = 0;
+};
+
 struct reply {
   unsigned status = 0;
   std::string body;
   std::string x_cache;
+  std::string x_payment;
 };
 
-reply http_get(std::uint16_t port, const std::string& target) {
+// One request on a fresh connection; the answer with the shop's X-Cache and X-Payment headers.
+reply exchange(std::uint16_t port, http::request<http::string_body> request) {
   asio::io_context context;
   reply out;
+  request.set(http::field::host, "127.0.0.1");
+  request.prepare_payload();
   asio::co_spawn(
       context,
       [&]() -> asio::awaitable<void> {
         beast::tcp_stream stream(co_await asio::this_coro::executor);
         stream.expires_after(10s);
         co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
-        http::request<http::empty_body> request{http::verb::get, target, 11};
-        request.set(http::field::host, "127.0.0.1");
         co_await http::async_write(stream, request, asio::use_awaitable);
         beast::flat_buffer buffer;
         http::response<http::string_body> response;
@@ -102,12 +123,24 @@ reply http_get(std::uint16_t port, const std::string& target) {
         out.status = response.result_int();
         out.body = response.body();
         if (auto header = response.find("X-Cache"); header != response.end()) out.x_cache = header->value();
+        if (auto header = response.find("X-Payment"); header != response.end()) out.x_payment = header->value();
       },
       [](std::exception_ptr e) {
         if (e) std::rethrow_exception(e);
       });
   context.run();
   return out;
+}
+
+reply http_get(std::uint16_t port, const std::string& target) { return exchange(port, {http::verb::get, target, 11}); }
+
+// POST with a JSON body and, when given, a bearer token.
+reply http_post(std::uint16_t port, const std::string& target, const std::string& body, const std::string& token = "") {
+  http::request<http::string_body> request{http::verb::post, target, 11};
+  request.set(http::field::content_type, "application/json");
+  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  request.body() = body;
+  return exchange(port, std::move(request));
 }
 
 // The value of one series in the shop's /metrics, e.g. `shop_breaker_state{dependency="postgres"}`.
@@ -430,4 +463,58 @@ TEST_CASE("live order sessions: replies echo the id, sessions beyond the limit a
   sessions.clear();
   CHECK(eventually([&] { return metric(port, "shop_websocket_sessions_open") == 0; }));
   CHECK(open() == 101);  // places free again
+}
+
+TEST_CASE("checkout charges the payments API behind its own breaker and defers the payment when it fails",
+          "[examples][shop]") {
+  payments_process payments;
+  tcp_relay relay(payments.port());
+  // Checkout touches neither PostgreSQL nor Redis: the shop is given addresses nothing listens on.
+  shop_process shop("127.0.0.1:1", "127.0.0.1:1",
+                    "--threads 1 --payments 127.0.0.1:" + std::to_string(relay.port()) +
+                        " --payments-timeout 300ms --payments-breaker-cooldown 2s");
+  const auto port = shop.port();
+  const std::string state = R"(shop_breaker_state{dependency="payments"})";
+  const auto token = nlohmann::json::parse(http_post(port, "/login", R"({"user": "ann"})").body)["token"].get<std::string>();
+
+  // Healthy: the payment is authorised.
+  auto paid = http_post(port, "/checkout", "{}", token);
+  CHECK(paid.status == 200);
+  CHECK(paid.x_payment == "authorized");
+  CHECK(nlohmann::json::parse(paid.body)["payment_id"] == "pay-1");
+  CHECK(metric(port, R"(shop_payments_total{result="authorized"})") == 1);
+
+  // The payments API resets every connection: each checkout still succeeds, its payment
+  // deferred; of 10 calls at least half failed, so the breaker opens and the calls stop.
+  relay.set(tcp_relay::mode::reset);
+  for (int i = 0; i < 10; ++i) {
+    auto deferred = http_post(port, "/checkout", "{}", token);
+    CHECK(deferred.status == 202);
+    CHECK(deferred.x_payment == "deferred");
+    CHECK(nlohmann::json::parse(deferred.body)["payment"] == "deferred");
+  }
+  CHECK(metric(port, state) == 1);
+  const double errors = metric(port, R"(shop_payments_total{result="error"})");
+  CHECK(errors >= 9);
+  auto refused = http_post(port, "/checkout", "{}", token);
+  CHECK(refused.status == 202);
+  CHECK(nlohmann::json::parse(refused.body)["reason"] == "circuit breaker open");
+  CHECK(metric(port, R"(shop_payments_total{result="error"})") == errors);  // not called
+  CHECK(metric(port, R"(shop_breaker_rejections_total{dependency="payments"})") >= 1);
+  CHECK(metric(port, R"(shop_requests_total{route="/checkout",outcome="stale"})") >= 11);
+  CHECK(metric(port, R"(shop_breaker_state{dependency="postgres"})") == 0);  // the other breaker is its own
+
+  // Back to normal: after the cool-down, three successful trials close it.
+  relay.set(tcp_relay::mode::pass);
+  CHECK(faultline::test::eventually([&] {
+    http_post(port, "/checkout", "{}", token);
+    return metric(port, state) == 0;
+  }));
+  CHECK(http_post(port, "/checkout", "{}", token).x_payment == "authorized");
+  const std::string log = shop.log();
+  INFO(log);
+  CHECK(std::regex_search(log, std::regex(R"(Z breaker payments config rule=rate .* cooldown_ms=2000 trials=3)")));
+  CHECK(std::regex_search(log, std::regex(R"(Z breaker payments closed->open reason=failure_rate failures=\d+ calls=10 )")));
+  CHECK(std::regex_search(log, std::regex(R"(Z breaker payments open->half_open reason=cooldown_elapsed)")));
+  CHECK(std::regex_search(log, std::regex(R"(Z breaker payments half_open->closed reason=trials_succeeded trials=3)")));
 }

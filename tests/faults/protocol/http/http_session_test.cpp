@@ -113,3 +113,29 @@ TEST_CASE("http_delay holds the chosen response and those behind it", "[faults][
   CHECK(h.time_until(h.client, 2 * fine.size()) >= 99ms);
   CHECK(h.client.read() == fine + fine);
 }
+
+TEST_CASE("http session gives the same bytes at every split, an aborted request among them", "[faults][protocol]") {
+  const std::string client = upload + aborted + health;
+  const std::string server = created + fine;
+  const std::string answered =
+      created + "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\nno" + fine;
+  for (std::size_t at = 0; at <= std::max(client.size(), server.size()); ++at) {
+    INFO("split at " << at);
+    http_harness h;
+    auto counters = h.add(make<http_abort_toxic>({{"path", std::string("/api/*")}, {"body", std::string("no")}}));
+    h.begin();
+    const auto c = std::min(at, client.size());
+    h.client.write(client.substr(0, c));
+    h.poll();
+    h.client.write(client.substr(c));
+    h.poll();
+    CHECK(h.server.read() == upload + health);
+    const auto s = std::min(at, server.size());
+    h.server.write(server.substr(0, s));
+    h.poll();
+    h.server.write(server.substr(s));
+    h.poll();
+    CHECK(h.client.read() == answered);
+    CHECK(counters->snapshot().messages_affected_total == 1);
+  }
+}
