@@ -23,10 +23,8 @@ namespace {
 constexpr const char* debian_python = "/usr/bin/python3";
 
 // Runs `script` (which reads the JSON document `input` from sys.argv[1] and prints one JSON
-// document) with scipy; skips the test when scipy is not installed.
-nlohmann::json scipy(const std::string& script, const nlohmann::json& input) {
-  auto check = test::run_command(std::string(debian_python) + " -c 'import scipy.stats'");
-  if (check.exit_code != 0) test::skip("needs Debian's python3-scipy for reference values (apt install python3-scipy): " + check.output);
+// document) with Debian's python3.
+nlohmann::json run_python(const std::string& script, const nlohmann::json& input) {
   auto dir = std::filesystem::temp_directory_path() / ("faultline-stats-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "reference.py") << script;
@@ -36,6 +34,13 @@ nlohmann::json scipy(const std::string& script, const nlohmann::json& input) {
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   return nlohmann::json::parse(r.output);
+}
+
+// The same with scipy; skips the test when scipy is not installed.
+nlohmann::json scipy(const std::string& script, const nlohmann::json& input) {
+  auto check = test::run_command(std::string(debian_python) + " -c 'import scipy.stats'");
+  if (check.exit_code != 0) test::skip("needs Debian's python3-scipy for reference values (apt install python3-scipy): " + check.output);
+  return run_python(script, input);
 }
 
 std::vector<double> draw(std::mt19937_64& rng, std::size_t n, double mean, double spread, double round_to = 0) {
@@ -167,15 +172,7 @@ namespace {
 // independent implementation to check against on any machine the test suite runs on.
 nlohmann::json plain_python(const std::string& script, const nlohmann::json& input) {
   if (!std::filesystem::exists(debian_python)) test::skip("needs /usr/bin/python3 (apt install python3) for the independent reference");
-  auto dir = std::filesystem::temp_directory_path() / ("faultline-stats-plain-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "reference.py") << script;
-  std::ofstream(dir / "input.json") << input.dump();
-  auto r = test::run_command(std::string(debian_python) + " " + (dir / "reference.py").string() + " " + (dir / "input.json").string());
-  std::filesystem::remove_all(dir);
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  return nlohmann::json::parse(r.output);
+  return run_python(script, input);
 }
 
 // Exact two-sided p-values by enumerating every split of the pooled values (a permutation test
