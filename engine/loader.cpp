@@ -8,6 +8,7 @@
 #include "faults/proxy/proxy_set.hpp"
 #include "probes/load_generator.hpp"
 #include "probes/probe.hpp"
+#include "probes/resource_quantity.hpp"
 #include "probes/websocket_load.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -33,6 +35,19 @@ const std::vector<std::string> protocols{"tcp", "postgres", "redis", "http"};
 bool is_identifier(const std::string& s) {
   static const std::regex pattern("[A-Za-z_][A-Za-z0-9_-]*");
   return std::regex_match(s, pattern);
+}
+
+// Why a mix request or journey step may not be called `name`: its series, load.<name>, would be
+// another series's name or read as one; nothing when the name is free.
+std::optional<std::string> reserved_request_name(const std::string& name) {
+  const auto series = "load." + name;
+  if (statistic_from_string(name)) return fmt::format("load.{} reads as the statistic {} of the whole load", name, name);
+  if (series == probes::websocket_messages_series)
+    return fmt::format("{} is the series of the WebSocket load (load.websocket:)", series);
+  if (probes::find_quantity(name))
+    return fmt::format("{} reads as the resource quantity {} of a probe named load (as shop.{} does for a process or "
+                       "cgroup probe named shop)", series, name, name);
+  return std::nullopt;
 }
 
 bool is_loopback_host(const std::string& host) {
@@ -389,9 +404,12 @@ private:
     r.parameters = in_.read_params(node, path, schema, what);
     if (auto n = yaml_reader::child(node, "name"); n.IsDefined()) {
       const auto name = r.parameters.maybe<std::string>("name").value_or("");
-      if (!is_identifier(name) || statistic_from_string(name))
+      if (!is_identifier(name))
         in_.error(n, path_key(path, "name"), fmt::format("'{}' cannot name a request: its series is load.{} (letters, digits, "
                                                          "'_' and '-', and not a statistic such as p95)", name, name));
+      else if (auto why = reserved_request_name(name))
+        in_.error(n, path_key(path, "name"), fmt::format("'{}' cannot name a request: {}; rename it, e.g. '{}-page'", name,
+                                                         *why, name));
     }
     if (!journey) {
       for (const char* only : {"repeat", "think_time"})

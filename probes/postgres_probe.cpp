@@ -13,7 +13,7 @@ using wait = asio::posix::descriptor_base;
 namespace {
 
 // A libpq conninfo value: single-quoted, with \ and ' escaped.
-std::string quoted(std::string_view v) {
+std::string conninfo_value(std::string_view v) {
   std::string out = "'";
   for (char c : v) {
     if (c == '\\' || c == '\'') out += '\\';
@@ -40,11 +40,12 @@ postgres_probe_config postgres_probe_config::from(const params& p) {
   } catch (const std::invalid_argument& e) {
     throw param_error("address", e.what());
   }
-  c.conninfo = "host=" + quoted(where.host) + " port=" + quoted(std::to_string(where.port)) +
-               " user=" + quoted(p.maybe<std::string>("user").value_or("postgres")) +
-               " dbname=" + quoted(p.maybe<std::string>("database").value_or("postgres")) +
+  c.conninfo = "host=" + conninfo_value(where.host) +
+               " port=" + conninfo_value(std::to_string(where.port)) +
+               " user=" + conninfo_value(p.maybe<std::string>("user").value_or("postgres")) +
+               " dbname=" + conninfo_value(p.maybe<std::string>("database").value_or("postgres")) +
                " application_name='faultline probe' gssencmode=disable";
-  if (auto pw = p.maybe<std::string>("password")) c.conninfo += " password=" + quoted(*pw);
+  if (auto pw = p.maybe<std::string>("password")) c.conninfo += " password=" + conninfo_value(*pw);
   c.query = p.maybe<std::string>("query").value_or("SELECT 1");
   c.expect = p.maybe<std::string>("expect");
   c.timeout = p.duration("timeout");

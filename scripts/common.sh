@@ -46,8 +46,9 @@ build_faultline() {
   if [ ! -f "$FAULTLINE_BUILD/build.ninja" ]; then
     note "configuring $FAULTLINE_BUILD"
     # Optimised, without debug info: -g makes the coroutine-heavy units a third slower to compile.
+    # Precompiled headers: a clean build parses Asio, json and fmt once per library, not per file.
     cmake -S "$FAULTLINE_ROOT" -B "$FAULTLINE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
+      -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DFAULTLINE_PCH=ON >/dev/null
   fi
   note "building (ninja, $(nproc) cores)"
   ninja -C "$FAULTLINE_BUILD" "$@"

@@ -54,24 +54,15 @@ start() {
   local dir
   dir=$(mktemp -d /tmp/faultline-nginx.XXXXXX)
   mkdir -p "$dir/www/upload" "$dir/tmp"
-  local attempt port pid
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$(free_port)
+  echo QUIT >"$dir/stop.signal"  # graceful: workers finish what they serve
+  launch() {
     rm -f "$dir/nginx.pid"
-    write_config "$dir" "$port"
+    write_config "$dir" "$1"
     nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >/dev/null 2>&1 || true
-    if wait_for_pidfile "$dir/nginx.pid" && pid=$(cat "$dir/nginx.pid") && wait_for_port "$port" "$pid"; then
-      echo "$pid" >"$dir/server.pid"
-      echo QUIT >"$dir/stop.signal"  # graceful: workers finish what they serve
-      [ -n "$watch" ] && watch_parent "$watch" "$(self_path)" "$dir"
-      printf 'port=%s\npid=%s\ndir=%s\n' "$port" "$pid" "$dir"
-      return 0
-    fi
-    [ -f "$dir/nginx.pid" ] && stop_pid "$(cat "$dir/nginx.pid")"
-  done
-  cat "$dir/error.log" >&2 2>/dev/null || true
-  rm -rf "$dir"
-  die "nginx did not start on a free loopback port after $attempt attempts"
+  }
+  launched_pid() { wait_for_pidfile "$dir/nginx.pid" && cat "$dir/nginx.pid"; }
+  abandon() { [ ! -f "$dir/nginx.pid" ] || stop_pid "$(cat "$dir/nginx.pid")"; }
+  start_on_free_port nginx "$dir" "$watch" "$dir/error.log"
 }
 
 case "${1:-}" in

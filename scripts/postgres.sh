@@ -54,24 +54,17 @@ start() {
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/server.key"
     options="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
   fi
-  local attempt port pid
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$(free_port)
+  # pg_ctl -w returns once the server accepts connections (or gave up), so postmaster.pid is
+  # complete by then.
+  launch() {
     rm -f "$dir/data/postmaster.pid"
     as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -s -w -t 30 start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $options" \
+      -o "-c listen_addresses=127.0.0.1 -p $1 -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $options" \
       >/dev/null 2>&1 || true
-    if [ -s "$dir/data/postmaster.pid" ] && pid=$(head -n1 "$dir/data/postmaster.pid") && wait_for_port "$port" "$pid"; then
-      echo "$pid" >"$dir/server.pid"
-      [ -n "$watch" ] && watch_parent "$watch" "$(self_path)" "$dir"
-      printf 'port=%s\npid=%s\ndir=%s\n' "$port" "$pid" "$dir"
-      return 0
-    fi
-    [ -s "$dir/data/postmaster.pid" ] && stop_pid "$(head -n1 "$dir/data/postmaster.pid")" INT
-  done
-  cat "$dir/data/server.log" >&2 2>/dev/null || true
-  rm -rf "$dir"
-  die "PostgreSQL did not start on a free loopback port after $attempt attempts"
+  }
+  launched_pid() { [ -s "$dir/data/postmaster.pid" ] && head -n1 "$dir/data/postmaster.pid"; }
+  abandon() { [ ! -s "$dir/data/postmaster.pid" ] || stop_pid "$(head -n1 "$dir/data/postmaster.pid")" INT; }
+  start_on_free_port PostgreSQL "$dir" "$watch" "$dir/data/server.log"
 }
 
 case "${1:-}" in

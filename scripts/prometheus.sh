@@ -35,23 +35,15 @@ start() {
     fi
     printf 'scrape_configs:\n  - job_name: faultline\n    static_configs:\n      - targets: ["%s"]\n' "$target"
   } >"$dir/prometheus.yml"
-  local attempt port pid
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$(free_port)
+  local prometheus_pid=""
+  launch() {
     prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
-      --web.listen-address="127.0.0.1:$port" --log.level=warn >"$dir/prometheus.log" 2>&1 </dev/null &
-    pid=$!
-    if wait_for_port "$port" "$pid"; then
-      echo "$pid" >"$dir/server.pid"
-      [ -n "$watch" ] && watch_parent "$watch" "$(self_path)" "$dir"
-      printf 'port=%s\npid=%s\ndir=%s\n' "$port" "$pid" "$dir"
-      return 0
-    fi
-    stop_pid "$pid"
-  done
-  cat "$dir/prometheus.log" >&2 2>/dev/null || true
-  rm -rf "$dir"
-  die "prometheus did not start on a free loopback port after $attempt attempts"
+      --web.listen-address="127.0.0.1:$1" --log.level=warn >"$dir/prometheus.log" 2>&1 </dev/null &
+    prometheus_pid=$!
+  }
+  launched_pid() { echo "$prometheus_pid"; }
+  abandon() { stop_pid "$prometheus_pid"; }
+  start_on_free_port prometheus "$dir" "$watch" "$dir/prometheus.log"
 }
 
 case "${1:-}" in

@@ -24,27 +24,18 @@ start() {
   local dir
   dir=$(mktemp -d /tmp/faultline-redis.XXXXXX)
   [ "$tls" = 1 ] && make_test_certificate "$dir"
-  local attempt port pid listen
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$(free_port)
-    rm -f "$dir/redis.pid"
-    listen=(--port "$port")
-    [ "$tls" = 1 ] && listen=(--port 0 --tls-port "$port" --tls-cert-file "$dir/server.crt" --tls-key-file "$dir/server.key"
+  launch() {
+    local listen=(--port "$1")
+    [ "$tls" = 1 ] && listen=(--port 0 --tls-port "$1" --tls-cert-file "$dir/server.crt" --tls-key-file "$dir/server.key"
       --tls-auth-clients no)
+    rm -f "$dir/redis.pid"
     redis-server --bind 127.0.0.1 "${listen[@]}" --dir "$dir" --save '' --appendonly no \
       --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
       --unixsocket '' --protected-mode yes >/dev/null 2>&1 || true
-    if wait_for_pidfile "$dir/redis.pid" && pid=$(cat "$dir/redis.pid") && wait_for_port "$port" "$pid"; then
-      echo "$pid" >"$dir/server.pid"
-      [ -n "$watch" ] && watch_parent "$watch" "$(self_path)" "$dir"
-      printf 'port=%s\npid=%s\ndir=%s\n' "$port" "$pid" "$dir"
-      return 0
-    fi
-    [ -f "$dir/redis.pid" ] && stop_pid "$(cat "$dir/redis.pid")"
-  done
-  cat "$dir/redis.log" >&2 2>/dev/null || true
-  rm -rf "$dir"
-  die "redis-server did not start on a free loopback port after $attempt attempts"
+  }
+  launched_pid() { wait_for_pidfile "$dir/redis.pid" && cat "$dir/redis.pid"; }
+  abandon() { [ ! -f "$dir/redis.pid" ] || stop_pid "$(cat "$dir/redis.pid")"; }
+  start_on_free_port redis-server "$dir" "$watch" "$dir/redis.log"
 }
 
 case "${1:-}" in

@@ -1,5 +1,6 @@
-# Shared by redis.sh, postgres.sh, nginx.sh and prometheus.sh: free loopback ports, waiting for a
-# server, stopping it by PID and removing its temporary directory. Sourced, not run.
+# Shared by redis.sh, postgres.sh, nginx.sh and prometheus.sh: free loopback ports, starting a
+# server on one (retrying), waiting for it, stopping it by PID and removing its temporary
+# directory. Sourced, not run.
 
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
@@ -33,6 +34,32 @@ wait_for_port() {
     sleep 0.05
   done
   return 1
+}
+
+# start_on_free_port NAME DIR WATCH LOG : start a server on a free loopback port, up to 8 tries
+# (another process may take the port between choosing and binding it). The calling script defines
+#   launch PORT      start the server on PORT (its failure is seen below, not here)
+#   launched_pid     print the server's PID once it has one, or fail
+#   abandon          stop what a failed try left running
+# A try succeeds once 127.0.0.1:PORT accepts connections while that PID lives. Then DIR/server.pid
+# is written, a watcher of process WATCH started (if given) and port=, pid=, dir= printed; after
+# the last failed try, LOG is shown, DIR removed and the script exits 2.
+start_on_free_port() {
+  local name=$1 dir=$2 watch=$3 log=$4 attempt port pid
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$(free_port)
+    launch "$port"
+    if pid=$(launched_pid) && wait_for_port "$port" "$pid"; then
+      echo "$pid" >"$dir/server.pid"
+      [ -n "$watch" ] && watch_parent "$watch" "$(self_path)" "$dir"
+      printf 'port=%s\npid=%s\ndir=%s\n' "$port" "$pid" "$dir"
+      return 0
+    fi
+    abandon
+  done
+  cat "$log" >&2 2>/dev/null || true
+  rm -rf "$dir"
+  die "$name did not start on a free loopback port after $attempt attempts"
 }
 
 # stop_pid PID [SIGNAL] : signal PID (TERM by default), wait up to 10 s, then KILL.

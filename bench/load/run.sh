@@ -3,16 +3,22 @@
 #   1. maximum throughput: closed loops with the same threads and connections (wrk -tT -cC vs
 #      faultline load --users C --threads T), ROUNDS alternating rounds each, medians reported;
 #   2. the generator's own CPU at a fixed open-model rate (default 10k/s), from getrusage.
-#   3. CPU per request of a three-request mix (faultline run), and 2,000 closed-model users.
+#   3. the maximum open-model rate faultline sustains, searched (steps up by --search-step, then
+#      bisects to 2 %), against wrk's closed-loop maximum of step 1: a rate is sustained when the
+#      answers reach 99 % of the intended rate, nothing is dropped or failed, and the p99 from the
+#      intended send time stays under --backlog-p99 (a backlog of requests waiting to be sent,
+#      which coordinated omission would hide, shows there first);
+#   4. CPU per request of a three-request mix (faultline run), and 2,000 closed-model users.
 # Usage: bench/load/run.sh [--duration 10s] [--rounds 3] [--connections 32] [--threads 1]
-#                          [--rate 10k/s] [--faultline PATH]
+#                          [--rate 10k/s] [--search-trial 5s] [--search-step 1.15] [--backlog-p99 10]
+#                          [--only max|open|all] [--faultline PATH]
 # Needs the Debian packages wrk and nginx-light (installed when missing and run as root).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/common.sh"
 source "$ROOT/scripts/servers.sh"
 
-duration=10s rounds=3 connections=32 threads=1 rate=10k/s
+duration=10s rounds=3 connections=32 threads=1 rate=10k/s search_trial=5s search_step=1.15 backlog_p99=10 only=all
 faultline=${FAULTLINE_BIN:-$FAULTLINE_BUILD/engine/faultline}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +27,10 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
+    --search-trial) search_trial=$2; shift 2 ;;
+    --search-step) search_step=$2; shift 2 ;;
+    --backlog-p99) backlog_p99=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     --faultline) faultline=$2; shift 2 ;;
     *) die "unknown option '$1' (see the header of $0)" ;;
   esac
@@ -103,6 +113,48 @@ ratio=$(awk -v f="$fl_median" -v w="$wrk_median" 'BEGIN {printf "%.1f", 100 * f 
 efficiency=$(awk -v f="$fl_cpu_median" -v w="$wrk_cpu_median" 'BEGIN {printf "%.1f", 100 * w / f}')
 note "median: wrk $wrk_median/s, faultline $fl_median/s: faultline reaches $ratio% of wrk's throughput"
 note "median cpu per request: wrk $wrk_cpu_median us, faultline $fl_cpu_median us: faultline does $efficiency% of wrk's requests per cpu second"
+
+if [ "$only" != max ]; then
+step "maximum open-model rate: trials of $search_trial, $threads thread(s), connections on demand, p99 under ${backlog_p99} ms"
+# sustains RATE: 0 when faultline sustains RATE/s (see the header), 1 otherwise; notes the trial.
+sustains() {
+  local out verdict
+  out=$("$faultline" load "$url" --rate "$1/s" --duration "$search_trial" --threads "$threads" --json 2>/dev/null) || true
+  verdict=$(python3 -c '
+import json, sys
+rate, trial, bound = float(sys.argv[1]), float(sys.argv[2].rstrip("s")), float(sys.argv[3])
+try:
+    d = json.loads(sys.stdin.read())
+except ValueError:
+    print("no 0 0 0 0 0"); sys.exit()
+ok = d["outcomes"]["ok"]
+achieved = ok / trial
+errors = sum(v for k, v in d["outcomes"].items() if k != "ok")
+good = achieved >= 0.99 * rate and d["requests"]["dropped"] == 0 and errors == 0 and d["latency_ms"]["p99"] <= bound
+cpu = d["cpu_s"]["user"] + d["cpu_s"]["system"]
+print("yes" if good else "no", round(achieved), d["latency_ms"]["p99"], d["requests"]["late"], errors, round(cpu / trial, 2))
+' "$1" "$search_trial" "$backlog_p99" <<<"$out")
+  read -r good achieved p99 late errors cores <<<"$verdict"
+  note "$1/s: achieved ${achieved}/s, p99 ${p99} ms, late $late, errors $errors, generator ${cores} cores: $([ "$good" = yes ] && echo sustained || echo not sustained)"
+  [ "$good" = yes ]
+}
+# Start at half of wrk's maximum, step up until a rate is not sustained, then bisect.
+lo=0 hi=0 r=$(awk -v w="$wrk_median" 'BEGIN {printf "%d", w / 2}')
+while [ "$hi" -eq 0 ]; do
+  if sustains "$r"; then lo=$r; r=$(awk -v r="$r" -v f="$search_step" 'BEGIN {printf "%d", r * f}')
+  elif [ "$lo" -eq 0 ] && [ "$r" -gt 1000 ]; then r=$((r / 2))  # not even the start: go down first
+  else hi=$r; fi
+  [ "$r" -gt 2000000 ] && hi=$r
+done
+while [ "$lo" -gt 0 ] && awk -v l="$lo" -v h="$hi" 'BEGIN {exit !(h > l * 1.02)}'; do
+  mid=$(((lo + hi) / 2))
+  if sustains "$mid"; then lo=$mid; else hi=$mid; fi
+done
+open_ratio=$(awk -v f="$lo" -v w="$wrk_median" 'BEGIN {printf "%.1f", 100 * f / w}')
+note "highest open-model rate sustained: $lo/s (the next step, $hi/s, was not) = $open_ratio% of wrk's closed-loop maximum ($wrk_median/s)"
+printf '\nRESULT wrk_max_per_s=%s faultline_open_max_per_s=%s open_ratio_percent=%s\n' "$wrk_median" "$lo" "$open_ratio"
+fi
+[ "$only" = all ] || exit 0
 
 step "generator CPU at a fixed rate of $rate for $duration (open model, connections on demand)"
 out=$("$faultline" load "$url" --rate "$rate" --duration "$duration" --threads "$threads" --json 2>/dev/null)

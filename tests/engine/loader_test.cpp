@@ -861,9 +861,35 @@ load:
 timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
 )yaml",
        {"t.yaml:7:13: load.http.method: 'method' belongs to each of the requests; move it there",
-        "t.yaml:9:17: load.http.requests[0].name: 'p95' cannot name a request: its series is load.p95 (letters, digits, '_' "
-        "and '-', and not a statistic such as p95)",
+        "t.yaml:9:17: load.http.requests[0].name: 'p95' cannot name a request: load.p95 reads as the statistic p95 of the "
+        "whole load; rename it, e.g. 'p95-page'",
         "t.yaml:10:37: load.http.requests[1].repeat: 'repeat' is for the steps of a journey"}},
+      {"request names whose series another series has or reads as: the WebSocket load's, resource quantities",
+       R"yaml(version: 1
+name: bad
+load:
+  http:
+    url: http://127.0.0.1:8081
+    users: 3
+    journey:
+      - { name: websocket, url: /ws }
+      - { name: rss, url: /a }
+      - { name: memory, url: /m }
+      - { name: tcp_established, url: /t }
+      - { name: rss-page, url: /b }
+      - { name: Websocket, url: /b }
+timeline: { steps: [ { at: 0s, action: command, run: "true" } ] }
+)yaml",
+       {"t.yaml:8:17: load.http.journey[0].name: 'websocket' cannot name a request: load.websocket is the series of the "
+        "WebSocket load (load.websocket:); rename it, e.g. 'websocket-page'",
+        "t.yaml:9:17: load.http.journey[1].name: 'rss' cannot name a request: load.rss reads as the resource quantity rss "
+        "of a probe named load (as shop.rss does for a process or cgroup probe named shop); rename it, e.g. 'rss-page'",
+        "t.yaml:10:17: load.http.journey[2].name: 'memory' cannot name a request: load.memory reads as the resource "
+        "quantity memory of a probe named load (as shop.memory does for a process or cgroup probe named shop); rename it, "
+        "e.g. 'memory-page'",
+        "t.yaml:11:17: load.http.journey[3].name: 'tcp_established' cannot name a request: load.tcp_established reads as "
+        "the resource quantity tcp_established of a probe named load (as shop.tcp_established does for a process or "
+        "cgroup probe named shop); rename it, e.g. 'tcp_established-page'"}},
       {"weights in a journey, a malformed capture, a rule on a request that does not exist",
        R"yaml(version: 1
 name: bad

@@ -16,6 +16,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <deque>
@@ -175,7 +176,11 @@ websocket_test_server::websocket_test_server(options o) : state_(std::make_share
   auto& a = state_->acceptor;
   a.open(tcp::v4());
   a.set_option(tcp::acceptor::reuse_address(true));
-  a.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  if (o.reuse_port) {
+    const int one = 1;
+    ::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  }
+  a.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port));
   a.listen(4096);
   port_ = a.local_endpoint().port();
   asio::co_spawn(state_->io, state_->accept_loop(), report_failure);

@@ -29,6 +29,8 @@ public:
     std::int64_t limit = std::numeric_limits<std::int64_t>::max();  // sessions held at most
     unsigned refuse_status = 503;            // the answer to an upgrade beyond the limit
     accept_mode mode = accept_mode::serve;
+    std::uint16_t port = 0;   // 0: a free port
+    bool reuse_port = false;  // SO_REUSEPORT: several servers (processes) share one port
   };
 
   struct counts {
