@@ -230,3 +230,26 @@ TEST_CASE("run sets: an expectation's margin is a regression only when it crosse
   CHECK_THAT(b.note, Catch::Contains("borderline"));
   CHECK_FALSE(split.regressed());
 }
+
+namespace {
+
+const reports::metric_change& find_change(const reports::run_diff& d, const std::string& metric) {
+  for (const auto& c : d.changes)
+    if (c.metric == metric) return c;
+  FAIL("no change for " << metric);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("run sets: one run a side never calls the breaker's times a regression", "[reports]") {
+  auto before = opening_after({0.549});
+  auto after = opening_after({0.910});  // as two real runs of db-slowness on the same code did
+  auto diff = reports::compare_runs(before.front(), after.front());
+  CHECK(find_change(diff, "breaker time_to_open").kind == change_kind::regression);  // the thresholds alone
+  reports::bound_by_spread(diff, reports::compare_sets(before, after, options()));
+  const auto& open = find_change(diff, "breaker time_to_open");
+  CHECK(open.kind == change_kind::worse);
+  CHECK(open.note == "no within-run spread for the breaker: compare sets of runs");
+  CHECK_FALSE(diff.regressed());
+}
