@@ -1,6 +1,7 @@
 #include "reports/diff.hpp"
 
 #include "reports/format.hpp"
+#include "reports/margins.hpp"
 #include "reports/run_summary.hpp"
 
 #include <fmt/format.h>
@@ -78,9 +79,77 @@ void compare_tier(const journal& b, const journal& a, const diff_thresholds& lim
   c.after_value = ra;
   if (ra != rb) c.delta = fmt::format("{:+} tier{}", ra - rb, std::abs(ra - rb) == 1 ? "" : "s");
   c.limit = limits.allow_tier_drop ? "drop allowed" : "no drop";
+  // Each run's tier range over its windows: a drop between overlapping ranges is within the noise.
+  auto range = [](const journal& j, int tier) {
+    std::pair<int, int> r{tier, tier};
+    if (const auto& text = j.analysis.sla_tier_range; text && text->find("..") != std::string::npos)
+      r = {tier_rank(text->substr(0, text->find(".."))), tier_rank(text->substr(text->find("..") + 2))};
+    return r;
+  };
+  auto [bl, bh] = range(b, rb);
+  auto [al, ah] = range(a, ra);
   if (ra > rb) c.kind = change_kind::improved;
-  else if (ra < rb) c.kind = limits.allow_tier_drop ? change_kind::worse : change_kind::regression;
+  else if (ra < rb && ah >= bl && (al != ah || bl != bh)) {
+    c.kind = change_kind::worse;
+    c.note = fmt::format("borderline: {} -> {}", b.analysis.sla_tier_range.value_or(c.before), a.analysis.sla_tier_range.value_or(c.after));
+  } else if (ra < rb) c.kind = limits.allow_tier_drop ? change_kind::worse : change_kind::regression;
   out.changes.push_back(std::move(c));
+}
+
+// Time to open, time to close (relative, at least the threshold's floor and the times'
+// resolution) and flaps of the circuit breaker.
+void compare_breaker(const journal& b, const journal& a, const diff_thresholds& limits, run_diff& out) {
+  if (!b.analysis.breaker || !a.analysis.breaker) return;
+  const auto& bb = *b.analysis.breaker;
+  const auto& ab = *a.analysis.breaker;
+  auto time = [&](const char* metric, std::optional<double> before, std::optional<double> after, std::optional<double> before_res,
+                  std::optional<double> after_res) {
+    if (!before && !after) return;
+    metric_change c;
+    c.metric = metric;
+    c.before = before ? format_seconds(*before) : "never";
+    c.after = after ? format_seconds(*after) : "never";
+    c.before_value = before;
+    c.after_value = after;
+    c.limit = fmt::format("≤ +{}%", format_number(limits.max_breaker_time_increase_ratio * 100, 1));
+    if (before && after) {
+      double delta = *after - *before;
+      double allowed = std::max({*before * limits.max_breaker_time_increase_ratio, limits.min_breaker_time_increase,
+                                 (before_res.value_or(0) + after_res.value_or(0)) / 2});
+      if (delta != 0) c.delta = format_signed_seconds(delta) + relative(*before, *after);
+      if (delta > allowed) c.kind = change_kind::regression;
+      else if (delta > 0) c.kind = change_kind::worse;
+      else if (delta < 0) c.kind = change_kind::improved;
+    } else if (before && !after) {
+      c.kind = change_kind::regression;  // it opened (or closed) before and no longer does
+    } else {
+      c.kind = change_kind::improved;
+    }
+    out.changes.push_back(std::move(c));
+  };
+  time("breaker time_to_open", bb.time_to_open, ab.time_to_open, bb.time_to_open_resolution, ab.time_to_open_resolution);
+  time("breaker time_to_close", bb.time_to_close, ab.time_to_close, bb.time_to_close_resolution, ab.time_to_close_resolution);
+  metric_change f;
+  f.metric = "breaker flaps";
+  f.before = std::to_string(bb.flaps);
+  f.after = std::to_string(ab.flaps);
+  f.before_value = static_cast<double>(bb.flaps);
+  f.after_value = static_cast<double>(ab.flaps);
+  auto delta = static_cast<double>(ab.flaps - bb.flaps);
+  if (delta != 0) f.delta = fmt::format("{:+}", ab.flaps - bb.flaps);
+  f.limit = fmt::format("≤ +{}", format_number(limits.max_flaps_increase, 1));
+  if (delta > limits.max_flaps_increase) f.kind = change_kind::regression;
+  else if (delta > 0) f.kind = change_kind::worse;
+  else if (delta < 0) f.kind = change_kind::improved;
+  out.changes.push_back(std::move(f));
+}
+
+// The first margin of an expectation whose interval spans its boundary, as shown.
+std::optional<std::string> borderline_margin(const expectation_record* e) {
+  if (!e) return std::nullopt;
+  for (const auto& m : e->margins)
+    if (m.borderline) return m.quantity + " margin " + format_margin(m);
+  return std::nullopt;
 }
 
 void compare_mttr(const journal& b, const journal& a, const diff_thresholds& limits, run_diff& out) {
@@ -173,9 +242,16 @@ void compare_expectations(const journal& b, const journal& a, const diff_thresho
     if (before && before->grade != after.grade)
       c.delta = fmt::format("grade {}% → {}%", format_number(before->grade * 100, 0), format_number(after.grade * 100, 0));
     bool newly_failing = !after.met && (!before || before->met);
+    auto borderline = borderline_margin(&after);
+    if (!borderline) borderline = borderline_margin(before);
     if (newly_failing) {
       c.limit = limits.allow_new_failures ? "new failures allowed" : "no new failures";
       c.kind = limits.allow_new_failures ? change_kind::worse : change_kind::regression;
+      if (borderline) {
+        // Met and missed both lie within the run's noise: not evidence of a change.
+        c.kind = change_kind::worse;
+        c.note = "borderline: " + *borderline;
+      }
     } else if (after.met && before && !before->met) {
       c.kind = change_kind::improved;
     } else if (before && after.grade < before->grade) {
@@ -206,6 +282,17 @@ void compare_verdict(const journal& b, const journal& a, const diff_thresholds& 
   if (passed_before && !passed_after) {
     c.limit = limits.allow_new_failures ? "new failures allowed" : "must keep passing";
     c.kind = limits.allow_new_failures ? change_kind::worse : change_kind::regression;
+    // It failed only on expectations that are borderline in either run: within the noise.
+    bool missed = false, all_borderline = a.verdict.result == "failed";
+    for (const auto& e : a.analysis.expectations) {
+      if (e.met) continue;
+      missed = true;
+      if (!borderline_margin(&e) && !borderline_margin(find_expectation(b, e.name))) all_borderline = false;
+    }
+    if (missed && all_borderline && c.kind == change_kind::regression) {
+      c.kind = change_kind::worse;
+      c.note = "borderline: every missed expectation is within its noise";
+    }
   } else if (!passed_before && passed_after) {
     c.kind = change_kind::improved;
   }
@@ -236,6 +323,7 @@ run_diff compare_runs(const journal& before, const journal& after, const diff_th
   compare_score(before, after, limits, out);
   compare_tier(before, after, limits, out);
   compare_mttr(before, after, limits, out);
+  compare_breaker(before, after, limits, out);
   compare_phase_stats(before, after, limits, out);
   compare_expectations(before, after, limits, out);
   return out;

@@ -1,7 +1,8 @@
 #pragma once
-// Run-to-run comparison of two journals of the same experiment: score, SLA tier, MTTR, p99 and
-// error rate per series and phase, expectations and verdict. A change beyond its threshold is a
-// regression; `faultline diff` and `faultline run --baseline` exit 1 on one.
+// Run-to-run comparison of two journals of the same experiment: score, SLA tier, MTTR, breaker
+// times and flaps, p99 and error rate per series and phase, expectations and verdict. A change
+// beyond its threshold is a regression, unless it is borderline (an expectation or tier whose
+// interval spans its boundary); `faultline diff` and `faultline run --baseline` exit 1 on one.
 
 #include "reports/journal.hpp"
 
@@ -20,6 +21,9 @@ struct diff_thresholds {
   double max_p99_increase_ratio = 0.25;     // +25% per series and phase
   double min_p99_increase = 0.005;          // seconds: smaller p99 changes are noise
   double max_error_rate_increase = 0.01;    // absolute, per series and phase: +1 percentage point
+  double max_breaker_time_increase_ratio = 0.25;  // time to open / to close: +25%,
+  double min_breaker_time_increase = 0.05;        // and at least 50ms and the times' resolution
+  double max_flaps_increase = 1;                  // breaker re-openings: more than one more is a regression
   bool allow_tier_drop = false;
   bool allow_new_failures = false;          // newly missed expectations and a verdict that stopped passing
 };

@@ -4,6 +4,7 @@
 #include "reports/charts.hpp"
 #include "reports/format.hpp"
 #include "reports/load_results.hpp"
+#include "reports/margins.hpp"
 #include "reports/routes.hpp"
 #include "reports/run_summary.hpp"
 
@@ -227,6 +228,19 @@ std::string readable_time(const std::string& iso) {
 
 std::string state_label(std::string_view state) { return state == "half_open" ? "half-open" : std::string(state); }
 
+// An expectation's margins: "p95 load/fault +58ms [+12ms, +96ms]" per line, a pill when borderline.
+std::string margins_cell(const std::vector<margin_record>& margins) {
+  std::string out;
+  for (const auto& m : margins) {
+    std::string text = format_margin_value(m.unit, m.margin);
+    if (m.low && m.high) text += fmt::format(" [{}, {}]", format_margin_value(m.unit, *m.low), format_margin_value(m.unit, *m.high));
+    out += fmt::format("<div class=\"margin\" data-quantity=\"{}\" title=\"{}: {}\"><span class=\"sub\">{}</span> {}{}</div>", xml_escape(m.quantity),
+                       xml_escape(m.quantity), xml_escape(margin_basis_text(m.basis)), xml_escape(m.quantity), xml_escape(text),
+                       m.borderline ? " <span class=\"pill other\">borderline</span>" : "");
+  }
+  return out.empty() ? "—" : out;
+}
+
 // " (±10ms)": how finely a time is known, for a KPI's note.
 std::string within(const std::optional<double>& resolution) {
   if (!resolution || *resolution <= 0) return "";
@@ -311,8 +325,11 @@ private:
     for (int i = 1; i <= 4; ++i) ladder += i <= tier_rank(tier) ? "<span class=\"on\"></span>" : "<span></span>";
     ladder += "</div>";
     out += fmt::format("<div class=\"kpi\"><div class=\"label\">SLA tier achieved</div><div class=\"value\" data-tier=\"{0}\">{0}</div>{1}"
-                       "<div class=\"note\">highest tier held in the fault phase</div></div>\n",
-                       esc(tier), ladder);
+                       "<div class=\"note\">{2}</div></div>\n",
+                       esc(tier), ladder,
+                       j_.analysis.sla_tier_range && *j_.analysis.sla_tier_range != tier
+                           ? "borderline: " + esc(*j_.analysis.sla_tier_range) + " within the fault phase's noise"
+                           : std::string("highest tier held in the fault phase"));
 
     bool all_met = s_.expectations_met == s_.expectations;
     out += kpi(all_met ? "good" : "bad", "Expectations",
@@ -424,19 +441,22 @@ private:
       out += "<p class=\"muted\">The experiment states no expectations.</p>\n</section>\n";
       return;
     }
-    out += "<table>\n<thead><tr><th>Status</th><th>Expectation</th><th>Target</th><th>Measured</th><th class=\"num\">Grade</th>"
+    out += "<table>\n<thead><tr><th>Status</th><th>Expectation</th><th>Target</th><th>Measured</th><th>Margin</th><th class=\"num\">Grade</th>"
            "<th class=\"num\">Weight</th></tr></thead>\n<tbody>\n";
     for (const auto& e : j_.analysis.expectations) {
       auto cls = e.met ? "met" : "missed";
       double pct = std::clamp(e.grade, 0.0, 1.0) * 100;
       out += fmt::format(
-          "<tr data-expectation=\"{}\"><td><span class=\"pill {}\">{}</span></td><td><div class=\"expectation-name mono\">{}</div>"
-          "<div class=\"sub\">{}</div></td><td>{}</td><td>{}</td><td class=\"num\"><div class=\"grade\"><span>{}%</span><span "
+          "<tr data-expectation=\"{}\"{}><td><span class=\"pill {}\">{}</span></td><td><div class=\"expectation-name mono\">{}</div>"
+          "<div class=\"sub\">{}</div></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\"><div class=\"grade\"><span>{}%</span><span "
           "class=\"bar\"><b class=\"{}\" style=\"width:{:.1f}%\"></b></span></div></td><td class=\"num\">{}</td></tr>\n",
-          esc(e.name), cls, e.met ? "met" : "missed", esc(e.name), esc(e.description), esc(e.target), esc(e.measured),
-          format_number(pct, 0), cls, pct, format_number(e.weight));
+          esc(e.name), e.borderline() ? " data-borderline=\"true\"" : "", cls, e.met ? "met" : "missed", esc(e.name),
+          esc(e.description), esc(e.target), esc(e.measured), margins_cell(e.margins), format_number(pct, 0), cls, pct,
+          format_number(e.weight));
     }
-    out += "</tbody>\n</table>\n</section>\n";
+    out += "</tbody>\n</table>\n<p class=\"sub\" style=\"margin-top:8px\">Margin: how far the measured value lies from the target "
+           "(positive: on the met side), with its 95 % interval; <b>borderline</b> when the interval spans the target, so met and "
+           "missed are both within the run's noise.</p>\n</section>\n";
   }
 
   void faults(std::string& out) const {

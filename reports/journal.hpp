@@ -249,6 +249,31 @@ struct breaker_record {
   }
 };
 
+// How far an expectation's measured value lies from its boundary (docs/analysis.md, "Margins").
+struct margin_record {
+  std::string quantity;  // what is held against the boundary: "p95 load/fault", "availability load/fault", "mttr", "score"
+  std::string unit;      // seconds, fraction, per_second, count, number, bytes, score
+  double boundary = 0;
+  double margin = 0;     // in `unit`: > 0 on the met side of the boundary, < 0 beyond it
+  std::optional<double> low, high;  // the margin's 95 % interval; absent when the figure has no spread to measure
+  // What the interval comes from: windows (a bootstrap over the phase's windows), resolution (an
+  // event time's), search (a capacity search's precision), runs (across the runs of --repeat).
+  std::string basis;
+  bool borderline = false;  // the interval spans the boundary: met and missed are both within the noise
+
+  friend bool operator==(const margin_record&, const margin_record&) = default;
+  static constexpr auto json_fields() {
+    return std::tuple{field("quantity", &margin_record::quantity),
+                      field("unit", &margin_record::unit),
+                      field("boundary", &margin_record::boundary),
+                      field("margin", &margin_record::margin),
+                      field("low", &margin_record::low),
+                      field("high", &margin_record::high),
+                      field("basis", &margin_record::basis),
+                      field("borderline", &margin_record::borderline)};
+  }
+};
+
 struct expectation_record {
   std::string name;      // "sla", "during_fault[0]", "breaker.opens_within", "mttr", "score", ...
   std::string description;  // "load.error_rate < 5% during the fault"
@@ -258,6 +283,13 @@ struct expectation_record {
   bool met = false;
   double grade = 0;   // 0..1, how far it was met
   double weight = 0;  // its weight in the score
+  std::vector<margin_record> margins;  // threshold expectations: one per quantity held against a boundary
+
+  bool borderline() const {
+    for (const auto& m : margins)
+      if (m.borderline) return true;
+    return false;
+  }
 
   friend bool operator==(const expectation_record&, const expectation_record&) = default;
   static constexpr auto json_fields() {
@@ -268,7 +300,8 @@ struct expectation_record {
                       field("measured_value", &expectation_record::measured_value),
                       field("met", &expectation_record::met),
                       field("grade", &expectation_record::grade),
-                      field("weight", &expectation_record::weight)};
+                      field("weight", &expectation_record::weight),
+                      field_omitted_when_empty("margins", &expectation_record::margins)};
   }
 };
 
@@ -377,6 +410,9 @@ struct analysis_record {
   bool recovered = false;
   std::optional<breaker_record> breaker;
   std::string sla_tier;  // highest tier achieved in the fault phase: none, bronze, silver, gold, platinum
+  // The tiers the fault phase's availability and p95 intervals (over its windows) reach:
+  // "silver..platinum" when they span a boundary (borderline), else the tier alone.
+  std::optional<std::string> sla_tier_range;
   double score = 0;      // 0..100
   std::vector<expectation_record> expectations;
   std::vector<level_record> levels;              // a levels run: one per level, in order
@@ -392,6 +428,7 @@ struct analysis_record {
                       field("recovered", &analysis_record::recovered),
                       field("breaker", &analysis_record::breaker),
                       field("sla_tier", &analysis_record::sla_tier),
+                      field("sla_tier_range", &analysis_record::sla_tier_range),
                       field("score", &analysis_record::score),
                       field("expectations", &analysis_record::expectations),
                       field_omitted_when_empty("levels", &analysis_record::levels),

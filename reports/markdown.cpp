@@ -2,6 +2,7 @@
 
 #include "reports/format.hpp"
 #include "reports/load_results.hpp"
+#include "reports/margins.hpp"
 #include "reports/routes.hpp"
 #include "reports/run_summary.hpp"
 
@@ -59,18 +60,22 @@ std::string render_markdown(const journal& j) {
   auto s = summarize(j);
   std::string out;
   out += fmt::format("## {} {}: {}\n\n", result_icon(s.result), markdown_cell(j.experiment.name), s.result_title);
-  out += fmt::format("**Score {}/100** · **SLA tier {}** · {} of {} expectations met · ran {}\n\n",
-                     format_score(s.score), s.sla_tier.empty() ? "none" : s.sla_tier, s.expectations_met,
+  const std::string tier = s.sla_tier.empty() ? "none" : s.sla_tier;
+  const auto& range = j.analysis.sla_tier_range;
+  out += fmt::format("**Score {}/100** · **SLA tier {}**{} · {} of {} expectations met · ran {}\n\n", format_score(s.score), tier,
+                     range && *range != tier ? " (borderline: " + markdown_cell(*range) + ")" : "", s.expectations_met,
                      s.expectations, format_seconds(s.duration));
   if (!s.reason.empty()) out += fmt::format("> {}\n\n", markdown_cell(s.reason));
 
   if (!j.analysis.expectations.empty()) {
-    out += "| | Expectation | Target | Measured | Grade |\n|---|---|---|---|---|\n";
+    out += "| | Expectation | Target | Measured | Margin | Grade |\n|---|---|---|---|---|---|\n";
     for (const auto& e : j.analysis.expectations) {
       auto what = e.description.empty() ? fmt::format("`{}`", markdown_cell(e.name))
                                         : fmt::format("`{}` {}", markdown_cell(e.name), markdown_cell(e.description));
-      out += fmt::format("| {} | {} | {} | {} | {}% |\n", e.met ? "✅" : "❌", what, markdown_cell(e.target),
-                         markdown_cell(e.measured), format_number(e.grade * 100, 0));
+      std::string margins;
+      for (const auto& m : e.margins) margins += (margins.empty() ? "" : "; ") + m.quantity + " " + format_margin(m);
+      out += fmt::format("| {} | {} | {} | {} | {} | {}% |\n", e.met ? "✅" : "❌", what, markdown_cell(e.target),
+                         markdown_cell(e.measured), margins.empty() ? "—" : markdown_cell(margins), format_number(e.grade * 100, 0));
     }
     out += "\n";
   }

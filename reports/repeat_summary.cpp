@@ -46,6 +46,7 @@ repeat_summary summarize_repeats(std::span<const journal> runs, const stats::boo
   std::vector<std::string> order;
   for (const auto& j : runs) {
     if (j.verdict.result == "passed") ++out.passed;
+    out.results.push_back(j.verdict.result);
     out.worst_exit = std::max(out.worst_exit, j.verdict.exit_code);
     for (const auto& e : j.analysis.expectations) {
       if (!met.count(e.name)) order.push_back(e.name);
@@ -77,14 +78,48 @@ repeat_summary summarize_repeats(std::span<const journal> runs, const stats::boo
   for (const auto& [name, get] : figures) {
     repeat_figure f;
     f.name = name;
-    for (const auto& j : runs)
-      if (auto v = get(j)) f.values.push_back(*v);
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      if (auto v = get(runs[i])) {
+        f.values.push_back(*v);
+        f.runs.push_back(i + 1);
+      }
     if (f.values.empty()) continue;
     f.median = stats::median(f.values);
     if (f.values.size() >= 2) f.interval = stats::bootstrap(f.values, median, options);
     out.figures.push_back(std::move(f));
   }
+
+  // Margins: per expectation and quantity, in the order the runs list them.
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::map<std::pair<std::string, std::string>, std::vector<margin_record>> per_run;
+  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> run_numbers;
+  std::map<std::pair<std::string, std::string>, std::size_t> met_runs;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    for (const auto& e : runs[i].analysis.expectations)
+      for (const auto& m : e.margins) {
+        auto key = std::make_pair(e.name, m.quantity);
+        if (!per_run.count(key)) keys.push_back(key);
+        per_run[key].push_back(m);
+        run_numbers[key].push_back(i + 1);
+        if (e.met) ++met_runs[key];
+      }
+  for (const auto& key : keys) {
+    repeat_margin r;
+    r.expectation = key.first;
+    r.met = met_runs[key];
+    for (const auto& m : per_run[key]) r.values.push_back(m.margin);
+    r.runs = run_numbers[key];
+    r.margin = margin_across_runs(per_run[key], options);
+    out.margins.push_back(std::move(r));
+  }
   return out;
+}
+
+std::string format_figure_value(const std::string& figure, double v) {
+  if (figure == "score") return format_score(v);
+  if (figure == "breaker flaps") return format_number(v, 1);
+  if (figure.rfind("availability", 0) == 0) return format_percent(v);
+  return format_seconds(v);
 }
 
 std::string render_repeat_text(const repeat_summary& summary) {
@@ -95,12 +130,7 @@ std::string render_repeat_text(const repeat_summary& summary) {
     out += fmt::format(" (flipped: {})", names);
   }
   out += fmt::format(" (exit {})\n", summary.exit_code());
-  auto shown = [](const std::string& name, double v) {
-    if (name == "score") return format_score(v);
-    if (name == "breaker flaps") return format_number(v, 1);
-    if (name.rfind("availability", 0) == 0) return format_percent(v);
-    return format_seconds(v);
-  };
+  const auto& shown = format_figure_value;
   std::size_t width = 6;
   for (const auto& f : summary.figures) width = std::max(width, f.name.size());
   out += fmt::format("  {:<{}}  median [95 % interval]\n", "figure", width);
@@ -109,6 +139,18 @@ std::string render_repeat_text(const repeat_summary& summary) {
     if (f.interval) line += fmt::format(" [{}, {}]", shown(f.name, f.interval->low), shown(f.name, f.interval->high));
     line += fmt::format("  ({} run{})", f.values.size(), f.values.size() == 1 ? "" : "s");
     out += line + "\n";
+  }
+  if (!summary.margins.empty()) {
+    std::size_t name_width = 11, quantity_width = 8;
+    for (const auto& m : summary.margins) {
+      name_width = std::max(name_width, m.expectation.size());
+      quantity_width = std::max(quantity_width, m.margin.quantity.size());
+    }
+    out += fmt::format("  {:<{}}  {:<{}}  median margin to the target [95 % interval across runs]\n", "expectation", name_width,
+                       "quantity", quantity_width);
+    for (const auto& m : summary.margins)
+      out += fmt::format("  {:<{}}  {:<{}}  {}  (met in {} of {})\n", m.expectation, name_width, m.margin.quantity, quantity_width,
+                         format_margin(m.margin), m.met, m.values.size());
   }
   return out;
 }

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
+#include <set>
 
 namespace faultline::reports {
 
@@ -32,17 +34,8 @@ struct figure {
 
 values window_values(const journal& j, const std::string& series, const std::string& phase,
                      const std::function<std::optional<double>(const window_point&)>& pick) {
-  values out;
   const auto* span = find_phase(j, phase);
-  if (!span) return out;
-  for (const auto& s : j.series) {
-    if (s.name != series) continue;
-    for (const auto& w : s.windows) {
-      if (w.start < span->start || w.start >= span->end || w.count == 0) continue;
-      if (auto v = pick(w)) out.push_back(*v);
-    }
-  }
-  return out;
+  return span ? reports::window_values(j.series, series, *span, pick) : values{};
 }
 
 std::vector<figure> figures_of(const journal& sample, const diff_thresholds& limits) {
@@ -54,6 +47,20 @@ std::vector<figure> figures_of(const journal& sample, const diff_thresholds& lim
                    double allowed = limits.max_mttr_increase ? *limits.max_mttr_increase : std::max(b * limits.max_mttr_increase_ratio, w);
                    return a - b > allowed;
                  }});
+  auto breaker_time = [&](const char* metric, std::optional<double> breaker_record::*time) {
+    out.push_back({metric, true, true,
+                   [=](const journal& j) { return j.analysis.breaker ? (*j.analysis.breaker).*time : std::nullopt; }, {},
+                   [&limits](double b, double a) {
+                     return a - b > std::max(b * limits.max_breaker_time_increase_ratio, limits.min_breaker_time_increase);
+                   }});
+  };
+  breaker_time("breaker time_to_open", &breaker_record::time_to_open);
+  breaker_time("breaker time_to_close", &breaker_record::time_to_close);
+  out.push_back({"breaker flaps", false, true,
+                 [](const journal& j) -> std::optional<double> {
+                   return j.analysis.breaker ? std::optional<double>(static_cast<double>(j.analysis.breaker->flaps)) : std::nullopt;
+                 },
+                 {}, [&limits](double b, double a) { return a - b > limits.max_flaps_increase; }});
   std::vector<std::string> series;
   for (const auto& s : sample.analysis.phase_stats)
     if (std::find(series.begin(), series.end(), s.series) == series.end()) series.push_back(s.series);
@@ -124,12 +131,6 @@ int tier_rank(const std::vector<tier_bound>& tiers, const std::string& name) {
   return 0;
 }
 
-std::string tier_at(const std::vector<tier_bound>& tiers, double availability, double p95) {
-  for (auto it = tiers.rbegin(); it != tiers.rend(); ++it)
-    if (availability >= it->availability && p95 <= it->p95) return it->name;
-  return "none";
-}
-
 void judge(figure_change& c, bool higher_is_worse, bool beyond, bool bounded_worse, const std::string& unbounded_note) {
   double v = *c.change;
   bool worse = higher_is_worse ? v > 0 : v < 0;
@@ -144,48 +145,113 @@ void judge(figure_change& c, bool higher_is_worse, bool beyond, bool bounded_wor
   }
 }
 
+// The margins of each threshold expectation and quantity, per run, on one side.
+using margin_key = std::pair<std::string, std::string>;  // expectation, quantity
+std::map<margin_key, std::vector<margin_record>> margins_of(const std::vector<journal>& runs, std::vector<margin_key>* order) {
+  std::map<margin_key, std::vector<margin_record>> out;
+  for (const auto& j : runs)
+    for (const auto& e : j.analysis.expectations)
+      for (const auto& m : e.margins) {
+        margin_key key{e.name, m.quantity};
+        if (order && !out.count(key)) order->push_back(key);
+        out[key].push_back(m);
+      }
+  return out;
+}
+
+values margin_values(const std::vector<margin_record>& margins) {
+  values out;
+  for (const auto& m : margins) out.push_back(m.margin);
+  return out;
+}
+
+// Margin rows: a threshold expectation is a regression only when its margin fell significantly,
+// from met across the old runs to missed across the new ones, and neither side is borderline
+// (its interval across runs spans the target). The verdict's regression, when every expectation
+// it failed on is borderline, is not one either.
+void add_margin_changes(const std::vector<journal>& before, const std::vector<journal>& after, const set_options& options, set_diff& out) {
+  std::vector<margin_key> order;
+  auto old_margins = margins_of(before, nullptr);
+  auto new_margins = margins_of(after, &order);
+  std::set<std::string> borderline, regressed;
+  for (const auto& key : order) {
+    auto it = old_margins.find(key);
+    if (it == old_margins.end()) continue;
+    auto b = margin_values(it->second), a = margin_values(new_margins[key]);
+    const auto old_side = margin_across_runs(it->second, options.bootstrap), new_side = margin_across_runs(new_margins[key], options.bootstrap);
+    figure_change c;
+    c.metric = key.first == key.second ? "margin " + key.first : "margin " + key.first + " " + key.second;
+    c.relative = false;
+    c.unit = new_side.unit;
+    c.before = old_side.margin;
+    c.after = new_side.margin;
+    c.change = *c.after - *c.before;
+    c.interval = stats::bootstrap(b, a, [](std::span<const double> x, std::span<const double> y) { return stats::median(y) - stats::median(x); },
+                                  options.bootstrap);
+    c.p = stats::mann_whitney_u(b, a).p;
+    const bool crossed = old_side.margin >= 0 && new_side.margin < 0;
+    const bool is_borderline = old_side.borderline || new_side.borderline;
+    const bool significant = *c.p < options.alpha;
+    if (*c.change > 0) c.kind = change_kind::improved;
+    else if (*c.change == 0) c.kind = change_kind::unchanged;
+    else if (crossed && significant && !is_borderline && !options.limits.allow_new_failures) c.kind = change_kind::regression;
+    else {
+      c.kind = change_kind::worse;
+      if (crossed && is_borderline)
+        c.note = fmt::format("borderline: the margin's interval across runs spans the target ({} -> {})", format_margin(old_side),
+                             format_margin(new_side));
+      else if (crossed && !significant)
+        c.note = fmt::format("crosses the target but not significantly ({})", p_text(*c.p));
+    }
+    if (is_borderline && c.kind != change_kind::regression) borderline.insert(key.first);
+    if (c.kind == change_kind::regression) regressed.insert(key.first);
+    c.shown = fmt::format("{} {} [{}, {}], {}", c.metric, format_margin_value(c.unit, *c.change), format_margin_value(c.unit, c.interval->low),
+                          format_margin_value(c.unit, c.interval->high), p_text(*c.p));
+    out.changes.push_back(std::move(c));
+  }
+  // The verdict: always passing before, never after, on expectations that are all borderline.
+  for (auto& c : out.changes) {
+    if (c.metric != "verdict" || c.kind != change_kind::regression) continue;
+    bool all_borderline = true, any = false;
+    for (const auto& j : after)
+      for (const auto& e : j.analysis.expectations) {
+        if (e.met) continue;
+        any = true;
+        if (!borderline.count(e.name) || regressed.count(e.name)) all_borderline = false;
+      }
+    if (any && all_borderline) {
+      c.kind = change_kind::worse;
+      c.note = "borderline: every expectation the new runs missed is within the noise across runs";
+    }
+  }
+}
+
 }  // namespace
 
 tier_range tier_range_of(const std::vector<journal>& runs, const set_options& options) {
-  tier_range r;
-  if (options.tiers.empty() || runs.empty()) return r;
+  if (options.tiers.empty() || runs.empty()) return {};
   values availability, p95;
   for (const auto& j : runs)
     if (const auto* s = find_phase_stat(j, "load", "fault"); s && s->count > 0 && s->p95) {
       availability.push_back(s->availability);
       p95.push_back(*s->p95);
     }
-  if (availability.empty()) return r;
+  if (availability.empty()) return {};
   stats::interval a, l;
   if (availability.size() >= 2) {
     auto median = [](std::span<const double> v) { return stats::median(v); };
     a = stats::bootstrap(availability, median, options.bootstrap);
     l = stats::bootstrap(p95, median, options.bootstrap);
   } else {
-    // One run: its figures moved by the spread of its windows (availability: mean over windows;
-    // p95: the median window's, as a ratio, since a phase p95 is not a function of window p95s).
+    // One run: its figures moved by the spread of its windows.
     const auto& j = runs.front();
-    auto win_avail = window_values(j, "load", "fault", [](const window_point& w) -> std::optional<double> {
-      return 1 - static_cast<double>(w.errors) / static_cast<double>(w.count);
-    });
-    auto win_p95 = window_values(j, "load", "fault", [](const window_point& w) { return w.p95; });
-    a = l = {availability[0], availability[0]};
-    l = {p95[0], p95[0]};
-    if (!win_avail.empty()) {
-      auto mean = [](std::span<const double> v) { double s = 0; for (double x : v) s += x; return s / static_cast<double>(v.size()); };
-      double centre = mean(win_avail);
-      auto i = stats::bootstrap(win_avail, mean, options.bootstrap);
-      a = {std::clamp(availability[0] + i.low - centre, 0.0, 1.0), std::clamp(availability[0] + i.high - centre, 0.0, 1.0)};
-    }
-    if (!win_p95.empty() && stats::median(win_p95) > 0) {
-      double centre = stats::median(win_p95);
-      auto i = stats::bootstrap(win_p95, [centre](std::span<const double> v) { return stats::median(v) / centre; }, options.bootstrap);
-      l = {p95[0] * i.low, p95[0] * i.high};
-    }
+    a = spread_of_mean(availability[0], window_values(j, "load", "fault", [](const window_point& w) -> std::optional<double> {
+                         return 1 - static_cast<double>(w.errors) / static_cast<double>(w.count);
+                       }), options.bootstrap);
+    a = {std::clamp(a.low, 0.0, 1.0), std::clamp(a.high, 0.0, 1.0)};
+    l = spread_of_quantile(p95[0], window_values(j, "load", "fault", [](const window_point& w) { return w.p95; }), options.bootstrap);
   }
-  r.low = tier_at(options.tiers, a.low, l.high);
-  r.high = tier_at(options.tiers, a.high, l.low);
-  return r;
+  return tier_range_between(options.tiers, a, l);
 }
 
 set_diff compare_sets(const std::vector<journal>& before, const std::vector<journal>& after, const set_options& options) {
@@ -286,6 +352,9 @@ set_diff compare_sets(const std::vector<journal>& before, const std::vector<jour
       } else if (f.metric == "mttr") {
         outside = true;  // MTTR is measured from samples; one window is its resolution, already in the threshold
       }
+      // The breaker's times and flaps have no within-run spread, and they move from run to run
+      // with the phase of the shop's timers (time to open 0.55 .. 1.23 s over three runs of the
+      // same db-slowness): one run a side cannot call them regressions.
       judge(c, f.higher_is_worse, beyond, outside, note);
     }
     c.shown = fmt::format("{} {}", c.metric, signed_text(f.relative, f.metric, *c.change));
@@ -293,6 +362,7 @@ set_diff compare_sets(const std::vector<journal>& before, const std::vector<jour
     if (c.p) c.shown += ", " + p_text(*c.p);
     out.changes.push_back(std::move(c));
   }
+  if (!single) add_margin_changes(before, after, options, out);
   return out;
 }
 
@@ -307,7 +377,10 @@ void bound_by_spread(run_diff& diff, const set_diff& spread) {
     }
     for (const auto& s : spread.changes) {
       if (s.metric != c.metric || s.kind == change_kind::regression) continue;
-      if (s.interval) {
+      if (c.metric.rfind("breaker ", 0) == 0) {
+        c.kind = change_kind::worse;
+        c.note = "no within-run spread for the breaker: compare sets of runs";
+      } else if (s.interval) {
         c.kind = change_kind::worse;
         c.note = s.note.empty() ? "within the within-run spread" : s.note;
         c.delta += fmt::format(" within-run [{}, {}]", signed_text(s.relative, s.metric, s.interval->low),
@@ -321,6 +394,7 @@ namespace {
 
 std::string value_text(const figure_change& c, const std::optional<double>& v) {
   if (!v) return "—";
+  if (!c.unit.empty()) return format_margin_value(c.unit, *v);
   if (c.metric == "score") return format_score(*v);
   if (c.metric.rfind("error_rate", 0) == 0) return format_percent(*v);
   if (c.metric == "verdict" || c.metric == "sla_tier") return "";

@@ -6,6 +6,7 @@
 
 #include "reports/diff.hpp"
 #include "reports/journal.hpp"
+#include "reports/margins.hpp"
 #include "reports/stats.hpp"
 
 #include <optional>
@@ -14,13 +15,6 @@
 
 namespace faultline::reports {
 
-// One SLA tier's bounds (the engine's table: bronze 99.0%/1s .. platinum 99.95%/100ms), lowest first.
-struct tier_bound {
-  std::string name;
-  double availability = 0;  // at least
-  double p95 = 0;           // seconds, at most
-};
-
 struct set_options {
   diff_thresholds limits;
   double alpha = 0.05;  // significance level of the Mann-Whitney test
@@ -28,21 +22,14 @@ struct set_options {
   std::vector<tier_bound> tiers;  // lowest first; no tier check when empty
 };
 
-// The tier range a set of runs (or one run, from its windows) reaches: `low` at the interval's
-// worse ends, `high` at its better ends. Borderline when they differ: shown "silver..platinum".
-struct tier_range {
-  std::string low = "none", high = "none";
-  bool borderline() const { return low != high; }
-  std::string text() const { return borderline() ? low + ".." + high : low; }
-};
-
 struct figure_change {
-  std::string metric;           // "p99 load/fault", "error_rate load/fault", "score", "mttr", "sla_tier"
+  std::string metric;           // "p99 load/fault", "error_rate load/fault", "score", "mttr", "sla_tier", "breaker flaps", "margin mttr"
   std::optional<double> before, after;  // medians over the runs (one run: its figure)
   std::optional<double> change;         // relative (p99, p95, mttr) or absolute (error rate, score)
   std::optional<stats::interval> interval;  // of `change`, 95 %
   std::optional<double> p;              // Mann-Whitney two-sided p across runs; none with one run a side
   bool relative = true;
+  std::string unit;   // margin rows: the margin's unit (reports/margins.hpp); empty for the figures
   std::string shown;  // "p99 load/fault +18 % [+11 %, +26 %], p = 0.004"
   std::string note;   // why it is not a regression although beyond its threshold, e.g. "not significant"
   change_kind kind = change_kind::unchanged;

@@ -6,9 +6,10 @@
 # everything, also on failure or Ctrl-C. Needs the build (scripts/setup.sh, or scripts/demo.sh
 # which runs both).
 #
-#   scripts/game-day.sh [--short] [--report-dir DIR] [SUITE_OR_EXPERIMENT...]
+#   scripts/game-day.sh [--short] [--repeat N] [--report-dir DIR] [SUITE_OR_EXPERIMENT...]
 #
 #   --short          faults of 6 s and baselines of 3 s instead of 20 s and 5 s (what CI runs)
+#   --repeat N       run each experiment N times against the same shop (faultline run --repeat)
 #   --report-dir     where journals and reports go (default: faultline-reports)
 #   SUITE...         what to run (default: experiments/game-day.yaml)
 #
@@ -19,13 +20,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 source "$FAULTLINE_ROOT/scripts/servers.sh"
 
 short=0
+repeat=""
 report_dir=faultline-reports
 inputs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) short=1; shift ;;
+    --repeat) repeat="${2:?--repeat needs a number of runs}"; shift 2 ;;
     --report-dir) report_dir="${2:?--report-dir needs a directory}"; shift 2 ;;
-    -*) die "game-day.sh: unknown option '$1' (use: [--short] [--report-dir DIR] [SUITE...])" ;;
+    -*) die "game-day.sh: unknown option '$1' (use: [--short] [--repeat N] [--report-dir DIR] [SUITE...])" ;;
     *) inputs+=("$1"); shift ;;
   esac
 done
@@ -97,6 +100,7 @@ vars=(--var "SHOP=127.0.0.1:$shop_port" --var "SHOP_PID=$shop_pid"
 if [ "$short" = 1 ]; then
   vars+=(--var BASELINE=3s --var FAULT_FOR=6s)
 fi
+[ -z "$repeat" ] || vars+=(--repeat "$repeat")
 
 step "running ${inputs[*]}"
 mkdir -p "$report_dir"

@@ -7,6 +7,7 @@
 #include "engine/analysis/rule_eval.hpp"
 #include "engine/analysis/scoring.hpp"
 #include "probes/timeline.hpp"
+#include "reports/margins.hpp"
 
 #include <fmt/format.h>
 
@@ -60,8 +61,50 @@ double grade_rule(const rule& r, double measured, bool met) {
   return 0;
 }
 
+// A margin's unit, as reports/margins.hpp formats it.
+std::string margin_unit(stat_unit unit) {
+  switch (unit) {
+    case stat_unit::latency: return "seconds";
+    case stat_unit::fraction:
+    case stat_unit::share: return "fraction";
+    case stat_unit::per_second: return "per_second";
+    case stat_unit::count: return "count";
+    case stat_unit::bytes: return "bytes";
+    case stat_unit::number:
+    case stat_unit::boolean: return "number";
+  }
+  return "number";
+}
+
+// The within-run interval of a phase statistic: a bootstrap over the phase's windows. Latencies
+// scale with the median window's spread, fractions and rates shift with the windows' mean; phase
+// totals (count, errors) and a probe's worst value have none.
+std::optional<reports::stats::interval> window_spread(const run_facts& facts, const std::string& series,
+                                                      const reports::phase_span& phase, statistic stat, double figure) {
+  auto values = reports::window_values(facts.series, series, phase,
+                                       [&](const reports::window_point& w) { return measure(stat, w, facts.window); });
+  if (values.size() < 2) return std::nullopt;
+  switch (unit_of(stat)) {
+    case stat_unit::latency: return reports::spread_of_quantile(figure, values);
+    case stat_unit::fraction:
+    case stat_unit::per_second: {
+      auto i = reports::spread_of_mean(figure, values);
+      if (unit_of(stat) == stat_unit::fraction) i = {std::clamp(i.low, 0.0, 1.0), std::clamp(i.high, 0.0, 1.0)};
+      return i;
+    }
+    default: return std::nullopt;
+  }
+}
+
+// An event time known within its resolution: the interval is the resolution around it.
+std::optional<reports::stats::interval> resolution_spread(double seconds, std::optional<double> resolution) {
+  if (!resolution || *resolution <= 0) return std::nullopt;
+  return reports::stats::interval{std::max(0.0, seconds - *resolution / 2), seconds + *resolution / 2};
+}
+
 reports::expectation_record bound_expectation(std::string name, std::string description, std::optional<double> measured,
-                                              double target, double weight, std::string not_measured) {
+                                              double target, double weight, std::string not_measured,
+                                              std::optional<double> resolution = std::nullopt) {
   reports::expectation_record e;
   e.name = std::move(name);
   e.description = std::move(description);
@@ -75,6 +118,9 @@ reports::expectation_record bound_expectation(std::string name, std::string desc
   e.measured_value = *measured;
   e.met = *measured <= target;
   e.grade = grade_at_most(*measured, target);
+  auto quantity = e.name == "breaker.opens_within" ? "breaker time_to_open" : e.name == "breaker.closes_within" ? "breaker time_to_close" : e.name;
+  e.margins.push_back(reports::make_margin(quantity, "seconds", *measured, target, reports::bound_kind::at_most,
+                                           resolution_spread(*measured, resolution), "resolution"));
   return e;
 }
 
@@ -102,6 +148,15 @@ public:
       e.measured_value = static_cast<double>(static_cast<int>(tier));
       e.met = static_cast<int>(tier) >= static_cast<int>(*x_.expect.sla);
       e.grade = grade_tier(tier, *x_.expect.sla);
+      // Its margins: the fault phase's availability and p95 against the expected tier's bounds.
+      auto availability = window_spread(facts_, "load", *fault_, statistic::availability, stat->availability);
+      auto p95 = window_spread(facts_, "load", *fault_, statistic::p95, *stat->p95);
+      e.margins.push_back(reports::make_margin("availability load/fault", "fraction", stat->availability, target.availability,
+                                               reports::bound_kind::at_least, availability, "windows"));
+      e.margins.push_back(reports::make_margin("p95 load/fault", "seconds", *stat->p95,
+                                               std::chrono::duration<double>(target.p95).count(), reports::bound_kind::at_most, p95,
+                                               "windows"));
+      if (out_.sla_tier_range && *out_.sla_tier_range != to_string(tier)) e.measured += " (borderline: " + *out_.sla_tier_range + ")";
     }
     out_.expectations.push_back(e);
   }
@@ -136,6 +191,14 @@ public:
         e.measured_value = *value;
         e.met = *ok;
         e.grade = grade_rule(r, *value, *ok);
+        if (r.stat != statistic::ok && r.cmp != comparator::equal && r.cmp != comparator::not_equal) {
+          const bool at_most = r.cmp == comparator::less || r.cmp == comparator::less_equal;
+          // A probe's value is its worst window: no spread to bootstrap.
+          auto spread = r.stat == statistic::value ? std::nullopt : window_spread(facts_, r.series, *fault_, r.stat, *value);
+          e.margins.push_back(reports::make_margin(fmt::format("{} {}/fault", to_string(r.stat), r.series), margin_unit(unit_of(r)),
+                                                   *value, r.threshold, at_most ? reports::bound_kind::at_most : reports::bound_kind::at_least,
+                                                   spread, "windows"));
+        }
       }
       out_.expectations.push_back(e);
     }
@@ -149,14 +212,16 @@ public:
     if (b.opens_within) {
       out_.expectations.push_back(bound_expectation("breaker.opens_within", "the breaker opens after the fault starts",
                                                     record ? record->time_to_open : std::nullopt,
-                                                    seconds_of(*b.opens_within), score_weights::breaker, never));
+                                                    seconds_of(*b.opens_within), score_weights::breaker, never,
+                                                    record ? record->time_to_open_resolution : std::nullopt));
     }
     if (b.closes_within) {
       std::string why = never;
       if (record && record->time_to_open && !record->time_to_close) why = "the breaker did not close again";
       out_.expectations.push_back(bound_expectation("breaker.closes_within", "the breaker closes after the fault ends",
                                                     record ? record->time_to_close : std::nullopt,
-                                                    seconds_of(*b.closes_within), score_weights::breaker, why));
+                                                    seconds_of(*b.closes_within), score_weights::breaker, why,
+                                                    record ? record->time_to_close_resolution : std::nullopt));
     }
     if (b.max_flaps && record) {
       reports::expectation_record e;
@@ -168,6 +233,9 @@ public:
       e.met = record->flaps <= *b.max_flaps;
       e.grade = e.met ? 1 : static_cast<double>(*b.max_flaps + 1) / static_cast<double>(record->flaps + 1);
       e.weight = score_weights::breaker;
+      // A count: exact within the run, no interval.
+      e.margins.push_back(reports::make_margin("breaker flaps", "count", static_cast<double>(record->flaps),
+                                               static_cast<double>(*b.max_flaps), reports::bound_kind::at_most, std::nullopt, ""));
       out_.expectations.push_back(e);
     }
   }
@@ -175,7 +243,7 @@ public:
   void detection_and_recovery() {
     if (x_.expect.mttd_below) {
       auto e = bound_expectation("mttd", "time to detect: fault start to the first moment off steady state", out_.mttd,
-                                 seconds_of(*x_.expect.mttd_below), score_weights::mttd, "");
+                                 seconds_of(*x_.expect.mttd_below), score_weights::mttd, "", out_.mttd_resolution);
       if (!out_.mttd) {
         // The system never left steady state: there was nothing to detect and the fault was absorbed.
         e.measured = "never left steady state";
@@ -189,7 +257,7 @@ public:
       out_.expectations.push_back(bound_expectation(
           "mttr", "time to recover: last revert to the start of a stable stretch of steady state", out_.mttr,
           seconds_of(*x_.expect.mttr_below), score_weights::mttr,
-          fmt::format("did not recover within {}", format_duration(x_.timeline.recovery.timeout))));
+          fmt::format("did not recover within {}", format_duration(x_.timeline.recovery.timeout)), out_.mttr_resolution));
     } else {
       reports::expectation_record e;
       e.name = "recovered";
@@ -282,6 +350,9 @@ public:
     e.met = out_.score >= *x_.expect.score_at_least;
     e.grade = grade_at_least(out_.score, *x_.expect.score_at_least);
     e.weight = 0;
+    // One run's score has no spread of its own; --repeat gives one across runs.
+    e.margins.push_back(reports::make_margin("score", "score", out_.score, *x_.expect.score_at_least, reports::bound_kind::at_least,
+                                             std::nullopt, ""));
     out_.expectations.push_back(e);
   }
 
@@ -335,9 +406,15 @@ reports::analysis_record analyse(const experiment& x, const run_facts& facts) {
   }
 
   if (fault) {
-    if (const auto* stat = find_stat(out.phase_stats, "load", "fault"); stat && stat->count > 0 && stat->p95)
+    if (const auto* stat = find_stat(out.phase_stats, "load", "fault"); stat && stat->count > 0 && stat->p95) {
       out.sla_tier = to_string(achieved_tier(stat->availability, *stat->p95));
-    else
+      auto availability = window_spread(facts, "load", *fault, statistic::availability, stat->availability);
+      auto p95 = window_spread(facts, "load", *fault, statistic::p95, *stat->p95);
+      out.sla_tier_range = reports::tier_range_between(sla_tier_bounds(),
+                                                       availability.value_or(reports::stats::interval{stat->availability, stat->availability}),
+                                                       p95.value_or(reports::stats::interval{*stat->p95, *stat->p95}))
+                               .text();
+    } else
       out.sla_tier = "none";
     const double fast_failure = seconds_of(x.settings.fast_failure);
     const auto load = facts.samples.find("load");

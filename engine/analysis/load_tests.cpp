@@ -117,6 +117,11 @@ void add_load_test_expectations(const experiment& x, reports::analysis_record& o
       e.measured_value = search->capacity;
       e.met = search->capacity >= *target;
       e.grade = grade_at_least(search->capacity, *target);
+      // The true capacity lies between the highest rate that held and the lowest that broke.
+      std::optional<reports::stats::interval> between;
+      if (search->broke_at) between = reports::stats::interval{search->capacity, *search->broke_at};
+      e.margins.push_back(reports::make_margin("capacity " + condition, "per_second", search->capacity, *target,
+                                               reports::bound_kind::at_least, between, "search"));
     }
     out.expectations.push_back(std::move(e));
   };

@@ -38,6 +38,15 @@ sla_tier achieved_tier(double availability, double p95_seconds) {
   return sla_tier::none;
 }
 
+std::vector<reports::tier_bound> sla_tier_bounds() {
+  std::vector<reports::tier_bound> out;
+  for (auto tier : {sla_tier::bronze, sla_tier::silver, sla_tier::gold, sla_tier::platinum}) {
+    auto t = sla_target_of(tier);
+    out.push_back({to_string(tier), t.availability, std::chrono::duration<double>(t.p95).count()});
+  }
+  return out;
+}
+
 double resilience_score(const std::vector<reports::expectation_record>& expectations) {
   double weighted = 0;
   double total = 0;

@@ -4,6 +4,7 @@
 
 #include "engine/experiment.hpp"
 #include "reports/journal.hpp"
+#include "reports/margins.hpp"
 
 #include <vector>
 
@@ -32,6 +33,8 @@ double grade_tier(sla_tier achieved, sla_tier target);
 
 // The highest tier whose availability and p95 both hold.
 sla_tier achieved_tier(double availability, double p95_seconds);
+// The tier table as the reports compare against it, lowest first.
+std::vector<reports::tier_bound> sla_tier_bounds();
 
 // 100 * sum(weight * grade) / sum(weight); 100 when nothing is weighted.
 double resilience_score(const std::vector<reports::expectation_record>& expectations);

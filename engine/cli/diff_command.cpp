@@ -1,4 +1,5 @@
 #include "core/units.hpp"
+#include "engine/analysis/scoring.hpp"
 #include "engine/cli/cli.hpp"
 #include "engine/experiment.hpp"
 #include "reports/diff.hpp"
@@ -45,15 +46,6 @@ std::vector<std::string> expand_journals(const std::vector<std::string>& paths) 
     if (found.empty()) throw reports::journal_error(fmt::format("{}: no *.journal.json in this directory", p));
     std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());
-  }
-  return out;
-}
-
-std::vector<reports::tier_bound> sla_tiers() {
-  std::vector<reports::tier_bound> out;
-  for (auto tier : {engine::sla_tier::bronze, engine::sla_tier::silver, engine::sla_tier::gold, engine::sla_tier::platinum}) {
-    auto t = engine::sla_target_of(tier);
-    out.push_back({engine::to_string(tier), t.availability, std::chrono::duration<double>(t.p95).count()});
   }
   return out;
 }
@@ -141,7 +133,7 @@ void add_diff_command(CLI::App& app, context& ctx) {
     reports::set_options set_options;
     set_options.limits = limits;
     set_options.alpha = opts->alpha;
-    set_options.tiers = sla_tiers();
+    set_options.tiers = engine::sla_tier_bounds();
     auto sets = reports::compare_sets(before, after, set_options);
     if (!sets.mismatch.empty() && !opts->allow_different) {
       std::cerr << "faultline diff: " << sets.mismatch << "; pass --allow-different-experiments to compare them anyway\n";

@@ -8,7 +8,10 @@
 #include "engine/state_file.hpp"
 #include "reports/diff.hpp"
 #include "reports/journal.hpp"
+#include "reports/margins.hpp"
+#include "reports/format.hpp"
 #include "reports/output.hpp"
+#include "reports/repeat_report.hpp"
 #include "reports/repeat_summary.hpp"
 #include "reports/suite.hpp"
 
@@ -17,6 +20,7 @@
 
 #include <iostream>
 #include <map>
+#include <set>
 
 namespace faultline::cli {
 namespace {
@@ -220,6 +224,7 @@ void add_run_command(CLI::App& app, context& ctx) {
     std::vector<std::filesystem::path> journals;
     std::vector<int> experiment_exits;
     std::vector<std::string> repeat_texts;
+    std::vector<std::pair<reports::repeat_summary, std::size_t>> repeats_done;  // each summary and its first run
     bool stopped = false;
     for (std::size_t i = 0; i < experiments.size() && !stopped; ++i) {
       const auto& x = experiments[i];
@@ -236,6 +241,7 @@ void add_run_command(CLI::App& app, context& ctx) {
         metrics.end();
         const auto& j = runs.back();
         std::cout << fmt::format("=== {}{}: {} (exit {}): {}\n", x.name, round, j.verdict.result, j.verdict.exit_code, j.verdict.reason);
+        std::cout << reports::render_margins_text(j.analysis.expectations);
         auto names = reports::suite_page_names(runs);
         auto journal_path = dir / (names.back().substr(0, names.back().size() - 5) + ".journal.json");
         std::filesystem::create_directories(dir);  // only now: a run stopped in preflight leaves nothing
@@ -248,6 +254,7 @@ void add_run_command(CLI::App& app, context& ctx) {
         auto summary = reports::summarize_repeats(mine);
         repeat_texts.push_back(reports::render_repeat_text(summary));
         experiment_exits.push_back(summary.exit_code());
+        repeats_done.emplace_back(std::move(summary), first);
       } else {
         for (const auto& j : mine) experiment_exits.push_back(j.verdict.exit_code);
       }
@@ -263,6 +270,19 @@ void add_run_command(CLI::App& app, context& ctx) {
     std::vector<std::filesystem::path> pages;
     for (const auto& name : reports::suite_page_names(runs)) pages.push_back(dir / name);
     print_summary(runs, pages);
+    // A repeated experiment's combined summary: HTML (the spread), Markdown and JSON, beside its runs.
+    std::set<std::string> repeat_names;
+    for (auto& [summary, first] : repeats_done) {
+      std::string name = reports::slug(summary.experiment) + ".repeat";
+      for (int n = 2; !repeat_names.insert(name).second; ++n) name = fmt::format("{}-{}.repeat", reports::slug(summary.experiment), n);
+      std::vector<std::string> run_pages;
+      auto names = reports::suite_page_names(runs);
+      for (std::size_t k = first; k < first + summary.runs && k < names.size(); ++k) run_pages.push_back(names[k]);
+      reports::write_text_file(dir / (name + ".html"), reports::render_repeat_html(summary, run_pages));
+      reports::write_text_file(dir / (name + ".md"), reports::render_repeat_markdown(summary));
+      reports::write_text_file(dir / (name + ".json"), reports::repeat_summary_json(summary).dump(2) + "\n");
+      std::cout << fmt::format("{}: combined summary of {} runs in {}\n", summary.experiment, summary.runs, (dir / (name + ".html")).string());
+    }
     if (runs.size() > 1) std::cout << fmt::format("suite index: {}\n", (dir / "index.html").string());
     std::cout << fmt::format("journals, HTML, Markdown and JUnit reports in {}\n", dir.string());
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -263,5 +264,40 @@ TEST_CASE("payments-rate-limited (short): the shop's payments breaker opens and 
   const auto tolerance = [](const nlohmann::json& resolution) { return 0.1 + std::max(0.0, resolution.get<double>() - 0.2); };
   CHECK(breaker["time_to_open"].get<double>() == Approx(*opened).margin(tolerance(breaker["time_to_open_resolution"])));
   CHECK(breaker["time_to_close"].get<double>() == Approx(*closed).margin(tolerance(breaker["time_to_close_resolution"])));
+  fs::remove_all(reports);
+}
+
+TEST_CASE("game day (short, --repeat 3): db-slowness three times on the same code, and no diff between its runs calls a regression",
+          "[examples]") {
+  const auto reports = fs::temp_directory_path() / ("faultline-repeat-" + std::to_string(::getpid()));
+  fs::remove_all(reports);
+  const auto started = std::chrono::steady_clock::now();
+  const auto run = faultline::test::run_command("FAULTLINE_BUILD=" FAULTLINE_BUILD_DIR " " + faultline::test::source_dir() +
+                                                "/scripts/game-day.sh --short --repeat 3 --report-dir " + reports.string() + " " +
+                                                faultline::test::source_dir() + "/experiments/db-slowness.yaml");
+  const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  INFO(run.output << "\n(three runs took " << took << " s)");
+  // Every run passes on this system; a flaky verdict (exit 5) would name what flipped.
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.output, Catch::Contains("db-slowness: passed 3 of 3: passed (exit 0)"));
+  CHECK_THAT(run.output, Catch::Contains("margins to the targets"));
+  std::ifstream page(reports / "db-slowness.repeat.html");
+  const std::string html((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  CHECK_THAT(html, Catch::Contains("<svg class=\"spread\""));
+  CHECK(fs::exists(reports / "db-slowness.repeat.json"));
+
+  // The same code, run after run: neither one run against the next (bounded by each run's own
+  // spread and the borderline rules) nor the first two against the third is a regression.
+  const std::string faultline_bin = FAULTLINE_BUILD_DIR "/engine/faultline";
+  const auto path = [&](const char* name) { return (reports / name).string(); };
+  for (const auto& args : {path("db-slowness.journal.json") + " " + path("db-slowness-2.journal.json"),
+                           path("db-slowness-2.journal.json") + " " + path("db-slowness-3.journal.json"),
+                           path("db-slowness-3.journal.json") + " " + path("db-slowness.journal.json"),
+                           "--old " + path("db-slowness.journal.json") + " " + path("db-slowness-2.journal.json") + " --new " +
+                               path("db-slowness-3.journal.json")}) {
+    const auto diff = faultline::test::run_command(faultline_bin + " diff " + args);
+    INFO("faultline diff " << args << "\n" << diff.output);
+    CHECK(diff.exit_code == 0);
+  }
   fs::remove_all(reports);
 }

@@ -1,4 +1,5 @@
 #include "reports/diff.hpp"
+#include "reports/margins.hpp"
 #include "tests/reports/synthetic_journal.hpp"
 
 #include <catch2/catch.hpp>
@@ -133,4 +134,85 @@ TEST_CASE("diff: the Markdown and text renderings show every regression", "[repo
   auto md = reports::render_diff_markdown(d);
   CHECK_THAT(md, Catch::StartsWith("## ❌ checkout-db-slowness: 1 regression\n"));
   CHECK_THAT(md, Catch::Contains("| `mttr` | 4s | 12s | +8s (+200%) | ≤ +25% (at least one window) | ❌ regression |"));
+}
+
+namespace {
+
+reports::expectation_record& expectation(reports::journal& j, const std::string& name) {
+  for (auto& e : j.analysis.expectations)
+    if (e.name == name) return e;
+  throw std::logic_error("no expectation " + name);
+}
+
+// A run that passed every expectation; its mttr (4s against <= 10s) known to ±0.1s.
+reports::journal passing() {
+  auto j = test::synthetic_journal();
+  for (auto& e : j.analysis.expectations) e.met = true;
+  j.verdict = {"passed", 0, "all met"};
+  expectation(j, "mttr").margins = {
+      reports::make_margin("mttr", "seconds", 4, 10, reports::bound_kind::at_most, reports::stats::interval{3.9, 4.1}, "resolution")};
+  return j;
+}
+
+// The same run with mttr missed (10.2s), its interval [lo, hi].
+reports::journal missing_mttr(double lo, double hi) {
+  auto j = passing();
+  auto& e = expectation(j, "mttr");
+  e.met = false;
+  e.measured = "10.2s";
+  e.margins = {reports::make_margin("mttr", "seconds", 10.2, 10, reports::bound_kind::at_most, reports::stats::interval{lo, hi}, "windows")};
+  j.analysis.mttr = 10.2;
+  j.verdict = {"failed", 1, "1 of 9 expectations missed: mttr"};
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("diff: a newly missed expectation whose interval spans its target is borderline, not a regression", "[reports]") {
+  auto borderline = reports::compare_runs(passing(), missing_mttr(9.7, 10.6));
+  const auto& e = find(borderline, "expectation mttr");
+  CHECK(e.kind == change_kind::worse);
+  CHECK_THAT(e.note, Catch::Contains("borderline: mttr margin -200ms [-600ms, +300ms] borderline"));
+  CHECK(find(borderline, "verdict").kind == change_kind::worse);
+  CHECK_THAT(find(borderline, "verdict").note, Catch::Contains("borderline"));
+  CHECK(find(borderline, "mttr").kind == change_kind::regression);  // the MTTR figure itself: +155 %, beyond its threshold
+  auto clear = reports::compare_runs(passing(), missing_mttr(10.1, 10.3));
+  CHECK(find(clear, "expectation mttr").kind == change_kind::regression);
+  CHECK(find(clear, "verdict").kind == change_kind::regression);
+}
+
+TEST_CASE("diff: a tier drop between overlapping tier ranges is borderline", "[reports]") {
+  auto before = passing(), after = passing();
+  before.analysis.sla_tier = "gold";
+  after.analysis.sla_tier = "silver";
+  CHECK(find(reports::compare_runs(before, after), "sla_tier").kind == change_kind::regression);
+  before.analysis.sla_tier_range = "silver..gold";
+  after.analysis.sla_tier_range = "silver..gold";
+  auto overlapping = reports::compare_runs(before, after);
+  const auto& tier = find(overlapping, "sla_tier");
+  CHECK(tier.kind == change_kind::worse);
+  CHECK(tier.note == "borderline: silver..gold -> silver..gold");
+  after.analysis.sla_tier = "bronze";
+  after.analysis.sla_tier_range = "bronze";
+  CHECK(find(reports::compare_runs(before, after), "sla_tier").kind == change_kind::regression);  // below the old range
+}
+
+TEST_CASE("diff: the breaker's time to open and to close and its flaps", "[reports]") {
+  auto before = test::synthetic_journal();  // opens after 612ms ±10ms, closes after 3s ±100ms, 1 flap
+  auto after = before;
+  after.analysis.breaker->time_to_open = 0.7;   // +88ms: within +25 % (153ms)
+  after.analysis.breaker->time_to_close = 4.0;  // +1s: beyond +25 % (750ms)
+  after.analysis.breaker->flaps = 2;            // one more: within the allowed +1
+  auto d = reports::compare_runs(before, after);
+  CHECK(find(d, "breaker time_to_open").kind == change_kind::worse);
+  CHECK(find(d, "breaker time_to_close").kind == change_kind::regression);
+  CHECK(find(d, "breaker time_to_close").delta == "+1s (+33.3%)");
+  CHECK(find(d, "breaker flaps").kind == change_kind::worse);
+  after.analysis.breaker->flaps = 3;
+  after.analysis.breaker->time_to_open.reset();  // no longer opens
+  auto e = reports::compare_runs(before, after);
+  CHECK(find(e, "breaker flaps").kind == change_kind::regression);
+  CHECK(find(e, "breaker time_to_open").kind == change_kind::regression);
+  CHECK(find(e, "breaker time_to_open").after == "never");
+  CHECK(find(reports::compare_runs(after, before), "breaker flaps").kind == change_kind::improved);
 }

@@ -1,5 +1,6 @@
 #include "reports/html.hpp"
 #include "reports/journal.hpp"
+#include "reports/margins.hpp"
 #include "tests/reports/svg_reader.hpp"
 #include "tests/reports/synthetic_journal.hpp"
 #include "tests/support/command.hpp"
@@ -280,4 +281,19 @@ TEST_CASE("HTML: an HTTP fault's requests by route, a table from the journal's e
   CHECK_THAT(html, Contains("<dt>seen</dt><dd class=\"mono\">3,010</dd>"));
   // Faults without routes get no table.
   CHECK(html.find("<table class=\"compact routes\">") == html.rfind("<table class=\"compact routes\">"));
+}
+
+TEST_CASE("HTML: each expectation's margin with its interval, borderline marked", "[reports]") {
+  auto j = test::synthetic_journal();
+  for (auto& e : j.analysis.expectations)
+    if (e.name == "during_fault[0]")
+      e.margins = {reports::make_margin("error_rate load/fault", "fraction", 0.04, 0.05, reports::bound_kind::at_most,
+                                        reports::stats::interval{0.03, 0.055}, "windows")};
+  auto html = reports::render_html(j);
+  CHECK_THAT(html, Contains("<th>Margin</th>"));
+  auto row = test::find_tags(html, "tr", {{"data-expectation", "during_fault[0]"}});
+  REQUIRE(row.size() == 1);
+  CHECK(test::attributes_of(row[0])["data-borderline"] == "true");
+  CHECK_THAT(html, Contains("error_rate load/fault</span> +1 pp [-0.5 pp, +2 pp] <span class=\"pill other\">borderline</span>"));
+  CHECK(test::find_tags(html, "tr", {{"data-expectation", "mttr"}, {"data-borderline", "true"}}).empty());
 }

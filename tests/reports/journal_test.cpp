@@ -261,6 +261,7 @@ TEST_CASE("docs/journal.md describes every field the journal writes", "[reports]
   described(reports::breaker_record::json_fields());
   described(reports::breaker_transition::json_fields());
   described(reports::expectation_record::json_fields());
+  described(reports::margin_record::json_fields());
   described(reports::verdict_record::json_fields());
 }
 

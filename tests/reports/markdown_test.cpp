@@ -1,4 +1,5 @@
 #include "reports/format.hpp"
+#include "reports/margins.hpp"
 #include "reports/markdown.hpp"
 #include "reports/run_summary.hpp"
 #include "tests/reports/synthetic_journal.hpp"
@@ -15,8 +16,8 @@ TEST_CASE("Markdown: verdict, score, tier, expectations and key numbers as the j
   CHECK_THAT(md, Catch::Contains("**Score 77.8/100** · **SLA tier bronze** · 8 of 9 expectations met · ran 57s"));
   CHECK_THAT(md, Catch::Contains("> 1 of 9 expectations missed: sla (measured " + j.analysis.expectations[0].measured + ", target >= gold)"));
   CHECK_THAT(md, Catch::Contains("| ❌ | `sla` SLA tier gold during the fault (availability >= 99.9%, p95 <= 200ms) | >= gold | " +
-                                 j.analysis.expectations[0].measured + " | 33% |"));
-  CHECK_THAT(md, Catch::Contains("| ✅ | `mttr` time to recover: last revert to the start of a stable run of steady windows | <= 10s | 4s | 100% |"));
+                                 j.analysis.expectations[0].measured + " | — | 33% |"));
+  CHECK_THAT(md, Catch::Contains("| ✅ | `mttr` time to recover: last revert to the start of a stable run of steady windows | <= 10s | 4s | — | 100% |"));
   CHECK_THAT(md, Catch::Contains("| MTTD | MTTR | Breaker opened | Breaker closed | Breaker flaps |"));
   // Every time with how finely it is known; sub-second ones in milliseconds.
   CHECK_THAT(md, Catch::Contains("| 1s ±10ms | 4s ±100ms | 612ms ±10ms after fault start | 3s ±100ms after last revert | 1 |"));
@@ -68,4 +69,16 @@ TEST_CASE("Markdown: an HTTP fault's requests by route, busiest first", "[report
                                  "| `POST /payments` | 2,990 | 2,990 | 2,960 |\n"
                                  "| `GET /health` | 20 | 0 | 0 |\n"));
   CHECK(md.find("Requests by route") == md.rfind("Requests by route"));  // only the HTTP fault has one
+}
+
+TEST_CASE("Markdown: each threshold expectation's margin with its interval, and a borderline tier", "[reports]") {
+  auto j = test::synthetic_journal();
+  for (auto& e : j.analysis.expectations)
+    if (e.name == "mttr")
+      e.margins = {reports::make_margin("mttr", "seconds", 4, 10, reports::bound_kind::at_most, reports::stats::interval{3.9, 4.1}, "resolution")};
+  j.analysis.sla_tier_range = "none..bronze";
+  auto md = reports::render_markdown(j);
+  INFO(md);
+  CHECK_THAT(md, Catch::Contains("| <= 10s | 4s | mttr +6s [+5.9s, +6.1s] | 100% |"));
+  CHECK_THAT(md, Catch::Contains("**SLA tier bronze** (borderline: none..bronze)"));
 }

@@ -65,3 +65,23 @@ TEST_CASE("repeat summary: exit 0 only when every run passed, 1 when none did, a
   auto one = reports::summarize_repeats(runs({{80, "passed"}}));
   CHECK_FALSE(figure(one, "score").interval);
 }
+
+TEST_CASE("repeat summary: each expectation's margin across the runs, borderline when the runs fall either side", "[reports]") {
+  auto r = runs({{80, "passed"}, {84, "passed"}, {70, "failed"}, {82, "passed"}, {90, "passed"}});
+  const double margins[] = {0.5, 0.8, -0.3, 0.2, 1.1};
+  for (std::size_t i = 0; i < r.size(); ++i)
+    for (auto& e : r[i].analysis.expectations)
+      if (e.name == "mttr")
+        e.margins = {reports::make_margin("mttr", "seconds", 10 - margins[i], 10, reports::bound_kind::at_most, std::nullopt, "")};
+  auto s = reports::summarize_repeats(r);
+  REQUIRE(s.margins.size() == 1);
+  const auto& m = s.margins[0];
+  CHECK(m.expectation == "mttr");
+  CHECK(m.met == 4);
+  CHECK(m.runs == std::vector<std::size_t>{1, 2, 3, 4, 5});
+  CHECK(m.margin.margin == Approx(0.5));
+  CHECK(m.margin.basis == "runs");
+  CHECK(m.margin.borderline);  // one run in five missed it: the median's interval reaches below 0
+  CHECK_THAT(reports::render_repeat_text(s), Catch::Contains("mttr         mttr      +500ms ["));
+  CHECK_THAT(reports::render_repeat_text(s), Catch::Contains("borderline  (met in 4 of 5)"));
+}

@@ -160,3 +160,96 @@ TEST_CASE("run sets: one run a side flags only changes outside the within-run sp
   CHECK(c.kind == change_kind::worse);
   CHECK_THAT(c.note, Catch::Contains("within-run spread"));
 }
+
+namespace {
+
+// Runs whose breaker opens after `open[i]` seconds.
+std::vector<reports::journal> opening_after(const std::vector<double>& open) {
+  std::vector<reports::journal> out;
+  for (std::size_t i = 0; i < open.size(); ++i) {
+    auto j = run_with(1, static_cast<int>(i));
+    j.analysis.breaker->time_to_open = open[i];
+    out.push_back(j);
+  }
+  return out;
+}
+
+// Runs with these mttr margins (target 10s): met when the margin is not negative.
+std::vector<reports::journal> mttr_margins(const std::vector<double>& margins) {
+  std::vector<reports::journal> out;
+  for (std::size_t i = 0; i < margins.size(); ++i) {
+    auto j = run_with(1, static_cast<int>(i));
+    bool all_met = true;
+    for (auto& e : j.analysis.expectations) {
+      if (e.name == "mttr") {
+        e.margins = {reports::make_margin("mttr", "seconds", 10 - margins[i], 10, reports::bound_kind::at_most, std::nullopt, "")};
+        e.met = margins[i] >= 0;
+      } else {
+        e.met = true;
+      }
+      all_met = all_met && e.met;
+    }
+    j.verdict = {all_met ? "passed" : "failed", all_met ? 0 : 1, ""};
+    out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("run sets: the breaker's time to open is compared across runs with the same significance rules", "[reports]") {
+  auto before = opening_after({0.60, 0.62, 0.58, 0.61, 0.63});
+  auto slower = reports::compare_sets(before, opening_after({0.85, 0.88, 0.83, 0.86, 0.90}), options());
+  const auto& open = find(slower, "breaker time_to_open");
+  CHECK(open.kind == change_kind::regression);
+  REQUIRE(open.p);
+  CHECK(*open.p < 0.05);
+  CHECK(find(slower, "breaker flaps").kind == change_kind::unchanged);
+  // Three runs a side cannot reach p < 0.05: beyond the threshold, not a regression.
+  auto three = reports::compare_sets(opening_after({0.60, 0.62, 0.58}), opening_after({0.85, 0.88, 0.83}), options());
+  CHECK(find(three, "breaker time_to_open").kind == change_kind::worse);
+  CHECK_THAT(find(three, "breaker time_to_open").note, Catch::Contains("not significant"));
+  // Within noise: no regression.
+  auto same = reports::compare_sets(before, opening_after({0.61, 0.59, 0.63, 0.60, 0.62}), options());
+  CHECK(find(same, "breaker time_to_open").kind != change_kind::regression);
+}
+
+TEST_CASE("run sets: an expectation's margin is a regression only when it crossed the target significantly and is not borderline", "[reports]") {
+  auto met = mttr_margins({5, 5.5, 6, 4.5, 5.2});
+  auto missed = reports::compare_sets(met, mttr_margins({-1, -1.2, -0.8, -1.1, -0.9}), options());
+  const auto& m = find(missed, "margin mttr");
+  CHECK(m.kind == change_kind::regression);
+  CHECK(*m.p == Approx(2.0 / 252));
+  CHECK(m.shown.rfind("margin mttr -6.2s [", 0) == 0);
+  CHECK(find(missed, "verdict").kind == change_kind::regression);
+
+  // New runs either side of the target: borderline, not a regression.
+  auto split = reports::compare_sets(met, mttr_margins({-0.1, 0.2, -0.05, 0.1, -0.2}), options());
+  const auto& b = find(split, "margin mttr");
+  CHECK(b.kind == change_kind::worse);
+  CHECK_THAT(b.note, Catch::Contains("borderline"));
+  CHECK_FALSE(split.regressed());
+}
+
+namespace {
+
+const reports::metric_change& find_change(const reports::run_diff& d, const std::string& metric) {
+  for (const auto& c : d.changes)
+    if (c.metric == metric) return c;
+  FAIL("no change for " << metric);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("run sets: one run a side never calls the breaker's times a regression", "[reports]") {
+  auto before = opening_after({0.549});
+  auto after = opening_after({0.910});  // as two real runs of db-slowness on the same code did
+  auto diff = reports::compare_runs(before.front(), after.front());
+  CHECK(find_change(diff, "breaker time_to_open").kind == change_kind::regression);  // the thresholds alone
+  reports::bound_by_spread(diff, reports::compare_sets(before, after, options()));
+  const auto& open = find_change(diff, "breaker time_to_open");
+  CHECK(open.kind == change_kind::worse);
+  CHECK(open.note == "no within-run spread for the breaker: compare sets of runs");
+  CHECK_FALSE(diff.regressed());
+}

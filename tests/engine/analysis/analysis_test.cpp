@@ -182,6 +182,51 @@ expect:
   CHECK(a.score == Approx(100.0 * 6.0 / 9.0));
   CHECK_FALSE(by_name["score"].met);
 
+  // Margins: how far each measured value lies from its target, with a 95 % interval.
+  const auto& rule = by_name["during_fault[0]"].margins;
+  REQUIRE(rule.size() == 1);
+  CHECK(rule[0].quantity == "error_rate load/fault");
+  CHECK(rule[0].unit == "fraction");
+  CHECK(rule[0].margin == Approx(0.05 - 0.018));
+  CHECK(rule[0].basis == "windows");
+  REQUIRE(rule[0].low);
+  CHECK(*rule[0].low < rule[0].margin);
+  CHECK(*rule[0].high > rule[0].margin);
+  CHECK(*rule[0].low > 0);  // windows between 0 % and 2 % errors: far from 5 %
+  CHECK_FALSE(rule[0].borderline);
+  const auto& mttr = by_name["mttr"].margins;
+  REQUIRE(mttr.size() == 1);
+  CHECK(mttr[0].margin == Approx(2 - 1.94));
+  CHECK(*mttr[0].low == Approx(2 - 1.945));  // the time's resolution, 10ms, around it
+  CHECK(*mttr[0].high == Approx(2 - 1.935));
+  CHECK(mttr[0].basis == "resolution");
+  const auto& open = by_name["breaker.opens_within"].margins;
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].quantity == "breaker time_to_open");
+  CHECK(open[0].margin == Approx(5 - 2.901));
+  CHECK(*open[0].low == Approx(5 - 3.001));
+  const auto& sla = by_name["sla"].margins;
+  REQUIRE(sla.size() == 2);
+  CHECK(sla[0].quantity == "availability load/fault");
+  CHECK(sla[0].margin == Approx(0.982 - 0.995));
+  CHECK(sla[1].quantity == "p95 load/fault");
+  CHECK(sla[1].margin == Approx(0.5 - 0.8));
+  // Two of the ten fault windows were fast: a resampled median window can be fast too, so the
+  // p95's interval reaches below silver's 500ms: borderline. The availability stays below 99.5 %.
+  CHECK(sla[1].borderline);
+  CHECK(*sla[1].high > 0);
+  CHECK_FALSE(sla[0].borderline);
+  CHECK(*sla[0].high < 0);
+  CHECK(by_name["sla"].borderline());
+  REQUIRE(a.sla_tier_range);
+  CHECK(*a.sla_tier_range == "none");
+  const auto& score = by_name["score"].margins;
+  REQUIRE(score.size() == 1);
+  CHECK(score[0].margin == Approx(a.score - 90));
+  CHECK_FALSE(score[0].low);
+  CHECK(by_name["steady_after"].margins.empty());
+  CHECK(by_name["effect:latency-1"].margins.empty());
+
   auto v = decide(facts, a);
   CHECK(v.result == "failed");
   CHECK(v.exit_code == 1);
