@@ -332,7 +332,8 @@ nlohmann::json window_to_json(const window& w) {
 template <typename T>
 T field(const nlohmann::json& j, const char* key, const std::string& where) {
   if (!j.is_object() || !j.contains(key)) bad_json(where + ": missing '" + key + "'");
-  if constexpr (std::is_integral_v<T>) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!j.at(key).is_number()) bad_json(where + ": '" + key + "' has the wrong type");
     if (auto n = whole_number_in<T>(j.at(key))) return *n;
     bad_json(fmt::format("{}: '{}' must be a whole number from {} to {}, not {}", where, key,
                          std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), j.at(key).dump()));
