@@ -26,7 +26,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -56,13 +55,7 @@ payments_config parse_flags(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--port-file", c.port_file, "write the bound port to this file once listening");
   app.add_option("--latency", latency, "time each payment takes to authorise, e.g. 20ms")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    std::exit(app.exit(e));  // --help, --version
-  } catch (const CLI::ParseError& e) {
-    throw flag_error(e.what());
-  }
+  parse_flags_into(app, argc, argv);
   c.listen = parse_address("--listen", listen);
   c.latency = parse_duration("--latency", latency);
   return c;

@@ -100,6 +100,16 @@ double parse_fraction(std::string_view flag, std::string_view text) {
   return value;
 }
 
+void parse_flags_into(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    std::exit(app.exit(e));  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    throw flag_error(e.what());
+  }
+}
+
 shop_config parse_command_line(int argc, char** argv) {
   shop_config c;
   CLI::App app{"faultline-shop: the demo orders service (PostgreSQL behind a Redis cache and a circuit breaker)",
@@ -171,13 +181,7 @@ shop_config parse_command_line(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000));
   option("--idle-timeout", idle_timeout, "close a client connection that sends nothing for this long");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    std::exit(app.exit(e));  // --help, --version
-  } catch (const CLI::ParseError& e) {
-    throw flag_error(e.what());
-  }
+  parse_flags_into(app, argc, argv);
 
   c.listen = parse_address("--listen", listen);
   c.postgres.where = parse_address("--postgres", postgres);

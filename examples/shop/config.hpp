@@ -11,6 +11,10 @@
 #include <string>
 #include <string_view>
 
+namespace CLI {
+class App;
+}
+
 namespace faultline::shop {
 
 // A flag whose value is wrong; the message names the flag and says what to write instead.
@@ -63,6 +67,10 @@ struct shop_config {
 // Parses argv (and SHOP_* variables). Prints help or version and exits 0 when asked; throws
 // flag_error for bad input.
 shop_config parse_command_line(int argc, char** argv);
+
+// CLI11's parse of argv into `app`, shared by the shop and the payments API: --help and --version
+// print and exit 0; a bad flag throws flag_error.
+void parse_flags_into(CLI::App& app, int argc, char** argv);
 
 // "250ms", "1.5s", "2m", "0"; throws flag_error naming `flag`.
 std::chrono::nanoseconds parse_duration(std::string_view flag, std::string_view text);
