@@ -75,6 +75,27 @@ struct harness {
   }
 };
 
+// A protocol session's connection with message toxics: add() them (downstream), begin(), then
+// feed either side one byte at a time with write_bytewise().
+struct message_harness : harness {
+  using harness::harness;
+
+  std::shared_ptr<fp::toxic_counters> add(std::shared_ptr<const fp::toxic_config> config, double toxicity = 1.0) {
+    auto counters = std::make_shared<fp::toxic_counters>();
+    list.push_back({std::string(config->type()), fp::direction::downstream, toxicity, std::move(config), counters});
+    return counters;
+  }
+  void begin() { start({}, std::make_shared<fp::message_toxic_list>(list)); }
+  void write_bytewise(memory_pipe& pipe, std::string_view data) {
+    for (char c : data) {
+      pipe.write(std::string_view(&c, 1));
+      poll();
+    }
+  }
+
+  fp::message_toxic_list list;
+};
+
 }  // namespace faultline::test
 
 namespace faultline::test {

@@ -25,21 +25,8 @@ std::shared_ptr<const Toxic> make(std::map<std::string, param_value> values) {
   return std::make_shared<const Toxic>(p);
 }
 
-struct http_harness : harness {
-  http_harness() : harness(http_protocol().open_session()) {}
-  std::shared_ptr<fp::toxic_counters> add(std::shared_ptr<const fp::toxic_config> config) {
-    auto counters = std::make_shared<fp::toxic_counters>();
-    list.push_back({std::string(config->type()), direction::downstream, 1.0, std::move(config), counters});
-    return counters;
-  }
-  void begin() { start({}, std::make_shared<fp::message_toxic_list>(list)); }
-  void write_bytewise(memory_pipe& pipe, std::string_view data) {
-    for (char c : data) {
-      pipe.write(std::string_view(&c, 1));
-      poll();
-    }
-  }
-  fp::message_toxic_list list;
+struct http_harness : message_harness {
+  http_harness() : message_harness(http_protocol().open_session()) {}
 };
 
 const std::string upload =

@@ -39,21 +39,8 @@ std::string extended(const std::string& sql) {
 }
 std::string extended_reply() { return msg('1', "") + msg('2', "") + one_row("SELECT 1") + ready(); }
 
-struct pg_harness : harness {
-  pg_harness() : harness(postgres_protocol().open_session()) {}
-  std::shared_ptr<fp::toxic_counters> add(std::shared_ptr<const fp::toxic_config> config) {
-    auto counters = std::make_shared<fp::toxic_counters>();
-    list.push_back({std::string(config->type()), direction::downstream, 1.0, std::move(config), counters});
-    return counters;
-  }
-  void begin() { start({}, std::make_shared<fp::message_toxic_list>(list)); }
-  void bytewise(memory_pipe& pipe, const std::string& data) {
-    for (char c : data) {
-      pipe.write(std::string_view(&c, 1));
-      poll();
-    }
-  }
-  fp::message_toxic_list list;
+struct pg_harness : message_harness {
+  pg_harness() : message_harness(postgres_protocol().open_session()) {}
 };
 
 }  // namespace
@@ -80,9 +67,9 @@ TEST_CASE("a PostgreSQL conversation passes byte for byte at every split", "[fau
   }
   pg_harness h;
   h.begin();
-  h.bytewise(h.client, client);
+  h.write_bytewise(h.client, client);
   CHECK(h.server.read() == client);
-  h.bytewise(h.server, server);
+  h.write_bytewise(h.server, server);
   CHECK(h.client.read() == server);
 }
 
@@ -90,23 +77,23 @@ TEST_CASE("pg_error answers a matching query one byte at a time, and the next qu
   pg_harness h;
   auto counters = h.add(std::make_shared<pg_error_toxic>(query_match("", {"select"}), "40001", "", "ERROR"));
   h.begin();
-  h.bytewise(h.client, ssl_request());
+  h.write_bytewise(h.client, ssl_request());
   CHECK(h.client.read() == "N");  // answered by the session, never seen by the server
-  h.bytewise(h.client, startup());
+  h.write_bytewise(h.client, startup());
   CHECK(h.server.read() == startup());
-  h.bytewise(h.server, server_hello());
+  h.write_bytewise(h.server, server_hello());
   CHECK(h.client.read() == server_hello());
 
-  h.bytewise(h.client, query("SELECT secret FROM t"));
+  h.write_bytewise(h.client, query("SELECT secret FROM t"));
   auto substitute = h.server.read();
   CHECK(substitute == text(query_message("faultline: injected pg_error 40001")));
-  h.bytewise(h.server, text(error_response("ERROR", "42601", "syntax error at or near \"faultline\"")) + ready());
+  h.write_bytewise(h.server, text(error_response("ERROR", "42601", "syntax error at or near \"faultline\"")) + ready());
   CHECK(h.client.read() == text(error_response("ERROR", "40001", "could not serialize access due to concurrent update")) + ready());
   CHECK(counters->snapshot().messages_affected_total == 1);
 
-  h.bytewise(h.client, query("INSERT INTO t VALUES (1)"));
+  h.write_bytewise(h.client, query("INSERT INTO t VALUES (1)"));
   CHECK(h.server.read() == query("INSERT INTO t VALUES (1)"));
-  h.bytewise(h.server, msg('C', "INSERT 0 1\0"s) + ready());
+  h.write_bytewise(h.server, msg('C', "INSERT 0 1\0"s) + ready());
   CHECK(h.client.read() == msg('C', "INSERT 0 1\0"s) + ready());
   CHECK(counters->snapshot().messages_total == 2);
   CHECK(counters->snapshot().messages_matched_total == 1);
@@ -122,9 +109,9 @@ TEST_CASE("pg_delay holds the response to an extended-protocol query, byte by by
   h.server.write(server_hello());
   h.poll();
   CHECK(h.client.read() == server_hello());
-  h.bytewise(h.client, extended("SELECT $1"));
+  h.write_bytewise(h.client, extended("SELECT $1"));
   CHECK(h.server.read() == extended("SELECT $1"));
-  h.bytewise(h.server, extended_reply());
+  h.write_bytewise(h.server, extended_reply());
   // ParseComplete, BindComplete and the Describe's RowDescription answer other messages; the
   // Execute's rows and everything after them are held.
   CHECK(h.client.read() == msg('1', "") + msg('2', "") + row_description());

@@ -13,21 +13,8 @@ using fp::direction;
 
 namespace {
 
-struct redis_harness : harness {
-  redis_harness() : harness(redis_protocol().open_session()) {}
-  std::shared_ptr<fp::toxic_counters> add(std::shared_ptr<const fp::toxic_config> config, double toxicity = 1.0) {
-    auto counters = std::make_shared<fp::toxic_counters>();
-    list.push_back({std::string(config->type()), direction::downstream, toxicity, std::move(config), counters});
-    return counters;
-  }
-  void begin() { start({}, std::make_shared<fp::message_toxic_list>(list)); }
-  void write_bytewise(memory_pipe& pipe, std::string_view data) {
-    for (char c : data) {
-      pipe.write(std::string_view(&c, 1));
-      poll();
-    }
-  }
-  fp::message_toxic_list list;
+struct redis_harness : message_harness {
+  redis_harness() : message_harness(redis_protocol().open_session()) {}
 };
 
 std::string resp(std::initializer_list<std::string> args) {
