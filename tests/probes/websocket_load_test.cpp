@@ -71,6 +71,16 @@ private:
   std::vector<std::thread> threads_;
 };
 
+// Runs the load until `reached` holds for its counts, then stops it and waits for every session to
+// end; the counts at the end.
+template <typename Reached>
+websocket_load_stats run_until(const params& p, timeline& tl, Reached reached) {
+  running_load run(p, tl);
+  REQUIRE(eventually([&] { return reached(run.stats()); }));
+  run.stop();
+  return run.stats();
+}
+
 std::uint64_t count(const series_stats& s, outcome o) { return s.count(o); }
 
 double ms(nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -141,13 +151,7 @@ TEST_CASE("websocket load: the round trip to a server answering after 50 ms is 5
   auto p = settings(server.url("/live"), 20, 10);  // 200 messages per second
   p.set("ramp", nanoseconds(200ms));
   p.set("match", match);
-  websocket_load_stats stats;
-  {
-    running_load run(p, tl);
-    REQUIRE(eventually([&] { return run.stats().replies_total >= 600; }));
-    run.stop();
-    stats = run.stats();
-  }
+  const auto stats = run_until(p, tl, [](const websocket_load_stats& s) { return s.replies_total >= 600; });
   const auto messages = tl.stats(websocket_messages_series, time_range{});
   const auto sessions = tl.stats(websocket_sessions_series, time_range{});
   CHECK(sessions.total() == 20);
@@ -202,13 +206,7 @@ TEST_CASE("websocket load: messages without a reply time out, and late replies p
   timeline tl(probes::clock::now());
   auto p = settings(server.url("/"), 2, 10);
   p.set("timeout", nanoseconds(200ms));
-  websocket_load_stats stats;
-  {
-    running_load run(p, tl);
-    REQUIRE(eventually([&] { return run.stats().messages_timed_out_total >= 20; }));
-    run.stop();
-    stats = run.stats();
-  }
+  const auto stats = run_until(p, tl, [](const websocket_load_stats& s) { return s.messages_timed_out_total >= 20; });
   const auto messages = tl.stats(websocket_messages_series, time_range{});
   CHECK(messages.total() == messages.count(outcome::timeout));
   CHECK(stats.replies_total == 0);
