@@ -183,7 +183,14 @@ TEST_CASE("websocket load: a 1 s server stall shows in p99 (latency from the int
     running_load run(p, tl);
     REQUIRE(eventually([&] { return run.stats().replies_total >= 100; }));
     const auto before = run.stats().replies_total;
+    const auto sent_before = run.stats().messages_sent_total;
     server.stall_for(1s);
+    // Sending goes on while the server stalls: half-way through the stalled second about 50 more
+    // messages have gone out. (Counting messages sent more than 1 ms late instead depends on how
+    // busy the machine is.)
+    std::this_thread::sleep_for(500ms);
+    const auto sent_in_stall = run.stats().messages_sent_total - sent_before;
+    CHECK(sent_in_stall >= 25);
     // About 2.5 s of messages after the stall began: the stalled second and some after it.
     REQUIRE(eventually([&] { return run.stats().replies_total >= before + 250; }));
     stats = run.stats();
@@ -195,8 +202,6 @@ TEST_CASE("websocket load: a 1 s server stall shows in p99 (latency from the int
   CHECK(ms(messages.latency.percentile(99)) >= 700);
   CHECK(ms(messages.latency.max()) >= 950);
   CHECK(ms(messages.latency.max()) < 1500);
-  // Sending went on during the stall: the messages of that second were sent on time.
-  CHECK(stats.messages_late_total <= stats.messages_sent_total / 20);
 }
 
 TEST_CASE("websocket load: messages without a reply time out, and late replies pair with their own message", "[probes]") {
