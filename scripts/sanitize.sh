@@ -11,8 +11,8 @@
 # tsan: ThreadSanitizer (-DFAULTLINE_TSAN=ON, build-tsan): the proxy, load generator (the load
 #       test files of probes_tests, websocket_load_tests), storm and runner tests.
 # --only: just these test executables (e.g. --only proxy_unit_tests).
-# FAULTLINE_BUILD_LOCK=FILE: every build step and every test executable's run holds this lock
-#       (flock) and runs under `nice -n 10`, so a shared machine can build in between.
+# FAULTLINE_BUILD_LOCK=FILE: the libraries' build, then each test executable's build and run,
+#       hold this lock (flock) at `nice -n 10`, so a shared machine can build in between.
 # Exit: 0 when every test ran passed or was skipped (77), otherwise 1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -86,23 +86,27 @@ fi
 
 start=$(date +%s)
 failed=()
-# The libraries and the daemon first, one at a time (each is a long build on a small machine).
-for target in faultline_core faultline_probes faultline_reports faultline_faults faultline_engine faultline; do
-  echo "sanitize.sh: building $target in $dir"
-  locked ninja -C "$dir" -j2 "$target"
-done
-for exe in "${only[@]}"; do
+# Builds one test executable and runs its ctest entries (one lock hold).
+build_and_run() {
+  local exe="$1"
   echo "sanitize.sh: building $exe in $dir"
-  locked ninja -C "$dir" -j2 "$exe"
+  ninja -C "$dir" -j2 "$exe" || return 1
   echo "sanitize.sh: running $exe"
-  locked ctest --test-dir "$dir" --output-on-failure --timeout 1800 -R "$(tests_of "$exe")" "${ctest_args[@]}" || failed+=("$exe")
+  ctest --test-dir "$dir" --output-on-failure --timeout 1800 -R "$(tests_of "$exe")" "${ctest_args[@]}"
+}
+# The libraries and the daemon first (one long build), then one test executable at a time.
+echo "sanitize.sh: building the libraries and the daemon in $dir"
+locked ninja -C "$dir" -j2 faultline
+for exe in "${only[@]}"; do
+  locked bash -c "$(declare -f build_and_run tests_of); dir='$dir' lane='$lane'; ctest_args=(${ctest_args[*]@Q}); build_and_run '$exe'" ||
+    failed+=("$exe")
 done
 if [ "$lane" = asan ] && [ -n "${everything:-}" ]; then
-  # Whatever else ctest runs (scripts, the conventions probe, packaging): everything left to build.
-  echo "sanitize.sh: building the rest of the suite in $dir"
-  locked ninja -C "$dir" -j2 faultline_test_suite
+  # Whatever else ctest runs (scripts, the conventions probe, the soak programs, packaging).
+  echo "sanitize.sh: building and running the rest of the suite in $dir"
   exclude=$(printf '%s|' "${only[@]}")
-  locked ctest --test-dir "$dir" --output-on-failure --timeout 1800 -LE fuzz -E "^(${exclude%|}): " "${ctest_args[@]}" ||
+  locked bash -c "ninja -C '$dir' -j2 faultline_test_suite &&
+                  ctest --test-dir '$dir' --output-on-failure --timeout 1800 -LE fuzz -E '^(${exclude%|}): ' ${ctest_args[*]@Q}" ||
     failed+=("the other ctest entries")
 fi
 echo "sanitize.sh: $lane lane took $(( ($(date +%s) - start) / 60 )) min"
