@@ -6,10 +6,13 @@
 # everything, also on failure or Ctrl-C. Needs the build (scripts/setup.sh, or scripts/demo.sh
 # which runs both).
 #
-#   scripts/game-day.sh [--short] [--repeat N] [--report-dir DIR] [SUITE_OR_EXPERIMENT...]
+#   scripts/game-day.sh [--short] [--repeat N] [--cache-ttl D] [--postgres-timeout D] [--report-dir DIR] [SUITE...]
 #
 #   --short          faults of 6 s and baselines of 3 s instead of 20 s and 5 s (what CI runs)
 #   --repeat N       run each experiment N times against the same shop (faultline run --repeat)
+#   --cache-ttl D    how long the shop serves a fresh copy from Redis (default 1s)
+#   --postgres-timeout D  the shop's bound on one PostgreSQL try (default 300ms); these two
+#                    make a changed shop for scripts/diff-check.sh
 #   --report-dir     where journals and reports go (default: faultline-reports)
 #   SUITE...         what to run (default: experiments/game-day.yaml)
 #
@@ -21,14 +24,18 @@ source "$FAULTLINE_ROOT/scripts/servers.sh"
 
 short=0
 repeat=""
+cache_ttl=1s
+postgres_timeout=300ms
 report_dir=faultline-reports
 inputs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) short=1; shift ;;
     --repeat) repeat="${2:?--repeat needs a number of runs}"; shift 2 ;;
+    --cache-ttl) cache_ttl="${2:?--cache-ttl needs a duration, e.g. 1s}"; shift 2 ;;
+    --postgres-timeout) postgres_timeout="${2:?--postgres-timeout needs a duration, e.g. 300ms}"; shift 2 ;;
     --report-dir) report_dir="${2:?--report-dir needs a directory}"; shift 2 ;;
-    -*) die "game-day.sh: unknown option '$1' (use: [--short] [--repeat N] [--report-dir DIR] [SUITE...])" ;;
+    -*) die "game-day.sh: unknown option '$1' (use: [--short] [--repeat N] [--cache-ttl D] [--postgres-timeout D] [--report-dir DIR] [SUITE...])" ;;
     *) inputs+=("$1"); shift ;;
   esac
 done
@@ -81,11 +88,11 @@ payments_dir=$(value_of dir "$out"); payments_port=$(value_of port "$out")
 note "http://127.0.0.1:$payments_port (log: $payments_dir/payments.log)"
 
 step "starting faultline-shop (PostgreSQL via 127.0.0.1:$pg_proxy_port, Redis via 127.0.0.1:$redis_proxy_port, payments via 127.0.0.1:$payments_proxy_port)"
-# A fresh copy lives 1 s in Redis, so the database is read every second; the breaker opens after
-# 5 failed tries and tries again after 2 s; at most 1000 client connections and 300 live order
+# A fresh copy lives 1 s (--cache-ttl) in Redis, so the database is read every second; one try
+# waits 300 ms (--postgres-timeout); the breaker opens after 5 failed tries and tries again after 2 s; at most 1000 client connections and 300 live order
 # sessions (WebSocket); the payments breaker also tries again after 2 s.
 out=$("$scripts/shop.sh" start --postgres "127.0.0.1:$pg_proxy_port" --redis "127.0.0.1:$redis_proxy_port" --watch $$ \
-  -- --cache-ttl 1s --breaker-cooldown 2s --max-connections 1000 --max-websocket-sessions 300 \
+  -- --cache-ttl "$cache_ttl" --postgres-timeout "$postgres_timeout" --breaker-cooldown 2s --max-connections 1000 --max-websocket-sessions 300 \
   --payments "127.0.0.1:$payments_proxy_port" --payments-breaker-cooldown 2s)
 shop_dir=$(value_of dir "$out"); shop_port=$(value_of port "$out"); shop_pid=$(value_of pid "$out")
 note "http://127.0.0.1:$shop_port (pid $shop_pid, log: $shop_dir/shop.log)"
