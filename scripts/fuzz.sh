@@ -5,7 +5,7 @@
 # API. docs/testing.md ("Fuzzing") says how they run and what the long runs found.
 #
 #   scripts/fuzz.sh [--target NAME[,NAME...]|all] [--time SECONDS] [--runs N] [--jobs N]
-#                   [--build-dir DIR] [--build-only] [--no-build] [--replay BINARY]
+#                   [--build-dir DIR] [--build-only] [--no-build]
 #
 # --target: protocol, prometheus, journal, state_file, experiment, control_api, a comma-separated
 #   list of them, or all (default; one after the other). --time: seconds per target (default 30);
@@ -14,9 +14,7 @@
 #   and stops, --no-build runs what is there. New inputs go to DIR/corpus/NAME, seeded from
 #   tests/fuzz/corpus/NAME and from the docs, experiments and test data (DIR/seeds/NAME). A crash,
 #   leak or sanitizer report leaves DIR/artifacts/NAME/crash-* (or leak-*, timeout-*) and exits
-#   non-zero; replay one with `DIR/NAME_fuzz FILE`. --replay BINARY: run BINARY (a target built
-#   without libFuzzer, tests/fuzz/replay_main.cpp) once over tests/fuzz/corpus/NAME and the seeds,
-#   no build, no mutation. control_api runs in a network namespace of its own (unshare, as root):
+#   non-zero; replay one with `DIR/NAME_fuzz FILE`. control_api runs in a network namespace of its own (unshare, as root):
 #   its inputs open listeners. Exit 77: clang (or, for control_api, unshare) is missing, so
 #   nothing ran.
 set -euo pipefail
@@ -30,7 +28,6 @@ jobs=1
 dir="$root/build/fuzz"
 build=yes
 run=yes
-replay=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="${2:?--target needs a name}"; shift 2 ;;
@@ -40,8 +37,7 @@ while [ $# -gt 0 ]; do
     --build-dir) dir="${2:?--build-dir needs a directory}"; shift 2 ;;
     --build-only) run=no; shift ;;
     --no-build) build=no; shift ;;
-    --replay) replay="${2:?--replay needs a binary}"; build=no; shift 2 ;;
-    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME[,NAME...]|all, --time SECONDS, --runs N, --jobs N, --build-dir DIR, --build-only, --no-build, --replay BINARY)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME[,NAME...]|all, --time SECONDS, --runs N, --jobs N, --build-dir DIR, --build-only, --no-build)" >&2; exit 2 ;;
   esac
 done
 if [ "$target" = all ]; then
@@ -52,8 +48,7 @@ else
     [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target '$t' (one of: ${all_targets[*]}, all)" >&2; exit 2; }
   done
 fi
-[ -n "$replay" ] && [ "${#targets[@]}" -ne 1 ] && { echo "fuzz.sh: --replay needs one --target" >&2; exit 2; }
-[ -n "$replay" ] || command -v clang++ >/dev/null ||
+command -v clang++ >/dev/null ||
   { echo "fuzz.sh: skipped: clang++ not found; install the Debian package clang (libFuzzer)" >&2; exit 77; }
 
 if [ "$build" = yes ]; then
@@ -142,13 +137,6 @@ in_namespace() {
 if [[ " ${targets[*]} " == *" control_api "* ]] && ! unshare --net true 2>/dev/null; then
   echo "fuzz.sh: skipped: control_api needs a network namespace of its own (unshare --net, as root); none could be made" >&2
   exit 77
-fi
-
-if [ -n "$replay" ]; then
-  t="${targets[0]}"
-  seed "$t"
-  in_namespace "$replay" "$root/tests/fuzz/corpus/$t" "$dir/seeds/$t"
-  exit
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:${ASAN_OPTIONS:-}
