@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # Builds and runs faultline's libFuzzer targets (tests/fuzz) with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer: the protocol parsers and sessions, the metric probe's Prometheus
-# text parser, the journal reader and the state file reader. docs/testing.md ("Fuzzing") says
-# how they run and what the long runs found.
+# text parser, the journal reader, the state file reader, the experiment loader and the control
+# API. docs/testing.md ("Fuzzing") says how they run and what the long runs found.
 #
-#   scripts/fuzz.sh [--target NAME|all] [--time SECONDS] [--runs N] [--jobs N] [--build-dir DIR]
-#                   [--build-only] [--no-build]
+#   scripts/fuzz.sh [--target NAME[,NAME...]|all] [--time SECONDS] [--runs N] [--jobs N]
+#                   [--build-dir DIR] [--build-only] [--no-build]
 #
-# --target: protocol, prometheus, journal, state_file, or all (default;
-#   one after the other). --time: seconds per target (default 30); --runs: stop after N inputs
-#   instead (e.g. 10000000), whichever comes first. The build directory (default build/fuzz) is a
-#   CMake build with clang (-DFAULTLINE_FUZZ=ON); --build-only builds it and stops, --no-build runs
-#   what is there. New inputs go to DIR/corpus/NAME, seeded from tests/fuzz/corpus/NAME and from
-#   the docs and test data (DIR/seeds/NAME). A crash, leak or sanitizer
-#   report leaves DIR/artifacts/NAME/crash-* (or leak-*, timeout-*) and exits non-zero; replay one
-#   with `DIR/NAME_fuzz FILE`. Exit 77: clang is missing, so nothing ran.
+# --target: protocol, prometheus, journal, state_file, experiment, control_api, a comma-separated
+#   list of them, or all (default; one after the other). --time: seconds per target (default 30);
+#   --runs: stop after N inputs instead (e.g. 10000000), whichever comes first. The build directory
+#   (default build/fuzz) is a CMake build with clang (-DFAULTLINE_FUZZ=ON); --build-only builds it
+#   and stops, --no-build runs what is there. New inputs go to DIR/corpus/NAME, seeded from
+#   tests/fuzz/corpus/NAME and from the docs, experiments and test data (DIR/seeds/NAME). A crash,
+#   leak or sanitizer report leaves DIR/artifacts/NAME/crash-* (or leak-*, timeout-*) and exits
+#   non-zero; replay one with `DIR/NAME_fuzz FILE`. control_api runs in a network namespace of its own (unshare, as root):
+#   its inputs open listeners. Exit 77: clang (or, for control_api, unshare) is missing, so
+#   nothing ran.
 set -euo pipefail
 shopt -s nullglob
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-all_targets=(protocol prometheus journal state_file)
+all_targets=(protocol prometheus journal state_file experiment control_api)
 target=all
 seconds=30
 runs=""
@@ -35,18 +37,19 @@ while [ $# -gt 0 ]; do
     --build-dir) dir="${2:?--build-dir needs a directory}"; shift 2 ;;
     --build-only) run=no; shift ;;
     --no-build) build=no; shift ;;
-    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME|all, --time SECONDS, --runs N, --jobs N, --build-dir DIR, --build-only, --no-build)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME[,NAME...]|all, --time SECONDS, --runs N, --jobs N, --build-dir DIR, --build-only, --no-build)" >&2; exit 2 ;;
   esac
 done
 if [ "$target" = all ]; then
   targets=("${all_targets[@]}")
-elif [[ " ${all_targets[*]} " == *" $target "* ]]; then
-  targets=("$target")
 else
-  echo "fuzz.sh: unknown target '$target' (one of: ${all_targets[*]}, all)" >&2
-  exit 2
+  IFS=, read -r -a targets <<<"$target"
+  for t in "${targets[@]}"; do
+    [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target '$t' (one of: ${all_targets[*]}, all)" >&2; exit 2; }
+  done
 fi
-command -v clang++ >/dev/null || { echo "fuzz.sh: skipped: clang++ not found; install the Debian package clang (libFuzzer)" >&2; exit 77; }
+command -v clang++ >/dev/null ||
+  { echo "fuzz.sh: skipped: clang++ not found; install the Debian package clang (libFuzzer)" >&2; exit 77; }
 
 if [ "$build" = yes ]; then
   if [ ! -f "$dir/build.ninja" ]; then
@@ -91,21 +94,50 @@ PY
     state_file)
       code_blocks json "$out" docs
       for f in "$out"/docs-*; do grep -q '"entries"' "$f" || rm "$f"; done ;;
+    experiment)  # the bundled experiments, the examples in the docs, the experiments the tests load
+      find "$root/experiments" "$root/examples" "$root/tests" -name '*.yaml' -size -16k | while read -r f; do
+        cp "$f" "$out/$(echo "$f" | md5sum | head -c8)-$(basename "$f")"
+      done
+      code_blocks yaml "$out" docs
+      for f in "$out"/docs-*; do grep -qE '^(version|name|timeline):' "$f" || rm "$f"; done ;;
+    control_api)  # each JSON example of docs/proxy.md as the body of a create, a populate and a toxic
+      code_blocks json "$out" docs proxy.md
+      for f in "$out"/docs-*; do
+        for target in /proxies /populate /proxies/p/toxics; do
+          printf 'POST %s HTTP/1.1\r\nHost: fuzz\r\nContent-Length: %d\r\n\r\n' "$target" "$(wc -c <"$f")" >"$f.$(basename "$target")"
+          cat "$f" >>"$f.$(basename "$target")"
+        done
+        rm "$f"
+      done ;;
   esac
 }
-# code_blocks LANG OUT PREFIX: every ```LANG block of docs/*.md as a file of its own.
+# code_blocks LANG OUT PREFIX [DOC]: every ```LANG block of docs/*.md (or docs/DOC) as a file of its own.
 code_blocks() {
   awk -v lang="$1" -v out="$2" -v prefix="$3" '
     $0 ~ "^```" lang "$" { n++; file = sprintf("%s/%s-%04d", out, prefix, n); inside = 1; next }
     /^```/ { if (inside) close(file); inside = 0; next }
-    inside { print > file }' "$root"/docs/*.md
+    inside { print > file }' "$root"/docs/${4:-*.md}
 }
 max_len() {
   case "$1" in
     journal) echo 65536 ;;
+    experiment) echo 16384 ;;
+    control_api) echo 8192 ;;
     *) echo 4096 ;;
   esac
 }
+# in_namespace COMMAND...: control_api in a network namespace of its own (only lo, up); the others as they are.
+in_namespace() {
+  if [ "$t" = control_api ]; then
+    unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+  else
+    "$@"
+  fi
+}
+if [[ " ${targets[*]} " == *" control_api "* ]] && ! unshare --net true 2>/dev/null; then
+  echo "fuzz.sh: skipped: control_api needs a network namespace of its own (unshare --net, as root); none could be made" >&2
+  exit 77
+fi
 
 export ASAN_OPTIONS=detect_leaks=1:${ASAN_OPTIONS:-}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -123,6 +155,6 @@ for t in "${targets[@]}"; do
   command=("$binary" "${limit[@]}" -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" "${parallel[@]}"
            -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$root/tests/fuzz/corpus/$t" "$dir/seeds/$t")
   echo "fuzz.sh: fuzzing $t for ${seconds}s${runs:+ or $runs runs}"
-  (cd "$artifacts" && "${command[@]}") || { status=$?; echo "fuzz.sh: $t failed (exit $status); see $artifacts" >&2; }
+  (cd "$artifacts" && in_namespace "${command[@]}") || { status=$?; echo "fuzz.sh: $t failed (exit $status); see $artifacts" >&2; }
 done
 exit "$status"

@@ -73,6 +73,21 @@ asio::awaitable<void> refuse_large_body(beast::tcp_stream& stream, const std::st
 
 }  // namespace
 
+api_request to_api_request(const http::request<http::string_body>& req) {
+  return {std::string(req.method_string()), std::string(req.target()), req.body(), std::string(req[http::field::user_agent]),
+          std::string(req[http::field::authorization])};
+}
+
+http::response<http::string_body> to_http_response(api_response result, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(result.status), version};
+  if (!result.content_type.empty()) res.set(http::field::content_type, result.content_type);
+  for (const auto& [k, v] : result.headers) res.set(k, v);
+  res.body() = std::move(result.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
 asio::awaitable<void> api_server::serve(api_server* self, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -92,17 +107,10 @@ asio::awaitable<void> api_server::serve(api_server* self, tcp::socket socket) {
       co_return;
     }
     auto req = parser.release();
-    api_request request{std::string(req.method_string()), std::string(req.target()), req.body(),
-                        std::string(req[http::field::user_agent]), std::string(req[http::field::authorization])};
+    auto request = to_api_request(req);
     auto result = self->api_.handle(request);
     proxy_log()->info("{} {} -> {}", request.method, request.target, result.status);
-
-    http::response<http::string_body> res{static_cast<http::status>(result.status), req.version()};
-    if (!result.content_type.empty()) res.set(http::field::content_type, result.content_type);
-    for (const auto& [k, v] : result.headers) res.set(k, v);
-    res.body() = std::move(result.body);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
+    auto res = to_http_response(std::move(result), req.version(), req.keep_alive());
     auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
     if (wec || !res.keep_alive()) break;
   }

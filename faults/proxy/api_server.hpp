@@ -7,10 +7,17 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <memory>
 
 namespace faultline::proxy {
+
+// The daemon's translation between HTTP messages and control_api (its fuzz target uses it too).
+api_request to_api_request(const boost::beast::http::request<boost::beast::http::string_body>& request);
+boost::beast::http::response<boost::beast::http::string_body> to_http_response(api_response result, unsigned version,
+                                                                               bool keep_alive);
 
 class api_server {
 public:
