@@ -5,7 +5,7 @@
 #include "faults/protocol/http/h2_frames.hpp"
 #include "faults/protocol/http/http_session.hpp"
 #include "faults/protocol/http/http_toxics.hpp"
-#include "tests/faults/proxy/harness.hpp"
+#include "tests/faults/protocol/http/http_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <nghttp2/nghttp2.h>
@@ -19,19 +19,6 @@ using namespace faultline::protocol::http;
 namespace h2 = faultline::protocol::http::h2;
 
 namespace {
-
-template <typename Toxic>
-std::shared_ptr<const Toxic> make(std::map<std::string, param_value> values) {
-  params p;
-  for (const auto& tp : Toxic::type_descriptor().params)
-    if (tp.spec.default_value) p.set(tp.spec.name, *tp.spec.default_value);
-  for (auto& [k, v] : values) p.set(k, v);
-  return std::make_shared<const Toxic>(p);
-}
-
-struct http_harness : message_harness {
-  http_harness() : message_harness(http_protocol().open_session()) {}
-};
 
 std::string bytes(const fp::byte_buffer& b) { return {b.begin(), b.end()}; }
 
