@@ -482,7 +482,7 @@ TEST_CASE("a latency toxic on the real clock never releases early, with the earl
   CHECK(early == 0);
 }
 
-TEST_CASE("an upstream given by host name is dialled (its socket is opened then, not at accept)", "[faults][proxy]") {
+TEST_CASE("an upstream given by host name is dialled", "[faults][proxy]") {
   loopback_server echo(loopback_server::mode::echo);
   fp::proxy_set set;
   auto info = add_proxy(set, "named", "localhost:" + std::to_string(echo.port()));
