@@ -9,7 +9,9 @@
 //   precision   one kept-alive connection, 64-byte request/response one at a time: --samples
 //               round trips without a toxic, then with a --precision-latency ms latency toxic
 //               downstream; the toxic's error per round trip is (round trip - latency - the
-//               median round trip without it); its median and p99, medians of --runs
+//               median round trip without it); its median and p99, medians of --runs. Also
+//               against the median round trip without it after the same idle pause: the error
+//               less what waking the client, the proxy and the echo server from idle costs
 // --api-peer "<command with {api_port}>" adds any daemon with Toxiproxy's HTTP API (e.g.
 // "toxiproxy-server -host 127.0.0.1 -port {api_port}") to throughput, latency and toxic: the
 // benchmark creates its proxy and toxics through that API, as it does for faultline.
@@ -435,11 +437,14 @@ double quantile(std::vector<double> v, double q) {
 }
 
 // Round trips in microseconds of 64-byte messages on one kept-alive connection, one at a time.
-std::vector<double> round_trips(tcp::socket& s, int count) {
+// idle: a pause before each round trip (every process on the path goes idle, as it does while
+// a latency toxic holds the reply).
+std::vector<double> round_trips(tcp::socket& s, int count, std::chrono::microseconds idle = {}) {
   char msg[64] = {};
   char reply[64];
   std::vector<double> out;
   for (int i = 0; i < count; ++i) {
+    if (idle.count() > 0) std::this_thread::sleep_for(idle);
     auto start = clock_type::now();
     asio::write(s, asio::buffer(msg));
     asio::read(s, asio::buffer(reply));
@@ -690,7 +695,7 @@ int main(int argc, char** argv) {
         apis.emplace_back(o.api_peer_name, a->api);
         listens.push_back(a->listen);
       }
-      std::map<std::string, std::vector<double>> p50, p99, base;
+      std::map<std::string, std::vector<double>> p50, p99, base, base_cold, own50, own99;
       for (int r = 0; r < o.runs; ++r)
         for (std::size_t i = 0; i < apis.size(); ++i) {
           const auto& [name, api] = apis[i];
@@ -700,19 +705,33 @@ int main(int argc, char** argv) {
           s.set_option(tcp::no_delay(true));
           round_trips(s, 20);  // warm up
           const auto without = median(round_trips(s, o.samples * 2));
+          // The same round trip after an idle pause as long as the toxic's latency: what waking
+          // the client, the proxy and the echo server costs without any toxic.
+          const auto idle_for = std::chrono::microseconds(static_cast<std::int64_t>(o.precision_latency_ms * 1000));
+          const auto cold = median(round_trips(s, o.samples, idle_for));
           http_post(api, "/proxies/bench/toxics",
                     nlohmann::json{{"name", "precision"}, {"type", "latency"}, {"stream", "downstream"},
                                    {"attributes", {{"latency", static_cast<std::int64_t>(o.precision_latency_ms)}}}}.dump());
-          std::vector<double> errors;
-          for (double rtt : round_trips(s, o.samples)) errors.push_back(rtt - o.precision_latency_ms * 1000 - without);
+          std::vector<double> errors, own;
+          for (double rtt : round_trips(s, o.samples)) {
+            errors.push_back(rtt - o.precision_latency_ms * 1000 - without);
+            own.push_back(rtt - o.precision_latency_ms * 1000 - cold);
+          }
           http_call(http::verb::delete_, api, "/proxies/bench/toxics/precision");
           base[name].push_back(without);
+          base_cold[name].push_back(cold);
           p50[name].push_back(quantile(errors, 0.50));
           p99[name].push_back(quantile(errors, 0.99));
+          own50[name].push_back(quantile(own, 0.50));
+          own99[name].push_back(quantile(own, 0.99));
         }
-      for (const auto& [name, api] : apis)
+      for (const auto& [name, api] : apis) {
         std::printf("| latency toxic %.0f ms, release error | %s | median %.0f us, p99 %.0f us (medians of %d x %d round trips; %.0f us round trip without it) |\n",
                     o.precision_latency_ms, name.c_str(), median(p50[name]), median(p99[name]), o.runs, o.samples, median(base[name]));
+        std::printf("| latency toxic %.0f ms, release error less the wake-ups | %s | median %.0f us, p99 %.0f us (against %.0f us: the round trip after %.0f ms idle without it) |\n",
+                    o.precision_latency_ms, name.c_str(), median(own50[name]), median(own99[name]), median(base_cold[name]),
+                    o.precision_latency_ms);
+      }
     }
     if (o.idle > 0 && wanted(o, "idle")) idle(o, dir, argv[0]);
   } catch (const std::exception& e) {

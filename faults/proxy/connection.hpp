@@ -40,6 +40,14 @@ public:
     // Move bytes with splice(2), without copying them through the process, while a direction
     // has no toxic and the session forwards bytes untouched (TCP streams only).
     bool zero_copy = true;
+    // A timer wake-up of a thread that slept for a while comes 50-100 us late (an idle CPU, a
+    // halted virtual CPU). A release due after a wait longer than wake_early_after wakes the
+    // thread this much early, and it finishes the wait by polling (its other work goes on), up
+    // to 10 % of the thread's time.
+    // Zero: never (a clock that does not run by itself, as tests' manual clocks, must not be
+    // polled).
+    duration wake_early{};
+    duration wake_early_after = std::chrono::milliseconds(1);
   };
 
   connection(std::unique_ptr<byte_stream> client, std::unique_ptr<byte_stream> server, std::unique_ptr<session> s,
@@ -84,6 +92,7 @@ private:
   // the end of the stream or an error. False when this direction reads no more.
   bool take_read(direction d, boost::system::error_code ec, byte_buffer& buffer, std::size_t n);
   void on_alarm();
+  std::optional<time_point> next_due() const;
   void finish(bool abortive);
   void tell_session_toxics();
 
@@ -126,6 +135,8 @@ private:
   std::function<void()> on_finished_;
   bool started_ = false;
   bool done_ = false;
+  bool early_ = false;    // the alarm is set wake_early before the release it is for
+  bool polling_ = false;  // a poll for a release due within wake_early is posted
 };
 
 }  // namespace faultline::proxy

@@ -449,3 +449,46 @@ TEST_CASE("server-to-client bulk through an echo server switches between splice 
   CHECK(stats.downstream.bytes_spliced_total < sent.bytes);
   CHECK(stats.upstream.bytes_sent_total == sent.bytes);
 }
+
+TEST_CASE("a latency toxic on the real clock never releases early, with the early wake-up and its polling", "[faults][proxy]") {
+  // Waits over 1 ms wake the connection's thread 100 us early, which then polls: each reply must
+  // still come after its full latency, and in order. Lateness is not bounded here (busy machine).
+  loopback_server echo(loopback_server::mode::echo);
+  fp::proxy_set set;
+  auto info = add_proxy(set, "echo", echo.address());
+  asio::io_context ioc;
+  auto s = connect_to(ioc, info.listen);
+  boost::system::error_code ec;
+  asio::write(s, asio::buffer(std::string("warm")));
+  REQUIRE(read_exactly(s, 4, ec) == "warm");
+  set.add_toxic("echo", spec(std::make_shared<fp::latency_toxic>(3ms, 0ms), direction::downstream, "slow"));
+  // The toxic reaches the live connection on its own thread: wait until a reply takes 3 ms.
+  int early = 0;
+  bool slowed = false;
+  for (int i = 0; i < 200 && !slowed; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    asio::write(s, asio::buffer(std::string("x")));
+    REQUIRE(read_exactly(s, 1, ec) == "x");
+    slowed = std::chrono::steady_clock::now() - start >= 3ms;
+  }
+  REQUIRE(slowed);
+  for (int i = 0; i < 40; ++i) {
+    const std::string msg = "m" + std::to_string(i % 10);
+    auto start = std::chrono::steady_clock::now();
+    asio::write(s, asio::buffer(msg));
+    REQUIRE(read_exactly(s, msg.size(), ec) == msg);
+    if (std::chrono::steady_clock::now() - start < 3ms) ++early;
+  }
+  CHECK(early == 0);
+}
+
+TEST_CASE("an upstream given by host name is dialled", "[faults][proxy]") {
+  loopback_server echo(loopback_server::mode::echo);
+  fp::proxy_set set;
+  auto info = add_proxy(set, "named", "localhost:" + std::to_string(echo.port()));
+  asio::io_context ioc;
+  auto s = connect_to(ioc, info.listen);
+  asio::write(s, asio::buffer(std::string("ping")));
+  boost::system::error_code ec;
+  CHECK(read_exactly(s, 4, ec) == "ping");
+}
