@@ -193,7 +193,7 @@ void compare_phase_stats(const journal& b, const journal& a, const diff_threshol
     for (const auto& phase : phases) {
       const auto* after = find_phase_stat(a, name, phase);
       const auto* before = find_phase_stat(b, name, phase);
-      if (!after || !before || !before->p99 || !after->p99) continue;
+      if (!after || !before || !before->p99 || !after->p99 || !latency_describes_system(a, name)) continue;
       metric_change c;
       c.metric = fmt::format("p99 {}/{}", name, phase);
       c.before = format_seconds(*before->p99);

@@ -76,8 +76,10 @@ std::vector<figure> figures_of(const journal& sample, const diff_thresholds& lim
                        [=](const journal& j) { return window_values(j, name, phase, [=](const window_point& w) { return w.*window; }); },
                        [&limits](double b, double a) { return a - b > b * limits.max_p99_increase_ratio && a - b > limits.min_p99_increase; }});
       };
-      latency("p95", &phase_stat::p95, &window_point::p95);
-      latency("p99", &phase_stat::p99, &window_point::p99);
+      if (latency_describes_system(sample, name)) {
+        latency("p95", &phase_stat::p95, &window_point::p95);
+        latency("p99", &phase_stat::p99, &window_point::p99);
+      }
       out.push_back({fmt::format("error_rate {}/{}", name, phase), false, true,
                      [=](const journal& j) -> std::optional<double> {
                        const auto* s = find_phase_stat(j, name, phase);

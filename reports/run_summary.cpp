@@ -37,6 +37,12 @@ const phase_stat* find_phase_stat(const journal& j, std::string_view series, std
   return nullptr;
 }
 
+bool latency_describes_system(const journal& j, std::string_view series) {
+  for (const auto& s : j.series)
+    if (s.name == series) return s.kind != "process" && s.kind != "cgroup";
+  return true;
+}
+
 const series_record* primary_series(const journal& j) {
   for (const auto& s : j.series)
     if (s.kind == "load") return &s;

@@ -1,3 +1,4 @@
+#include "reports/diff.hpp"
 #include "reports/run_sets.hpp"
 #include "reports/run_summary.hpp"
 #include "tests/reports/synthetic_journal.hpp"
@@ -252,4 +253,43 @@ TEST_CASE("run sets: one run a side never calls the breaker's times a regression
   CHECK(open.kind == change_kind::worse);
   CHECK(open.note == "no within-run spread for the breaker: compare sets of runs");
   CHECK_FALSE(diff.regressed());
+}
+
+namespace {
+// `runs` with a process probe series whose latencies (the time to read /proc) are `factor` times
+// the load's: they say nothing about the system under test.
+std::vector<reports::journal> with_process_probe(std::vector<reports::journal> runs, double factor) {
+  for (auto& j : runs) {
+    std::vector<reports::phase_stat> added;
+    for (const auto& s : j.analysis.phase_stats)
+      if (s.series == "load") {
+        auto p = s;
+        p.series = "shop.rss";
+        *p.p95 *= factor;
+        *p.p99 *= factor;
+        added.push_back(p);
+      }
+    j.analysis.phase_stats.insert(j.analysis.phase_stats.end(), added.begin(), added.end());
+    j.series.push_back({"shop.rss", "process", {}});
+  }
+  return runs;
+}
+}  // namespace
+
+TEST_CASE("run sets and diff: a resource probe's read times are not compared between runs", "[reports]") {
+  const auto before = with_process_probe(run_set(5, 1, 7), 1);
+  const auto after = with_process_probe(run_set(5, 1, 8), 4);  // /proc read four times slower: a busier machine
+  const auto d = reports::compare_sets(before, after, options());
+  CHECK_FALSE(d.regressed());
+  for (const auto& c : d.changes) {
+    INFO(c.metric);
+    CHECK(c.metric.find("p95 shop.rss") == std::string::npos);
+    CHECK(c.metric.find("p99 shop.rss") == std::string::npos);
+  }
+  CHECK(find(d, "error_rate shop.rss/fault").metric == "error_rate shop.rss/fault");  // its errors still count
+  const auto single = reports::compare_runs(before.front(), after.front());
+  for (const auto& c : single.changes) {
+    INFO(c.metric);
+    CHECK(c.metric.find("p99 shop.rss") == std::string::npos);
+  }
 }
