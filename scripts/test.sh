@@ -6,9 +6,8 @@
 #
 # Builds the test executables and what they run (faultline, the shop, the manual page), not the
 # benchmarks. ctest runs two tests at a time (one per core of the 2-core machine it is made for;
-# FAULTLINE_TEST_JOBS changes it): test cases that depend on timing or start servers hold a lock
-# and run one at a time beside the unit tests, the longest alone (their [timing] and [serial]
-# tags, docs/testing.md). Meanwhile
+# FAULTLINE_TEST_JOBS changes it): tests that depend on timing or start servers hold a lock and
+# run one at a time beside the unit tests, the longest alone (tests/CMakeLists.txt). Meanwhile
 # the header checks (every header compiled on its own, a fifth of a clean build) build at the
 # lowest CPU priority, in the time the timing tests leave idle; their failures fail the command.
 set -euo pipefail

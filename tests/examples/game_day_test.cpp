@@ -72,56 +72,6 @@ std::string read_text(const fs::path& file) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// payments-rate-limited, from the game day's run of it (the shop's metrics are scraped after the
-// whole suite; only this experiment's load calls /checkout and only its fault touches payments).
-void check_payments_rate_limited(const fs::path& reports) {
-  const auto j = journal(reports, "payments-rate-limited");
-  INFO(j["verdict"].dump() << "\n" << j["analysis"]["expectations"].dump());
-  CHECK(j["verdict"]["result"] == "passed");
-  for (const auto* name : {"during_fault[0]", "during_fault[1]", "breaker.opens_within", "breaker.closes_within"})
-    CHECK(expectation(j, name)["met"] == true);
-
-  // The proxy really rate-limited the payments: 429s on POST /payments, and only there.
-  const auto& evidence = j["faults"][0]["evidence"];
-  INFO("evidence: " << evidence.dump());
-  CHECK(evidence["observed"] == true);
-  const auto& route = evidence["details"]["routes"]["POST /payments"];
-  CHECK(route["affected"].get<std::int64_t>() > 0);
-  CHECK(route["matched"] == route["seen"]);
-
-  // The shop's side: payments refused by the limit, calls its breaker did not make, no 5xx.
-  const std::string metrics = read_text(reports / "shop-metrics.txt");
-  INFO(metrics);
-  CHECK(metric(metrics, R"(shop_payments_total{result="rate_limited"})") > 0);
-  CHECK(metric(metrics, R"(shop_breaker_rejections_total{dependency="payments"})") > 0);
-  CHECK(metric(metrics, R"(shop_requests_total{route="/checkout",outcome="error"})") == 0);
-  CHECK(metric(metrics, R"(shop_requests_total{route="/checkout",outcome="stale"})") > 0);  // the fallback
-  CHECK(metric(metrics, R"(shop_breaker_state{dependency="payments"})") == 0);
-
-  // Against the shop's log: the breaker opened after the inject, and closed after the revert.
-  const double run_start = faultline::test::parse_utc_seconds(j["started_at"].get<std::string>());
-  const double run_end = faultline::test::parse_utc_seconds(j["ended_at"].get<std::string>());
-  const double injected = j["faults"][0]["injected_at"].get<double>();
-  const double reverted = j["faults"][0]["reverted_at"].get<double>();
-  std::optional<double> opened, closed;
-  for (const auto& t : shop_breaker_log(reports / "shop.log", run_start, run_end, "payments")) {
-    const double at = t.unix_s - run_start;
-    if (t.change == "closed->open" && !opened && at > injected - 0.1) opened = at - injected;
-    if (t.change == "half_open->closed" && at > reverted - 0.1) closed = at - reverted;
-  }
-  const auto& breaker = j["analysis"]["breaker"];
-  INFO("faultline: " << breaker.dump());
-  REQUIRE(opened);
-  REQUIRE(closed);
-  CHECK(*opened < 3.0);
-  CHECK(*closed < 8.0);
-  // The probe (every 200 ms) places each transition within its period, plus however late a read
-  // ran on a busy machine (the resolution says how late).
-  const auto tolerance = [](const nlohmann::json& resolution) { return 0.1 + std::max(0.0, resolution.get<double>() - 0.2); };
-  CHECK(breaker["time_to_open"].get<double>() == Approx(*opened).margin(tolerance(breaker["time_to_open_resolution"])));
-  CHECK(breaker["time_to_close"].get<double>() == Approx(*closed).margin(tolerance(breaker["time_to_close_resolution"])));
-}
-
 }  // namespace
 
 TEST_CASE("game day (short): the shop meets six scenarios, misses the seventh on purpose, nothing is left running",
@@ -257,10 +207,63 @@ TEST_CASE("game day (short): the shop meets six scenarios, misses the seventh on
   for (std::sregex_iterator it(run.output.begin(), run.output.end(), started), end; it != end; ++it, ++dirs)
     CHECK_FALSE(fs::exists((*it)[1].str()));
   CHECK(dirs >= 3);
+  fs::remove_all(reports);
+}
 
-  // payments-rate-limited's own checks, on this run of it rather than a second game day of its own
-  // (which took half a minute more of the suite, alone on the machine).
-  check_payments_rate_limited(reports);
+TEST_CASE("payments-rate-limited (short): the shop's payments breaker opens and checkout falls back, as the shop logged",
+          "[examples]") {
+  const auto reports = fs::temp_directory_path() / ("faultline-payments-day-" + std::to_string(::getpid()));
+  fs::remove_all(reports);
+  const auto run = faultline::test::run_command("FAULTLINE_BUILD=" FAULTLINE_BUILD_DIR " " + faultline::test::source_dir() +
+                                                "/scripts/game-day.sh --short --report-dir " + reports.string() + " " +
+                                                faultline::test::source_dir() + "/experiments/payments-rate-limited.yaml");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  const auto j = journal(reports, "payments-rate-limited");
+  INFO(j["verdict"].dump() << "\n" << j["analysis"]["expectations"].dump());
+  CHECK(j["verdict"]["result"] == "passed");
+  for (const auto* name : {"during_fault[0]", "during_fault[1]", "breaker.opens_within", "breaker.closes_within"})
+    CHECK(expectation(j, name)["met"] == true);
+
+  // The proxy really rate-limited the payments: 429s on POST /payments, and only there.
+  const auto& evidence = j["faults"][0]["evidence"];
+  INFO("evidence: " << evidence.dump());
+  CHECK(evidence["observed"] == true);
+  const auto& route = evidence["details"]["routes"]["POST /payments"];
+  CHECK(route["affected"].get<std::int64_t>() > 0);
+  CHECK(route["matched"] == route["seen"]);
+
+  // The shop's side: payments refused by the limit, calls its breaker did not make, no 5xx.
+  const std::string metrics = read_text(reports / "shop-metrics.txt");
+  INFO(metrics);
+  CHECK(metric(metrics, R"(shop_payments_total{result="rate_limited"})") > 0);
+  CHECK(metric(metrics, R"(shop_breaker_rejections_total{dependency="payments"})") > 0);
+  CHECK(metric(metrics, R"(shop_requests_total{route="/checkout",outcome="error"})") == 0);
+  CHECK(metric(metrics, R"(shop_requests_total{route="/checkout",outcome="stale"})") > 0);  // the fallback
+  CHECK(metric(metrics, R"(shop_breaker_state{dependency="payments"})") == 0);
+
+  // Against the shop's log: the breaker opened after the inject, and closed after the revert.
+  const double run_start = faultline::test::parse_utc_seconds(j["started_at"].get<std::string>());
+  const double run_end = faultline::test::parse_utc_seconds(j["ended_at"].get<std::string>());
+  const double injected = j["faults"][0]["injected_at"].get<double>();
+  const double reverted = j["faults"][0]["reverted_at"].get<double>();
+  std::optional<double> opened, closed;
+  for (const auto& t : shop_breaker_log(reports / "shop.log", run_start, run_end, "payments")) {
+    const double at = t.unix_s - run_start;
+    if (t.change == "closed->open" && !opened && at > injected - 0.1) opened = at - injected;
+    if (t.change == "half_open->closed" && at > reverted - 0.1) closed = at - reverted;
+  }
+  const auto& breaker = j["analysis"]["breaker"];
+  INFO("faultline: " << breaker.dump());
+  REQUIRE(opened);
+  REQUIRE(closed);
+  CHECK(*opened < 3.0);
+  CHECK(*closed < 8.0);
+  // The probe (every 200 ms) places each transition within its period, plus however late a read
+  // ran on a busy machine (the resolution says how late).
+  const auto tolerance = [](const nlohmann::json& resolution) { return 0.1 + std::max(0.0, resolution.get<double>() - 0.2); };
+  CHECK(breaker["time_to_open"].get<double>() == Approx(*opened).margin(tolerance(breaker["time_to_open_resolution"])));
+  CHECK(breaker["time_to_close"].get<double>() == Approx(*closed).margin(tolerance(breaker["time_to_close_resolution"])));
   fs::remove_all(reports);
 }
 

@@ -136,7 +136,7 @@ double since(const nlohmann::json& journal, double from, const transition& t) {
 
 }  // namespace
 
-TEST_CASE("a latency fault opens the service's breaker: times, flaps and MTTR match its log", "[engine][serial]") {
+TEST_CASE("a latency fault opens the service's breaker: times, flaps and MTTR match its log", "[engine]") {
   const auto run = run_experiment("breaker-e2e",
                                   "version: 1\n"
                                   "name: {name}\n"
@@ -209,7 +209,7 @@ TEST_CASE("a latency fault opens the service's breaker: times, flaps and MTTR ma
   CHECK(again_md.output == stored_md.output);
 }
 
-TEST_CASE("the same experiment twice: the same score and MTTR", "[engine][serial]") {
+TEST_CASE("the same experiment twice: the same score and MTTR", "[engine]") {
   // A breaker that never opens: every call fails while the fault lasts, and the load recovers as
   // soon as it is reverted. MTTR is how long the last failures stay in the steady state's 1 s
   // window; analysed per window it would jump with where the revert fell in its window.

@@ -93,7 +93,7 @@ const std::string coarse_search =
 
 }  // namespace
 
-TEST_CASE("capacity: a server that serves at most N per second is found within 10 % of N", "[engine][integration][serial]") {
+TEST_CASE("capacity: a server that serves at most N per second is found within 10 % of N", "[engine][integration]") {
   constexpr double n = 400;
   // One token every 1/N: each request takes the next free slot and waits for it (FIFO).
   auto next_free = std::make_shared<steady::time_point>(steady::now());
@@ -123,7 +123,7 @@ TEST_CASE("capacity: a server that serves at most N per second is found within 1
   CHECK(r.output.find("capacity ") != std::string::npos);
 }
 
-TEST_CASE("capacity under a latency fault drops as concurrency over service time says", "[engine][integration][serial]") {
+TEST_CASE("capacity under a latency fault drops as concurrency over service time says", "[engine][integration]") {
   constexpr int concurrency = 4;
   constexpr auto service = 10ms;
   constexpr auto added = 10ms;

@@ -33,7 +33,7 @@ std::string read_file(const std::filesystem::path& p) {
 }  // namespace
 
 TEST_CASE("levels: each level judged by its own rules, one journal entry each, the verdict names the first that missed",
-          "[engine][integration][serial]") {
+          "[engine][integration]") {
   faultline::test::http_test_server server([](const faultline::test::http_test_request&) {
     faultline::test::http_test_reply r;
     r.delay = 5ms;  // so that no answer can come within 1 us

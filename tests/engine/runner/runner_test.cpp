@@ -96,7 +96,7 @@ nlohmann::json read_json(const std::filesystem::path& p) {
 
 }  // namespace
 
-TEST_CASE("SIGINT during a fault reverts it, writes the journal and exits 3", "[engine][serial]") {
+TEST_CASE("SIGINT during a fault reverts it, writes the journal and exits 3", "[engine]") {
   auto dir = scratch("sigint");
   child_process target({"/bin/sleep", "300"});
   child_process run(faultline_run(write_experiment(dir, target.pid(), "true"), dir), dir / "output.txt");
@@ -111,7 +111,7 @@ TEST_CASE("SIGINT during a fault reverts it, writes the journal and exits 3", "[
   CHECK(engine::state_file(dir / "state.json").entries().empty());
 }
 
-TEST_CASE("after a SIGKILLed run, 'faultline recover' undoes the fault", "[engine][serial]") {
+TEST_CASE("after a SIGKILLed run, 'faultline recover' undoes the fault", "[engine]") {
   auto dir = scratch("sigkill");
   child_process target({"/bin/sleep", "300"});
   child_process run(faultline_run(write_experiment(dir, target.pid(), "true"), dir), dir / "output.txt");
@@ -129,7 +129,7 @@ TEST_CASE("after a SIGKILLed run, 'faultline recover' undoes the fault", "[engin
   CHECK(engine::state_file(dir / "state.json").entries().empty());
 }
 
-TEST_CASE("no fault is injected when the steady state does not hold", "[engine][serial]") {
+TEST_CASE("no fault is injected when the steady state does not hold", "[engine]") {
   auto dir = scratch("not-steady");
   child_process target({"/bin/sleep", "300"});
   child_process run(faultline_run(write_experiment(dir, target.pid(), "false"), dir), dir / "output.txt");

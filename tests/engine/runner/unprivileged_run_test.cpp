@@ -91,7 +91,7 @@ std::string qdiscs_of_lo() {
 
 }  // namespace
 
-TEST_CASE("a proxy-only experiment passes as an ordinary user, its state file under XDG_STATE_HOME", "[engine][serial]") {
+TEST_CASE("a proxy-only experiment passes as an ordinary user, its state file under XDG_STATE_HOME", "[engine]") {
   unprivileged_user user;
   test::http_test_server upstream;
   const auto proxy_port = free_port();
@@ -127,7 +127,7 @@ expect:
   CHECK(upstream.requests() > 0);
 }
 
-TEST_CASE("a network fault as an ordinary user stops in preflight naming CAP_NET_ADMIN and changes nothing", "[engine][timing]") {
+TEST_CASE("a network fault as an ordinary user stops in preflight naming CAP_NET_ADMIN and changes nothing", "[engine]") {
   unprivileged_user user;
   const auto experiment = user.write("network.yaml", R"(version: 1
 name: network-as-user

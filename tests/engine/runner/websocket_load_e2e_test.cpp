@@ -35,7 +35,7 @@ const nlohmann::json& find_named(const nlohmann::json& list, const std::string& 
 
 }  // namespace
 
-TEST_CASE("load.websocket in a run: its series, rules and counters reach the journal", "[engine][serial]") {
+TEST_CASE("load.websocket in a run: its series, rules and counters reach the journal", "[engine]") {
   faultline::test::websocket_test_server::options o;
   o.reply_delay = 10ms;
   faultline::test::websocket_test_server server(o);
