@@ -22,6 +22,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -101,10 +102,12 @@ inline std::string child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
+// `shown` replaces the type of what was found ("number") where the value itself says more.
 [[noreturn]] inline void fail(const std::string& path, std::string_view expected, const nlohmann::json& got,
-                              bool or_null) {
+                              bool or_null, std::string_view shown = {}) {
   const auto what = path.empty() ? std::string("the document") : fmt::format("field '{}'", path);
-  throw json_field_error(fmt::format("{} must be {}{}, not {}", what, expected, or_null ? " or null" : "", got.type_name()));
+  throw json_field_error(fmt::format("{} must be {}{}, not {}", what, expected, or_null ? " or null" : "",
+                                     shown.empty() ? std::string_view(got.type_name()) : shown));
 }
 
 }  // namespace json_detail
@@ -221,13 +224,14 @@ T from_json_value(const nlohmann::json& node, const std::string& path, bool or_n
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!node.is_number()) fail(path, "a number", node, or_null);
     return node.get<T>();
-  } else if constexpr (std::is_unsigned_v<T>) {
-    if (!node.is_number_unsigned() && !(node.is_number_integer() && node.get<std::int64_t>() >= 0))
-      fail(path, "a non-negative integer", node, or_null);
-    return node.get<T>();
   } else if constexpr (std::is_integral_v<T>) {
-    if (!node.is_number_integer()) fail(path, "an integer", node, or_null);
-    return node.get<T>();
+    if (const auto v = whole_number_in<T>(node)) return *v;
+    const std::string kind = std::is_unsigned_v<T> ? "a non-negative integer" : "an integer";
+    const bool negative = node.is_number_integer() && !node.is_number_unsigned() && node.get<std::int64_t>() < 0;
+    if (!node.is_number_integer() || (std::is_unsigned_v<T> && negative)) fail(path, kind, node, or_null);  // 1.5, "3", -1
+    // A whole number outside T: say the range and show the number (its type says nothing).
+    fail(path, fmt::format("{} from {} to {}", kind, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()),
+         node, or_null, node.dump());
   } else {
     static_assert(!sizeof(T), "a member type json_fields cannot read: give it a static json_fields()");
   }

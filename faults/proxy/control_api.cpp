@@ -137,6 +137,23 @@ ordered control_api::proxy_json(const proxy_info& p) {
   return out;
 }
 
+// An update moves or enables a proxy; its TLS settings stay as created. A body that sends them
+// back unchanged (a client that posts the whole proxy object) is fine; one that changes them is
+// refused rather than ignored.
+void control_api::refuse_tls_change(const json& body, const proxy_info& current) {
+  ordered now = ordered::object();
+  write_tls_settings(current.tls, now);
+  for (const char* key : {"tls", "upstream_tls"}) {
+    const auto sent = body.find(key);
+    if (sent == body.end()) continue;
+    const auto kept = now.find(key);
+    const bool same = kept == now.end() ? sent->is_null() || *sent == json(false) : json::parse(kept->dump()) == *sent;
+    if (!same)
+      throw api_error{400, fmt::format("the {} settings of proxy '{}' cannot change with an update; delete the proxy and create it again",
+                                       key, current.name)};
+  }
+}
+
 json control_api::parse_body(const std::string& body) const {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) throw bad_body("EOF");  // Go's decoder says so
   try {
@@ -269,8 +286,9 @@ api_response control_api::route(const api_request& request) {
     if (!current) throw api_error{404, "proxy not found"};
     auto body = parse_body(request.body);
     if (!body.is_object()) throw bad_body("a proxy must be a JSON object");
+    refuse_tls_change(body, *current);
     proxy_config config{name, text_field(body, "listen", current->listen), text_field(body, "upstream", current->upstream),
-                        flag_field(body, "enabled", current->enabled), current->protocol};
+                        flag_field(body, "enabled", current->enabled), text_field(body, "protocol", current->protocol)};
     return json_response(200, proxy_json(proxies_.update(config)));
   }
 

@@ -69,6 +69,7 @@ private:
   api_response route(const api_request& request);
   installed_toxic parse_toxic(const nlohmann::json& body) const;
   nlohmann::json parse_body(const std::string& body) const;
+  static void refuse_tls_change(const nlohmann::json& body, const proxy_info& current);
 
   proxy_set& proxies_;
   std::shared_ptr<const toxic_registry> toxics_;

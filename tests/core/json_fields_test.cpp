@@ -133,3 +133,31 @@ TEST_CASE("json_fields: a list only some documents have is left out when empty a
   doc["levels"] = "x";
   CHECK_THROWS_WITH(from_json_value<run_record>(doc, ""), "field 'levels' must be an array, not string");
 }
+
+namespace {
+struct narrow_record {
+  std::uint16_t port = 0;
+  std::int8_t level = 0;
+  static constexpr auto json_fields() { return std::tuple{field("port", &narrow_record::port), field("level", &narrow_record::level)}; }
+};
+
+std::string narrow_error_of(const json& doc) {
+  try {
+    (void)from_json_value<narrow_record>(doc, "");
+  } catch (const json_field_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("json_fields: an integer that does not fit its field is refused with the range, never wrapped", "[core]") {
+  const auto read = from_json_value<narrow_record>(json{{"port", 65535}, {"level", -128}}, "");
+  CHECK(read.port == 65535);
+  CHECK(read.level == -128);
+  CHECK(narrow_error_of({{"port", 65536}, {"level", 0}}) == "field 'port' must be a non-negative integer from 0 to 65535, not 65536");
+  CHECK(narrow_error_of({{"port", 1}, {"level", 128}}) == "field 'level' must be an integer from -128 to 127, not 128");
+  CHECK(narrow_error_of({{"port", 1}, {"level", -129}}) == "field 'level' must be an integer from -128 to 127, not -129");
+  CHECK(narrow_error_of({{"port", -1}, {"level", 0}}) == "field 'port' must be a non-negative integer, not number");
+  CHECK(narrow_error_of({{"port", 1e23}, {"level", 0}}) == "field 'port' must be a non-negative integer, not number");
+}

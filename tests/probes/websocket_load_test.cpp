@@ -217,7 +217,9 @@ TEST_CASE("websocket load: messages without a reply time out, and late replies p
   CHECK(stats.replies_total == 0);
   CHECK(stats.replies_unmatched_total > 0);  // the replies came, too late
   CHECK(ms(messages.latency.min()) >= 200);
-  CHECK(ms(messages.latency.max()) < 260);  // seen within a sweep tick or so
+  // Seen within a sweep tick (10 ms) plus scheduling delay on a busy machine; before the late
+  // reply (400 ms) in any case, since every message counted as a timeout.
+  CHECK(ms(messages.latency.max()) < 350);
 }
 
 TEST_CASE("websocket load: session outcomes are classed as the connection storm classes them", "[probes]") {
@@ -257,9 +259,9 @@ TEST_CASE("websocket load: session outcomes are classed as the connection storm 
   CHECK(sessions.count(s.sample) == 5);
   if (s.expected == o::timed_out) {
     CHECK(ms(sessions.latency.min()) >= 300);
-    CHECK(ms(sessions.latency.max()) < 400);
+    CHECK(ms(sessions.latency.max()) < 500);  // the deadline plus a sweep tick and scheduling delay
   } else {
-    CHECK(ms(sessions.latency.max()) < 200);  // a refusal is fast
+    CHECK(ms(sessions.latency.max()) < 280);  // a refusal is fast: well before the 300 ms deadline
   }
   CHECK(tl.stats(websocket_messages_series, time_range{}).total() == 0);
 }

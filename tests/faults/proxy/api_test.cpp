@@ -359,3 +359,32 @@ TEST_CASE("the control API takes tls and upstream_tls in the proxy object and sh
   CHECK(bad_populate.status == 400);
   CHECK(bad_populate.body.find("upstream_tls must be true or { verify, ca, server_name } at proxy 1") != std::string::npos);
 }
+
+TEST_CASE("a proxy update that would change its protocol or TLS settings is refused and changes nothing", "[faults][proxy]") {
+  daemon_process d;
+  auto created = http(d.api, "POST", "/proxies", R"({"name":"web","upstream":"127.0.0.1:1","tls":"terminate"})");
+  REQUIRE(created.status == 201);
+  const auto before = nlohmann::json::parse(created.body);
+  // A client that posts the whole object back (as toxiproxy-cli does) changes what it changed.
+  auto whole = before;
+  whole["enabled"] = false;
+  auto r = http(d.api, "POST", "/proxies/web", whole.dump());
+  CHECK(r.status == 200);
+  CHECK(nlohmann::json::parse(r.body)["enabled"] == false);
+  CHECK(nlohmann::json::parse(r.body)["tls"] == before["tls"]);
+
+  r = http(d.api, "POST", "/proxies/web", R"({"tls":"passthrough"})");  // was silently ignored
+  CHECK(r.status == 400);
+  CHECK(r.body == "{\"error\":\"the tls settings of proxy 'web' cannot change with an update; delete the proxy and create it "
+                  "again\",\"status\":400}\n");
+  r = http(d.api, "POST", "/proxies/web", R"({"upstream_tls":true,"enabled":true})");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("the upstream_tls settings of proxy 'web' cannot change") != std::string::npos);
+  r = http(d.api, "POST", "/proxies/web", R"({"protocol":"redis","enabled":true})");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("the protocol of proxy 'web' cannot change (it is tcp)") != std::string::npos);
+  const auto after = nlohmann::json::parse(http(d.api, "GET", "/proxies/web").body);
+  CHECK(after["enabled"] == false);  // none of the refused updates enabled it
+  CHECK(after["tls"] == before["tls"]);
+  CHECK(after.contains("upstream_tls") == false);
+}
