@@ -39,7 +39,7 @@ const phase_stat* find_phase_stat(const journal& j, std::string_view series, std
 
 bool latency_describes_system(const journal& j, std::string_view series) {
   for (const auto& s : j.series)
-    if (s.name == series) return s.kind != "process" && s.kind != "cgroup";
+    if (s.name == series) return s.kind != "metric" && s.kind != "process" && s.kind != "cgroup";
   return true;
 }
 
