@@ -94,8 +94,12 @@ TEST_CASE("diff: score, tier, p99, error rate, expectations and verdict", "[repo
   CHECK(find(reports::compare_runs(base, p99), "p99 load/fault").kind == change_kind::regression);
   // A tiny absolute change is noise however large in percent.
   auto tiny = base;
-  *stat(tiny, "breaker", "after").p99 += 0.004;
-  CHECK(find(reports::compare_runs(base, tiny), "p99 breaker/after").kind == change_kind::worse);
+  *stat(tiny, "health", "after").p99 += 0.004;
+  CHECK(find(reports::compare_runs(base, tiny), "p99 health/after").kind == change_kind::worse);
+  // A metric probe's latencies are its scrapes: not compared at all.
+  auto scrape = base;
+  *stat(scrape, "breaker", "after").p99 *= 10;
+  for (const auto& c : reports::compare_runs(base, scrape).changes) CHECK(c.metric.find("p99 breaker/") == std::string::npos);
 
   auto errors = base;
   stat(errors, "load", "recovery").error_rate += 0.02;
