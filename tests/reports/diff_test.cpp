@@ -1,20 +1,15 @@
 #include "reports/diff.hpp"
 #include "reports/margins.hpp"
+#include "tests/reports/find_change.hpp"
 #include "tests/reports/synthetic_journal.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace faultline;
 using reports::change_kind;
+using test::find_change;
 
 namespace {
-
-const reports::metric_change& find(const reports::run_diff& d, const std::string& metric) {
-  for (const auto& c : d.changes)
-    if (c.metric == metric) return c;
-  FAIL("no change for " << metric);
-  throw std::logic_error("unreachable");
-}
 
 reports::phase_stat& stat(reports::journal& j, const std::string& series, const std::string& phase) {
   for (auto& s : j.analysis.phase_stats)
@@ -33,8 +28,8 @@ TEST_CASE("diff: identical runs have no regression", "[reports]") {
     INFO(c.metric);
     CHECK(c.kind == change_kind::unchanged);
   }
-  CHECK(find(d, "mttr").before == "4s");
-  CHECK(find(d, "p99 load/fault").kind == change_kind::unchanged);
+  CHECK(find_change(d, "mttr").before == "4s");
+  CHECK(find_change(d, "p99 load/fault").kind == change_kind::unchanged);
   CHECK_THAT(reports::render_diff_text(d), Catch::Contains("no regression beyond the thresholds"));
 }
 
@@ -44,29 +39,29 @@ TEST_CASE("diff: MTTR beyond its threshold is a regression, within it is only wo
   slower.analysis.mttr = 12.0;
   auto d = reports::compare_runs(old_run, slower);
   CHECK(d.regressed());
-  CHECK(find(d, "mttr").kind == change_kind::regression);
-  CHECK(find(d, "mttr").delta == "+8s (+200%)");
+  CHECK(find_change(d, "mttr").kind == change_kind::regression);
+  CHECK(find_change(d, "mttr").delta == "+8s (+200%)");
 
   slower.analysis.mttr = 4.9;  // +22.5%, within the default 25%
-  CHECK(find(reports::compare_runs(old_run, slower), "mttr").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(old_run, slower), "mttr").kind == change_kind::worse);
   slower.analysis.mttr = 5.5;  // +37.5%
-  CHECK(find(reports::compare_runs(old_run, slower), "mttr").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(old_run, slower), "mttr").kind == change_kind::regression);
   reports::diff_thresholds absolute;
   absolute.max_mttr_increase = 2.0;
-  CHECK(find(reports::compare_runs(old_run, slower, absolute), "mttr").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(old_run, slower, absolute), "mttr").kind == change_kind::worse);
 
   // Below one window MTTR cannot be told apart: 1s -> 1.9s with 1s windows is not a regression.
   old_run.analysis.mttr = 1.0;
   slower.analysis.mttr = 1.9;
-  CHECK(find(reports::compare_runs(old_run, slower), "mttr").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(old_run, slower), "mttr").kind == change_kind::worse);
 
   auto stuck = test::synthetic_journal();
   stuck.analysis.mttr.reset();
   stuck.analysis.recovered = false;
   auto s = reports::compare_runs(test::synthetic_journal(), stuck);
-  CHECK(find(s, "mttr").kind == change_kind::regression);
-  CHECK(find(s, "mttr").after == "not recovered");
-  CHECK(find(reports::compare_runs(stuck, test::synthetic_journal()), "mttr").kind == change_kind::improved);
+  CHECK(find_change(s, "mttr").kind == change_kind::regression);
+  CHECK(find_change(s, "mttr").after == "not recovered");
+  CHECK(find_change(reports::compare_runs(stuck, test::synthetic_journal()), "mttr").kind == change_kind::improved);
 }
 
 TEST_CASE("diff: score, tier, p99, error rate, expectations and verdict", "[reports]") {
@@ -74,28 +69,28 @@ TEST_CASE("diff: score, tier, p99, error rate, expectations and verdict", "[repo
 
   auto lower = base;
   lower.analysis.score -= 3;
-  CHECK(find(reports::compare_runs(base, lower), "score").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(base, lower), "score").kind == change_kind::worse);
   lower.analysis.score -= 7;
-  CHECK(find(reports::compare_runs(base, lower), "score").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(base, lower), "score").kind == change_kind::regression);
 
   auto tier = base;
   tier.analysis.sla_tier = "none";
-  CHECK(find(reports::compare_runs(base, tier), "sla_tier").kind == change_kind::regression);
-  CHECK(find(reports::compare_runs(base, tier), "sla_tier").delta == "-1 tier");
+  CHECK(find_change(reports::compare_runs(base, tier), "sla_tier").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(base, tier), "sla_tier").delta == "-1 tier");
   reports::diff_thresholds allow;
   allow.allow_tier_drop = true;
   CHECK_FALSE(reports::compare_runs(base, tier, allow).regressed());
-  CHECK(find(reports::compare_runs(tier, base), "sla_tier").kind == change_kind::improved);
+  CHECK(find_change(reports::compare_runs(tier, base), "sla_tier").kind == change_kind::improved);
 
   auto p99 = base;
   *stat(p99, "load", "fault").p99 *= 1.10;
-  CHECK(find(reports::compare_runs(base, p99), "p99 load/fault").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(base, p99), "p99 load/fault").kind == change_kind::worse);
   *stat(p99, "load", "fault").p99 *= 1.5;
-  CHECK(find(reports::compare_runs(base, p99), "p99 load/fault").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(base, p99), "p99 load/fault").kind == change_kind::regression);
   // A tiny absolute change is noise however large in percent.
   auto tiny = base;
   *stat(tiny, "health", "after").p99 += 0.004;
-  CHECK(find(reports::compare_runs(base, tiny), "p99 health/after").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(base, tiny), "p99 health/after").kind == change_kind::worse);
   // A metric probe's latencies are its scrapes: not compared at all.
   auto scrape = base;
   *stat(scrape, "breaker", "after").p99 *= 10;
@@ -103,23 +98,23 @@ TEST_CASE("diff: score, tier, p99, error rate, expectations and verdict", "[repo
 
   auto errors = base;
   stat(errors, "load", "recovery").error_rate += 0.02;
-  CHECK(find(reports::compare_runs(base, errors), "error_rate load/recovery").kind == change_kind::regression);
-  CHECK(find(reports::compare_runs(base, errors), "error_rate load/recovery").delta == "+2%");
+  CHECK(find_change(reports::compare_runs(base, errors), "error_rate load/recovery").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(base, errors), "error_rate load/recovery").delta == "+2%");
 
   auto missed = base;
   missed.analysis.expectations[4].met = false;  // mttr
   missed.analysis.expectations[4].grade = 0.4;
   auto m = reports::compare_runs(base, missed);
-  CHECK(find(m, "expectation mttr").kind == change_kind::regression);
-  CHECK(find(m, "expectation mttr").delta == "grade 100% → 40%");
-  CHECK(find(m, "expectation sla").kind == change_kind::unchanged);  // missed in both
+  CHECK(find_change(m, "expectation mttr").kind == change_kind::regression);
+  CHECK(find_change(m, "expectation mttr").delta == "grade 100% → 40%");
+  CHECK(find_change(m, "expectation sla").kind == change_kind::unchanged);  // missed in both
   allow.allow_new_failures = true;
-  CHECK(find(reports::compare_runs(base, missed, allow), "expectation mttr").kind == change_kind::worse);
+  CHECK(find_change(reports::compare_runs(base, missed, allow), "expectation mttr").kind == change_kind::worse);
 
   auto passing = base;
   passing.verdict = {"passed", 0, "all expectations met"};
-  CHECK(find(reports::compare_runs(passing, base), "verdict").kind == change_kind::regression);
-  CHECK(find(reports::compare_runs(base, passing), "verdict").kind == change_kind::improved);
+  CHECK(find_change(reports::compare_runs(passing, base), "verdict").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(base, passing), "verdict").kind == change_kind::improved);
 
   auto other = base;
   other.experiment.name = "another";
@@ -174,31 +169,31 @@ reports::journal missing_mttr(double lo, double hi) {
 
 TEST_CASE("diff: a newly missed expectation whose interval spans its target is borderline, not a regression", "[reports]") {
   auto borderline = reports::compare_runs(passing(), missing_mttr(9.7, 10.6));
-  const auto& e = find(borderline, "expectation mttr");
+  const auto& e = find_change(borderline, "expectation mttr");
   CHECK(e.kind == change_kind::worse);
   CHECK_THAT(e.note, Catch::Contains("borderline: mttr margin -200ms [-600ms, +300ms] borderline"));
-  CHECK(find(borderline, "verdict").kind == change_kind::worse);
-  CHECK_THAT(find(borderline, "verdict").note, Catch::Contains("borderline"));
-  CHECK(find(borderline, "mttr").kind == change_kind::regression);  // the MTTR figure itself: +155 %, beyond its threshold
+  CHECK(find_change(borderline, "verdict").kind == change_kind::worse);
+  CHECK_THAT(find_change(borderline, "verdict").note, Catch::Contains("borderline"));
+  CHECK(find_change(borderline, "mttr").kind == change_kind::regression);  // the MTTR figure itself: +155 %, beyond its threshold
   auto clear = reports::compare_runs(passing(), missing_mttr(10.1, 10.3));
-  CHECK(find(clear, "expectation mttr").kind == change_kind::regression);
-  CHECK(find(clear, "verdict").kind == change_kind::regression);
+  CHECK(find_change(clear, "expectation mttr").kind == change_kind::regression);
+  CHECK(find_change(clear, "verdict").kind == change_kind::regression);
 }
 
 TEST_CASE("diff: a tier drop between overlapping tier ranges is borderline", "[reports]") {
   auto before = passing(), after = passing();
   before.analysis.sla_tier = "gold";
   after.analysis.sla_tier = "silver";
-  CHECK(find(reports::compare_runs(before, after), "sla_tier").kind == change_kind::regression);
+  CHECK(find_change(reports::compare_runs(before, after), "sla_tier").kind == change_kind::regression);
   before.analysis.sla_tier_range = "silver..gold";
   after.analysis.sla_tier_range = "silver..gold";
   auto overlapping = reports::compare_runs(before, after);
-  const auto& tier = find(overlapping, "sla_tier");
+  const auto& tier = find_change(overlapping, "sla_tier");
   CHECK(tier.kind == change_kind::worse);
   CHECK(tier.note == "borderline: silver..gold -> silver..gold");
   after.analysis.sla_tier = "bronze";
   after.analysis.sla_tier_range = "bronze";
-  CHECK(find(reports::compare_runs(before, after), "sla_tier").kind == change_kind::regression);  // below the old range
+  CHECK(find_change(reports::compare_runs(before, after), "sla_tier").kind == change_kind::regression);  // below the old range
 }
 
 TEST_CASE("diff: the breaker's time to open and to close and its flaps", "[reports]") {
@@ -208,15 +203,15 @@ TEST_CASE("diff: the breaker's time to open and to close and its flaps", "[repor
   after.analysis.breaker->time_to_close = 4.0;  // +1s: beyond +25 % (750ms)
   after.analysis.breaker->flaps = 2;            // one more: within the allowed +1
   auto d = reports::compare_runs(before, after);
-  CHECK(find(d, "breaker time_to_open").kind == change_kind::worse);
-  CHECK(find(d, "breaker time_to_close").kind == change_kind::regression);
-  CHECK(find(d, "breaker time_to_close").delta == "+1s (+33.3%)");
-  CHECK(find(d, "breaker flaps").kind == change_kind::worse);
+  CHECK(find_change(d, "breaker time_to_open").kind == change_kind::worse);
+  CHECK(find_change(d, "breaker time_to_close").kind == change_kind::regression);
+  CHECK(find_change(d, "breaker time_to_close").delta == "+1s (+33.3%)");
+  CHECK(find_change(d, "breaker flaps").kind == change_kind::worse);
   after.analysis.breaker->flaps = 3;
   after.analysis.breaker->time_to_open.reset();  // no longer opens
   auto e = reports::compare_runs(before, after);
-  CHECK(find(e, "breaker flaps").kind == change_kind::regression);
-  CHECK(find(e, "breaker time_to_open").kind == change_kind::regression);
-  CHECK(find(e, "breaker time_to_open").after == "never");
-  CHECK(find(reports::compare_runs(after, before), "breaker flaps").kind == change_kind::improved);
+  CHECK(find_change(e, "breaker flaps").kind == change_kind::regression);
+  CHECK(find_change(e, "breaker time_to_open").kind == change_kind::regression);
+  CHECK(find_change(e, "breaker time_to_open").after == "never");
+  CHECK(find_change(reports::compare_runs(after, before), "breaker flaps").kind == change_kind::improved);
 }

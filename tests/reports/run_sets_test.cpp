@@ -1,6 +1,7 @@
 #include "reports/diff.hpp"
 #include "reports/run_sets.hpp"
 #include "reports/run_summary.hpp"
+#include "tests/reports/find_change.hpp"
 #include "tests/reports/synthetic_journal.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 
 using namespace faultline;
 using reports::change_kind;
+using test::find_change;
 
 namespace {
 
@@ -53,12 +55,6 @@ std::vector<reports::journal> run_set(std::size_t n, double factor, std::uint64_
   return out;
 }
 
-const reports::figure_change& find(const reports::set_diff& d, const std::string& metric) {
-  for (const auto& c : d.changes)
-    if (c.metric == metric) return c;
-  FAIL("no change for " << metric);
-  throw std::logic_error("unreachable");
-}
 
 }  // namespace
 
@@ -78,7 +74,7 @@ TEST_CASE("run sets: unchanged code gives no regression, over ten pairs of five 
 TEST_CASE("run sets: a 40 percent slower fault phase is a significant regression on the figures it moves and nothing else", "[reports]") {
   auto d = reports::compare_sets(run_set(5, 1, 1), run_set(5, 1.4, 2), options());
   INFO(reports::render_set_diff_text(d));
-  const auto& p99 = find(d, "p99 load/fault");
+  const auto& p99 = find_change(d, "p99 load/fault");
   CHECK(p99.kind == change_kind::regression);
   REQUIRE(p99.p);
   CHECK(*p99.p < 0.05);
@@ -86,7 +82,7 @@ TEST_CASE("run sets: a 40 percent slower fault phase is a significant regression
   CHECK(p99.interval->low > 0);
   CHECK(p99.interval->contains(*p99.change));
   CHECK(std::regex_match(p99.shown, std::regex(R"(p99 load/fault \+\d+ % \[\+\d+ %, \+\d+ %\], p = 0\.\d+)")));
-  CHECK(find(d, "p95 load/fault").kind == change_kind::regression);
+  CHECK(find_change(d, "p95 load/fault").kind == change_kind::regression);
   for (const auto& c : d.changes)
     if (c.metric != "p99 load/fault" && c.metric != "p95 load/fault") {
       INFO(c.shown);
@@ -99,7 +95,7 @@ TEST_CASE("run sets: beyond the threshold but not significant is not a regressio
   // Three runs a side: even a clear change cannot reach p < 0.05, and the output says so.
   auto d = reports::compare_sets(run_set(3, 1, 1), run_set(3, 1.4, 2), options());
   CHECK_THAT(d.caveat, Catch::Contains("cannot show a difference"));
-  const auto& p99 = find(d, "p99 load/fault");
+  const auto& p99 = find_change(d, "p99 load/fault");
   CHECK(p99.kind == change_kind::worse);
   CHECK_THAT(p99.note, Catch::Contains("not significant"));
   CHECK_FALSE(d.regressed());
@@ -126,7 +122,7 @@ TEST_CASE("run sets: a tier whose interval spans a boundary is borderline and it
   INFO(reports::render_set_diff_text(d));
   CHECK(d.tier_before.text() == "silver..gold");
   CHECK(d.tier_after.borderline());
-  const auto& tier = find(d, "sla_tier");
+  const auto& tier = find_change(d, "sla_tier");
   CHECK(tier.borderline);
   CHECK(tier.kind != change_kind::regression);
   CHECK_THAT(tier.shown, Catch::Contains("silver..gold"));
@@ -135,7 +131,7 @@ TEST_CASE("run sets: a tier whose interval spans a boundary is borderline and it
   auto d2 = reports::compare_sets(at({0.15, 0.16, 0.15, 0.14, 0.16}), at({0.6, 0.62, 0.61, 0.59, 0.6}), options());
   CHECK(d2.tier_before.text() == "gold");
   CHECK(d2.tier_after.text() == "bronze");
-  CHECK(find(d2, "sla_tier").kind == change_kind::regression);
+  CHECK(find_change(d2, "sla_tier").kind == change_kind::regression);
 }
 
 TEST_CASE("run sets: one run a side flags only changes outside the within-run spread", "[reports]") {
@@ -146,7 +142,7 @@ TEST_CASE("run sets: one run a side flags only changes outside the within-run sp
 
   // Every fault window twice as slow: far outside the spread of the windows.
   auto slower = reports::compare_sets({run_with(1, 1)}, {run_with(2, 2)}, options());
-  const auto& p99 = find(slower, "p99 load/fault");
+  const auto& p99 = find_change(slower, "p99 load/fault");
   CHECK(p99.kind == change_kind::regression);
   REQUIRE(p99.interval);
   CHECK(p99.interval->low > 0);
@@ -157,7 +153,7 @@ TEST_CASE("run sets: one run a side flags only changes outside the within-run sp
   for (auto& s : j.analysis.phase_stats)
     if (s.series == "load" && s.phase == "fault") *s.p99 *= 1.3;
   auto within = reports::compare_sets({run_with(1, 1)}, {j}, options());
-  const auto& c = find(within, "p99 load/fault");
+  const auto& c = find_change(within, "p99 load/fault");
   CHECK(c.kind == change_kind::worse);
   CHECK_THAT(c.note, Catch::Contains("within-run spread"));
 }
@@ -201,47 +197,36 @@ std::vector<reports::journal> mttr_margins(const std::vector<double>& margins) {
 TEST_CASE("run sets: the breaker's time to open is compared across runs with the same significance rules", "[reports]") {
   auto before = opening_after({0.60, 0.62, 0.58, 0.61, 0.63});
   auto slower = reports::compare_sets(before, opening_after({0.85, 0.88, 0.83, 0.86, 0.90}), options());
-  const auto& open = find(slower, "breaker time_to_open");
+  const auto& open = find_change(slower, "breaker time_to_open");
   CHECK(open.kind == change_kind::regression);
   REQUIRE(open.p);
   CHECK(*open.p < 0.05);
-  CHECK(find(slower, "breaker flaps").kind == change_kind::unchanged);
+  CHECK(find_change(slower, "breaker flaps").kind == change_kind::unchanged);
   // Three runs a side cannot reach p < 0.05: beyond the threshold, not a regression.
   auto three = reports::compare_sets(opening_after({0.60, 0.62, 0.58}), opening_after({0.85, 0.88, 0.83}), options());
-  CHECK(find(three, "breaker time_to_open").kind == change_kind::worse);
-  CHECK_THAT(find(three, "breaker time_to_open").note, Catch::Contains("not significant"));
+  CHECK(find_change(three, "breaker time_to_open").kind == change_kind::worse);
+  CHECK_THAT(find_change(three, "breaker time_to_open").note, Catch::Contains("not significant"));
   // Within noise: no regression.
   auto same = reports::compare_sets(before, opening_after({0.61, 0.59, 0.63, 0.60, 0.62}), options());
-  CHECK(find(same, "breaker time_to_open").kind != change_kind::regression);
+  CHECK(find_change(same, "breaker time_to_open").kind != change_kind::regression);
 }
 
 TEST_CASE("run sets: an expectation's margin is a regression only when it crossed the target significantly and is not borderline", "[reports]") {
   auto met = mttr_margins({5, 5.5, 6, 4.5, 5.2});
   auto missed = reports::compare_sets(met, mttr_margins({-1, -1.2, -0.8, -1.1, -0.9}), options());
-  const auto& m = find(missed, "margin mttr");
+  const auto& m = find_change(missed, "margin mttr");
   CHECK(m.kind == change_kind::regression);
   CHECK(*m.p == Approx(2.0 / 252));
   CHECK(m.shown.rfind("margin mttr -6.2s [", 0) == 0);
-  CHECK(find(missed, "verdict").kind == change_kind::regression);
+  CHECK(find_change(missed, "verdict").kind == change_kind::regression);
 
   // New runs either side of the target: borderline, not a regression.
   auto split = reports::compare_sets(met, mttr_margins({-0.1, 0.2, -0.05, 0.1, -0.2}), options());
-  const auto& b = find(split, "margin mttr");
+  const auto& b = find_change(split, "margin mttr");
   CHECK(b.kind == change_kind::worse);
   CHECK_THAT(b.note, Catch::Contains("borderline"));
   CHECK_FALSE(split.regressed());
 }
-
-namespace {
-
-const reports::metric_change& find_change(const reports::run_diff& d, const std::string& metric) {
-  for (const auto& c : d.changes)
-    if (c.metric == metric) return c;
-  FAIL("no change for " << metric);
-  throw std::logic_error("unreachable");
-}
-
-}  // namespace
 
 TEST_CASE("run sets: one run a side never calls the breaker's times a regression", "[reports]") {
   auto before = opening_after({0.549});
@@ -286,7 +271,7 @@ TEST_CASE("run sets and diff: a resource probe's read times are not compared bet
     CHECK(c.metric.find("p95 shop.rss") == std::string::npos);
     CHECK(c.metric.find("p99 shop.rss") == std::string::npos);
   }
-  CHECK(find(d, "error_rate shop.rss/fault").metric == "error_rate shop.rss/fault");  // its errors still count
+  CHECK(find_change(d, "error_rate shop.rss/fault").metric == "error_rate shop.rss/fault");  // its errors still count
   const auto single = reports::compare_runs(before.front(), after.front());
   for (const auto& c : single.changes) {
     INFO(c.metric);
