@@ -13,11 +13,11 @@ FAULTLINE_PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev libmnl-dev
-  libhiredis-dev libpq-dev libssl-dev catch2
+  libhiredis-dev libpq-dev libssl-dev libnghttp2-dev catch2
   redis-server postgresql postgresql-contrib
   iproute2 iptables nftables procps curl openssl python3 prometheus
   libxml2-utils
-  nginx-light wrk
+  nginx-light wrk nghttp2-client python3-grpcio
   clang
   qemu-system-x86 busybox-static cpio kmod
   dpkg-dev file lintian man-db systemd

@@ -24,7 +24,8 @@ void register_message_toxics(proxy::toxic_registry& registry) {
                            &redis::redis_delay_toxic::type_descriptor(), &redis::redis_error_toxic::type_descriptor(),
                            &redis::redis_miss_toxic::type_descriptor(), &redis::redis_outage_toxic::type_descriptor(),
                            &http::http_abort_toxic::type_descriptor(), &http::http_delay_toxic::type_descriptor(),
-                           &http::http_reset_toxic::type_descriptor(), &http::http_rate_limit_toxic::type_descriptor()})
+                           &http::http_reset_toxic::type_descriptor(), &http::http_rate_limit_toxic::type_descriptor(),
+                           &http::grpc_abort_toxic::type_descriptor(), &http::grpc_delay_toxic::type_descriptor()})
     registry.add(*type);
 }
 

@@ -42,7 +42,7 @@ deb="$scratch/package/faultline_${version}_amd64.deb"
 dpkg-deb --info "$deb"
 depends=$(dpkg-deb --field "$deb" Depends)
 echo "Depends: $depends"
-for lib in libc6 libstdc++6 libyaml-cpp libnl-3 libnl-route-3 libpq5 libhiredis libssl3 libnetfilter-queue1 libmnl0; do
+for lib in libc6 libstdc++6 libyaml-cpp libnl-3 libnl-route-3 libpq5 libhiredis libssl3 libnghttp2-14 libnetfilter-queue1 libmnl0; do
   [[ $depends == *"$lib"* ]] || fail "Depends does not name $lib (dpkg-shlibdeps should have found it)"
 done
 

@@ -72,6 +72,9 @@ public:
 class nginx_file_server : public script_server {
 public:
   nginx_file_server() : script_server("nginx.sh") {}
+  // Its port speaks HTTP/2 without TLS (prior knowledge) instead of HTTP/1.1.
+  struct with_http2 {};
+  explicit nginx_file_server(with_http2) : script_server("nginx.sh", "--http2") {}
   std::string www() const { return directory() + "/www"; }
   std::string url(const std::string& path) const { return "http://" + address() + path; }
 };

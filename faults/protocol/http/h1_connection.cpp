@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace faultline::protocol::http {
 
@@ -72,19 +73,6 @@ proxy::byte_buffer serialize(const local_answer& a, int version, bool close, boo
   return {out.begin(), out.end()};
 }
 
-// A local answer goes out after both holds the toxics chose.
-std::pair<proxy::time_point, reply_queue::holder_ptr> answer_time(request_plan& plan, proxy::session_io& io) {
-  const auto now = io.now();
-  auto at = now;
-  reply_queue::holder_ptr holder;
-  for (auto* hold : {&plan.before_request, &plan.before_response}) {
-    if (hold->empty()) continue;
-    at += hold->start(io) - now;
-    if (!holder) holder = hold->holder();
-  }
-  return {holder ? at : proxy::time_point{}, holder};
-}
-
 }  // namespace
 
 // Beast's parser, keeping what the session needs: the request line and fields, the status.
@@ -137,6 +125,7 @@ struct h1_connection::slot {
   bool head = false;
   bool connect = false;
   bool upgrade = false;
+  bool h2c = false;  // the upgrade asked for is to HTTP/2
   bool passthrough = false;  // the client sent what cannot be parsed: from its response on, a tunnel
 
   reply_hold response_hold;
@@ -171,15 +160,17 @@ void h1_connection::from_client(std::string_view data, proxy::session_io& io) {
   parse_client(io);
 }
 
+std::string h1_connection::take_client_bytes() { return std::exchange(client_bytes_, {}); }
+std::string h1_connection::take_server_bytes() { return std::exchange(server_bytes_, {}); }
+
 void h1_connection::parse_client(proxy::session_io& io) {
   if (first_request_) {
-    // HTTP/2 with prior knowledge is not followed: the connection passes through.
+    // HTTP/2 with prior knowledge: the HTTP/2 follower takes the connection, preface and all.
     constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     const auto n = std::min(client_bytes_.size(), preface.size());
     if (std::string_view(client_bytes_).substr(0, n) == preface.substr(0, n)) {
-      if (n < preface.size()) return;  // wait for the rest of what may be the preface
-      pass_rest_of_client(io);
-      return;
+      if (n == preface.size()) client_wire_ = server_wire_ = wire::http2;
+      return;  // (or wait for the rest of what may be the preface)
     }
     first_request_ = false;
   }
@@ -232,6 +223,7 @@ void h1_connection::request_header(proxy::session_io& io) {
   s.head = r.method == "HEAD";
   s.connect = r.method == "CONNECT";
   s.upgrade = r.upgrade();
+  s.h2c = s.upgrade && has_token(r.fields, "upgrade", "h2c");
   if (plan.answer) {
     drop_request_ = true;
     const bool body = r.chunked() || r.content_length().value_or(0) > 0;
@@ -392,6 +384,13 @@ void h1_connection::response_done(proxy::session_io& io) {
   if (status / 100 == 1 && status != 101) return;  // interim: the final response follows
   auto s = std::move(slots_.front());
   slots_.pop_front();
+  if (status == 101 && s.h2c) {  // the HTTP/2 follower takes the bytes after the 101
+    client_wire_ = server_wire_ = wire::http2;
+    upgraded_to_h2c_ = true;
+    wait_for_switch_ = false;
+    request_.reset();
+    return;
+  }
   if (status == 101 && s.upgrade) {
     switch_to_tunnel(io);
     return;

@@ -3,9 +3,10 @@
 // responses framed (Content-Length, chunked, until EOF), pipelined requests answered in order,
 // keep-alive, Expect: 100-continue and 1xx responses, HEAD. Each request is offered to the
 // toxics once its header is read (request_plan); what no toxic acts on passes byte for byte.
-// After a 101 Switching Protocols (WebSocket, h2c, ...) and a 2xx to CONNECT the connection is a
-// tunnel: bytes pass through untouched. So does a connection that starts with the HTTP/2
-// preface, and what Beast refuses to parse from there on.
+// After a 101 Switching Protocols (WebSocket, ...) and a 2xx to CONNECT the connection is a
+// tunnel: bytes pass through untouched, as does what Beast refuses to parse from there on. A
+// connection that starts with the HTTP/2 preface, or after a 101 to h2c, is handed to the
+// HTTP/2 follower (wire::http2, and the bytes not read yet).
 
 #include "faults/protocol/http/http_outputs.hpp"
 #include "faults/protocol/http/request_plan.hpp"
@@ -34,6 +35,10 @@ public:
   // What each direction carries now.
   wire client_wire() const { return client_wire_; }
   wire server_wire() const { return server_wire_; }
+  // After a switch to HTTP/2: the bytes of each side not parsed yet, for the HTTP/2 follower.
+  std::string take_client_bytes();
+  std::string take_server_bytes();
+  bool upgraded_to_h2c() const { return upgraded_to_h2c_; }  // (not a preface: stream 1 is under way)
 
 private:
   struct slot;
@@ -71,6 +76,7 @@ private:
   bool wait_for_switch_ = false;  // after an upgrade or CONNECT: client bytes wait for its response
   bool closing_ = false;          // an answer with Connection: close went out: ignore the rest
   bool first_request_ = true;     // nothing parsed yet: an HTTP/2 preface may come
+  bool upgraded_to_h2c_ = false;
 
   std::uint64_t body_passed_ = 0;  // of the response being read, for http_reset
 };

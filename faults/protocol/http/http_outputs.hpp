@@ -1,5 +1,5 @@
 #pragma once
-// What the http session and its HTTP/1.1 follower share: the two ordered outputs of a proxied
+// What the http session and its HTTP/1.1 and HTTP/2 followers share: the two ordered outputs of a proxied
 // connection, toward the client and toward the server, and what each direction carries.
 
 #include "faults/protocol/reply_queue.hpp"
@@ -14,7 +14,8 @@ struct http_outputs {
 // What a direction of the connection carries from now on.
 enum class wire {
   http1,   // HTTP/1.1 messages
-  tunnel,  // bytes passed through untouched: an upgrade, CONNECT, HTTP/2, or what cannot be followed
+  http2,   // HTTP/2 frames (a preface, or an h2c upgrade): the HTTP/2 follower takes over
+  tunnel,  // bytes passed through untouched: an upgrade, CONNECT, or what cannot be followed
   cut,     // the connection is being closed or reset: nothing more goes out
 };
 

@@ -92,6 +92,26 @@ std::vector<std::string_view> request_view::values(std::string_view name) const 
   return out;
 }
 
+bool request_view::grpc() const {
+  constexpr std::string_view grpc_type = "application/grpc";
+  for (auto t : values("content-type"))
+    if (t.size() >= grpc_type.size() && same_letters(t.substr(0, grpc_type.size()), grpc_type) &&
+        (t.size() == grpc_type.size() || t[grpc_type.size()] == '+' || t[grpc_type.size()] == ';'))
+      return true;
+  return false;
+}
+
+std::string_view request_view::grpc_service() const {
+  if (path.size() < 2 || path[0] != '/') return {};
+  auto slash = path.rfind('/');
+  return slash == 0 ? std::string_view() : path.substr(1, slash - 1);
+}
+
+std::string_view request_view::grpc_method() const {
+  if (grpc_service().empty()) return {};
+  return path.substr(path.rfind('/') + 1);
+}
+
 std::string request_view::route() const {
   constexpr std::size_t longest = 100;
   std::string out(method);
@@ -125,6 +145,28 @@ bool request_match::matches(const request_view& r) const {
   if (!path_.empty() && !glob_match(path_, r.path)) return false;
   if (!path_regex_.full_match(r.path)) return false;
   return headers_match(headers_, r);
+}
+
+std::vector<proxy::toxic_param> grpc_match::params_for() {
+  return {
+      proxy::text_param("service", "glob on the gRPC service, package included, e.g. 'helloworld.Greeter'; default: any", ""),
+      proxy::text_param("rpc", "glob on the gRPC method, e.g. 'SayHello'; default: any", ""),
+      proxy::map_param("metadata", "metadata values that must match, name: glob, e.g. {x-canary: 'true'}; default: none"),
+  };
+}
+
+grpc_match::grpc_match(const params& p) : service_(p.text("service")), rpc_(p.text("rpc")), metadata_(header_globs(p.map("metadata"), "metadata")) {
+  if (service_.find('/') != std::string::npos)
+    throw param_error("service", fmt::format("'{}' is not a gRPC service name: write it without slashes, e.g. 'helloworld.Greeter'", service_));
+  if (rpc_.find('/') != std::string::npos)
+    throw param_error("rpc", fmt::format("'{}' is not a gRPC method name: write it without slashes, e.g. 'SayHello'", rpc_));
+}
+
+bool grpc_match::matches(const request_view& r) const {
+  if (!r.grpc() || r.grpc_service().empty()) return false;
+  if (!service_.empty() && !glob_match(service_, r.grpc_service())) return false;
+  if (!rpc_.empty() && !glob_match(rpc_, r.grpc_method())) return false;
+  return headers_match(metadata_, r);
 }
 
 // ---- http_abort -----------------------------------------------------------------------------
@@ -257,5 +299,75 @@ local_answer http_rate_limit_toxic::refusal(proxy::duration wait) const {
   add_content_type(a, "text/plain; charset=utf-8");
   return a;
 }
+
+// ---- gRPC -----------------------------------------------------------------------------------
+
+namespace {
+
+// gRPC status codes by name, OK = 0 ... UNAUTHENTICATED = 16.
+const std::vector<std::string>& grpc_code_names() {
+  static const std::vector<std::string> names{"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+                                              "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                                              "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+                                              "UNAUTHENTICATED"};
+  return names;
+}
+
+// grpc-message's percent-encoding (gRPC over HTTP/2): printable ASCII but '%' as it is.
+std::string grpc_percent_encode(std::string_view message) {
+  std::string out;
+  for (unsigned char c : message) {
+    if (c >= 0x20 && c <= 0x7e && c != '%') out += static_cast<char>(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+}  // namespace
+
+const proxy::toxic_descriptor& grpc_abort_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "grpc_abort",
+      .summary = "answer matching gRPC calls (HTTP/2) with a status code and message in trailers instead of the server",
+      .protocol = http,
+      .noun = "call",
+      .params = with(
+          {
+              proxy::choice_param("code", "gRPC status code", "UNAVAILABLE",
+                                  std::vector<std::string>(grpc_code_names().begin() + 1, grpc_code_names().end())),
+              proxy::text_param("message", "grpc-message the client sees; default: none", ""),
+          },
+          grpc_match::params_for()),
+      .make = proxy::made_of<grpc_abort_toxic>(),
+      .describe = [](const proxy::toxic_stats& s) { return answered(s, "answered with the gRPC status"); },
+  };
+  return d;
+}
+
+grpc_abort_toxic::grpc_abort_toxic(const params& p) : matching_request_toxic(type_descriptor(), p) {
+  const auto& names = grpc_code_names();
+  auto it = std::find(names.begin() + 1, names.end(), upper(p.text("code")));
+  if (it == names.end())
+    throw param_error("code", fmt::format("unknown gRPC status code '{}' (known: {})", p.text("code"), fmt::join(names.begin() + 1, names.end(), ", ")));
+  // Trailers-Only: the status is in the one HEADERS frame that ends the stream.
+  answer_.status = 200;
+  answer_.headers = {{"content-type", "application/grpc"}, {"grpc-status", std::to_string(it - names.begin())}};
+  if (!p.text("message").empty()) answer_.headers.emplace_back("grpc-message", grpc_percent_encode(p.text("message")));
+}
+
+const proxy::toxic_descriptor& grpc_delay_toxic::type_descriptor() {
+  static const proxy::toxic_descriptor d{
+      .name = "grpc_delay",
+      .summary = "hold matching gRPC calls (HTTP/2), or their responses, for a delay (+/- jitter); other calls go on",
+      .protocol = http,
+      .noun = "call",
+      .params = with(with(message_delay::params_for("the call or its response"), {hold_param()}), grpc_match::params_for()),
+      .make = proxy::made_of<grpc_delay_toxic>(),
+      .describe = delayed,
+  };
+  return d;
+}
+
+grpc_delay_toxic::grpc_delay_toxic(const params& p) : matching_request_toxic(type_descriptor(), p), message_delay(p), hold_(hold_of(p)) {}
 
 }  // namespace faultline::protocol::http

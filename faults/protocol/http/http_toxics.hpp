@@ -1,9 +1,10 @@
 #pragma once
-// The HTTP message-level toxics, each with its descriptor: immutable settings the http session
-// applies per request. http_abort answers instead of the server, http_delay holds the request or
-// the response, http_reset cuts the response short, http_rate_limit lets a rate through and
-// answers the rest 429. Requests are chosen by a request_match (method, path glob or regex,
-// header values).
+// The HTTP and gRPC message-level toxics, each with its descriptor: immutable settings the http
+// session applies per request (an HTTP/1.1 request or an HTTP/2 stream). http_abort answers
+// instead of the server, http_delay holds the request or the response, http_reset cuts the
+// response short, http_rate_limit lets a rate through and answers the rest 429; grpc_abort
+// answers a gRPC call with a status in trailers, grpc_delay holds it. HTTP requests are chosen by
+// a request_match (method, path glob or regex, header values), gRPC calls by a grpc_match.
 
 #include "faults/protocol/message_toxic.hpp"
 #include "faults/protocol/pattern.hpp"
@@ -28,10 +29,16 @@ using header_fields = std::vector<std::pair<std::string, std::string>>;
 struct request_view {
   std::string_view method;
   std::string_view path;  // the request target's path, without the query
-  const header_fields* headers = nullptr;  // as sent
+  const header_fields* headers = nullptr;  // as sent (HTTP/2: without pseudo-headers)
 
   // Every value of a header (names compare case-insensitively).
   std::vector<std::string_view> values(std::string_view name) const;
+  // content-type application/grpc (or application/grpc+proto, ...): a gRPC call.
+  bool grpc() const;
+  // "/helloworld.Greeter/SayHello" -> "helloworld.Greeter" and "SayHello"; empty when the path
+  // is not of that shape.
+  std::string_view grpc_service() const;
+  std::string_view grpc_method() const;
   // "GET /api/orders": the route evidence is counted by (paths longer than 100 bytes are cut).
   std::string route() const;
 };
@@ -60,7 +67,22 @@ private:
   std::map<std::string, std::string> headers_;  // lower-case name -> glob
 };
 
-// Every http toxic: it chooses requests.
+// Which gRPC calls a toxic acts on: requests with content-type application/grpc whose service
+// and method (globs; none: any) and metadata (name: glob) match.
+class grpc_match {
+public:
+  // The `service`, `rpc` and `metadata` parameters.
+  static std::vector<proxy::toxic_param> params_for();
+  explicit grpc_match(const params& p);  // throws param_error
+  bool matches(const request_view& r) const;
+
+private:
+  std::string service_;
+  std::string rpc_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// Every http and grpc toxic: it chooses requests.
 class request_toxic : public proxy::toxic_config {
 public:
   virtual bool matches(const request_view& r) const = 0;
@@ -132,6 +154,26 @@ private:
   proxy::duration tolerance_;  // (burst - 1) intervals
   double rate_;
   std::shared_ptr<std::atomic<std::int64_t>> next_;  // theoretical arrival time (ns since the clock's epoch)
+};
+
+class grpc_abort_toxic final : public matching_request_toxic<grpc_match> {
+public:
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit grpc_abort_toxic(const params& p);  // throws param_error
+  const local_answer& answer() const { return answer_; }  // a Trailers-Only response
+
+private:
+  local_answer answer_;
+};
+
+class grpc_delay_toxic final : public matching_request_toxic<grpc_match>, public message_delay {
+public:
+  static const proxy::toxic_descriptor& type_descriptor();
+  explicit grpc_delay_toxic(const params& p);
+  hold_point hold() const { return hold_; }
+
+private:
+  hold_point hold_;
 };
 
 }  // namespace faultline::protocol::http

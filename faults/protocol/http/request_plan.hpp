@@ -5,11 +5,13 @@
 
 #include "faults/protocol/http/http_toxics.hpp"
 #include "faults/protocol/message_toxic.hpp"
+#include "faults/protocol/reply_queue.hpp"
 #include "faults/proxy/protocol.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace faultline::protocol::http {
 
@@ -34,6 +36,10 @@ struct request_plan {
 // refusals count as acted on here; delays when they start (reply_hold), cuts when they happen
 // (count_response_cut).
 request_plan plan_request(proxy::session_io& io, const request_view& request);
+
+// When a local answer goes out: after both holds the toxics chose (counted as applied here), and
+// the toxic it is held for (none: at once).
+std::pair<proxy::time_point, reply_queue::holder_ptr> answer_time(request_plan& plan, proxy::session_io& io);
 
 // A response was cut as planned.
 void count_response_cut(const cut_plan& cut, bool connection_cut);

@@ -2,7 +2,7 @@
 // client gets, in order, with the input fed one byte at a time.
 #include "faults/protocol/http/http_session.hpp"
 #include "faults/protocol/http/http_toxics.hpp"
-#include "tests/faults/proxy/harness.hpp"
+#include "tests/faults/protocol/http/http_harness.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,20 +14,6 @@ using namespace faultline::protocol::http;
 using fp::direction;
 
 namespace {
-
-// The toxic's declared defaults, then `values`.
-template <typename Toxic>
-std::shared_ptr<const Toxic> make(std::map<std::string, param_value> values) {
-  params p;
-  for (const auto& tp : Toxic::type_descriptor().params)
-    if (tp.spec.default_value) p.set(tp.spec.name, *tp.spec.default_value);
-  for (auto& [k, v] : values) p.set(k, v);
-  return std::make_shared<const Toxic>(p);
-}
-
-struct http_harness : message_harness {
-  http_harness() : message_harness(http_protocol().open_session()) {}
-};
 
 const std::string upload =
     "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n";

@@ -1,0 +1,233 @@
+// The http and grpc faults on HTTP/2 through a `protocol: http` proxy: curl and h2load (Debian's
+// nghttp2-client) against nginx speaking h2c, and a real gRPC server and client in Python
+// (python3-grpcio, tests/faults/protocol/http/grpc_check.py); injected as an experiment would.
+#include "faults/proxy/proxy_set.hpp"
+#include "tests/faults/protocol/fault_helpers.hpp"
+#include "tests/support/command.hpp"
+#include "tests/support/real_servers.hpp"
+#include "tests/support/skip.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+using namespace faultline;
+using namespace faultline::test;
+namespace fp = faultline::proxy;
+
+namespace {
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  REQUIRE(out.good());
+}
+
+// A `protocol: http` proxy in front of `upstream`, and faults injected on it.
+struct proxied {
+  fp::proxy_set proxies;
+  std::string listen;
+  boost::asio::io_context ioc;
+
+  explicit proxied(const std::string& upstream) {
+    fp::proxy_config c;
+    c.name = "api";
+    c.upstream = upstream;
+    c.protocol = "http";
+    listen = proxies.add(c).listen;
+  }
+  std::string url(const std::string& path) const { return "http://" + listen + path; }
+  std::unique_ptr<faults::fault> inject(const char* type, std::map<std::string, param_value> values) {
+    const auto& t = fault_type_named(type);
+    auto f = t.create(fault_params(t, std::move(values)), {ioc.get_executor(), &proxies, "api", type});
+    run_to_end(ioc, f->inject());
+    return f;
+  }
+};
+
+// nginx on h2c (prior knowledge) serving /api/orders, /api/big (1 MiB) and /health.
+struct h2_setup {
+  nginx_file_server nginx{nginx_file_server::with_http2{}};
+  std::unique_ptr<proxied> proxy;
+
+  h2_setup() {
+    run_command("mkdir -p '" + nginx.www() + "/api'");
+    write_file(nginx.www() + "/api/orders", "orders\n");
+    write_file(nginx.www() + "/api/big", std::string(1u << 20, 'b'));
+    write_file(nginx.www() + "/health", "ok\n");
+    proxy = std::make_unique<proxied>(nginx.address());
+  }
+};
+
+void need(const char* tool, const char* package) {
+  if (run_command(std::string("command -v ") + tool + " >/dev/null").exit_code != 0)
+    skip(std::string(tool) + " is not installed; install the Debian package " + package);
+}
+
+// h2load's "status codes: N 2xx, N 3xx, N 4xx, N 5xx" and "requests: ... N succeeded".
+struct h2load_outcome {
+  int ok = 0, client_errors = 0, server_errors = 0, succeeded = 0;
+};
+
+h2load_outcome h2load(const std::string& args) {
+  auto r = run_command("h2load " + args + " 2>&1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  h2load_outcome out;
+  std::smatch m;
+  REQUIRE(std::regex_search(r.output, m, std::regex(R"(status codes: (\d+) 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx)")));
+  out.ok = std::stoi(m[1]);
+  out.client_errors = std::stoi(m[2]);
+  out.server_errors = std::stoi(m[3]);
+  REQUIRE(std::regex_search(r.output, m, std::regex(R"((\d+) succeeded)")));
+  out.succeeded = std::stoi(m[1]);
+  return out;
+}
+
+// One line per transfer of a curl run, in the order they completed.
+std::vector<std::string> curl_lines(const std::string& args) {
+  auto r = run_command("curl -s -o /dev/null --http2-prior-knowledge " + args);
+  std::vector<std::string> lines;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The gRPC server of grpc_check.py, stopped (by its PID) when the test ends.
+class grpc_server {
+public:
+  grpc_server() {
+    if (run_command("python3 -c 'import grpc'").exit_code != 0) skip("python3-grpcio is not installed; install the Debian package python3-grpcio");
+    out_ = popen(("exec python3 '" + script_ + "' serve").c_str(), "r");
+    REQUIRE(out_);
+    char line[128] = {};
+    if (std::fgets(line, sizeof line, out_)) std::sscanf(line, "port=%d pid=%d", &port_, &pid_);
+    if (port_ <= 0) {
+      stop();
+      FAIL("grpc_check.py serve did not start");
+    }
+  }
+  ~grpc_server() { stop(); }
+  grpc_server(const grpc_server&) = delete;
+  grpc_server& operator=(const grpc_server&) = delete;
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string call(const std::string& through, const std::string& options = "") const {
+    return run_command("python3 '" + script_ + "' call " + through + options).output;
+  }
+
+private:
+  void stop() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    pid_ = 0;
+    if (out_) pclose(out_);
+    out_ = nullptr;
+  }
+
+  std::string script_ = source_dir() + "/tests/faults/protocol/http/grpc_check.py";
+  FILE* out_ = nullptr;
+  int port_ = 0;
+  int pid_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("HTTP/2 http_abort answers matching streams only and the others on the same connection pass", "[faults][protocol]") {
+  need("h2load", "nghttp2-client");
+  h2_setup s;
+  auto f = s.proxy->inject("http_abort", {{"status", std::int64_t{503}}, {"path", std::string("/api/*")}});
+  // One connection, 20 streams at a time, alternating between the two paths.
+  auto o = h2load("-n 400 -c 1 -m 20 '" + s.proxy->url("/api/orders") + "' '" + s.proxy->url("/health") + "'");
+  CHECK(o.succeeded == 400);
+  CHECK(o.server_errors == 200);
+  CHECK(o.ok == 200);
+  // curl sees the answer as HTTP/2.
+  auto lines = curl_lines("-w '%{http_code} %{http_version}\\n' '" + s.proxy->url("/api/orders") + "' '" + s.proxy->url("/health") + "'");
+  CHECK(lines == std::vector<std::string>{"503 2", "200 2"});
+}
+
+TEST_CASE("HTTP/2 http_abort on a percentage of streams gives that share", "[faults][protocol]") {
+  need("h2load", "nghttp2-client");
+  h2_setup s;
+  auto f = s.proxy->inject("http_abort", {{"status", std::int64_t{503}}, {"path", std::string("/api/*")}, {"probability", 0.3}});
+  auto o = h2load("-n 4000 -c 2 -m 20 '" + s.proxy->url("/api/orders") + "'");
+  CHECK(o.succeeded == 4000);
+  CHECK(o.ok + o.server_errors == 4000);
+  // 30 % of 4000 = 1200; the binomial's standard deviation is 29: 5 of them either way.
+  CHECK(o.server_errors > 1055);
+  CHECK(o.server_errors < 1345);
+}
+
+TEST_CASE("HTTP/2 http_delay holds the matching stream while another on the same connection completes", "[faults][protocol]") {
+  need("curl", "curl");
+  h2_setup s;
+  auto f = s.proxy->inject("http_delay", {{"delay", std::string("2s")}, {"path", std::string("/api/orders")}});
+  // --parallel multiplexes both transfers on one connection; -w lines come in the order they ended.
+  auto lines = curl_lines("--parallel --parallel-immediate -w '%{url_effective} %{http_code} %{num_connects} %{time_total}\\n' '" +
+                          s.proxy->url("/api/orders") + "' '" + s.proxy->url("/health") + "'");
+  REQUIRE(lines.size() == 2);
+  INFO(lines[0] << " / " << lines[1]);
+  CHECK(lines[0].find("/health 200") != std::string::npos);
+  CHECK(lines[1].find("/api/orders 200") != std::string::npos);
+  double slow = 0;
+  std::istringstream last(lines[1]);
+  std::string url, code, connects;
+  last >> url >> code >> connects >> slow;
+  CHECK(slow >= 1.95);  // a delay is a lower bound, whatever the load
+}
+
+TEST_CASE("HTTP/2 http_reset resets the matching stream after some body bytes and the other stream completes", "[faults][protocol]") {
+  need("curl", "curl");
+  h2_setup s;
+  auto f = s.proxy->inject("http_reset", {{"after", std::int64_t{1000}}, {"path", std::string("/api/big")}});
+  auto lines = curl_lines("--parallel -w '%{url_effective} %{http_code} %{size_download} %{exitcode}\\n' '" + s.proxy->url("/api/big") + "' '" +
+                          s.proxy->url("/health") + "'");
+  REQUIRE(lines.size() == 2);
+  std::map<std::string, std::string> by_url;
+  for (const auto& l : lines) by_url[l.substr(0, l.find(' '))] = l.substr(l.find(' ') + 1);
+  CHECK(by_url[s.proxy->url("/health")] == "200 3 0");
+  const auto big = by_url[s.proxy->url("/api/big")];
+  INFO(big);
+  CHECK(big.rfind("200 1000 ", 0) == 0);
+  CHECK(big != "200 1000 0");  // curl reports the stream's reset as an error
+  // The connection is still usable: the same curl run fetched /health over it, and a new run works.
+  CHECK(curl_lines("-w '%{http_code}\\n' '" + s.proxy->url("/api/orders") + "'") == std::vector<std::string>{"200"});
+}
+
+TEST_CASE("grpc_abort UNAVAILABLE on one method is seen by a real gRPC client and the other method succeeds", "[faults][protocol]") {
+  grpc_server server;
+  proxied p(server.address());
+  CHECK(server.call(p.listen) == "Say OK said hello\nShout OK SHOUTED HELLO\n");
+  auto f = p.inject("grpc_abort", {{"code", std::string("UNAVAILABLE")}, {"message", std::string("payments are down")}, {"service", std::string("test.Echo")},
+                                   {"rpc", std::string("Shout")}});
+  CHECK(server.call(p.listen) == "Say OK said hello\nShout UNAVAILABLE payments are down\n");
+  run_to_end(p.ioc, f->revert());
+  CHECK(server.call(p.listen) == "Say OK said hello\nShout OK SHOUTED HELLO\n");
+}
+
+TEST_CASE("grpc_delay holds the matching gRPC method only", "[faults][protocol]") {
+  grpc_server server;
+  proxied p(server.address());
+  auto f = p.inject("grpc_delay", {{"delay", std::string("3s")}, {"service", std::string("test.*")}, {"rpc", std::string("Say")}});
+  std::istringstream lines(server.call(p.listen, " --times"));
+  std::map<std::string, double> took;
+  std::string method, ok, word, reply;
+  double seconds = 0;
+  while (lines >> method >> ok >> word >> reply >> seconds) {
+    CHECK(ok == "OK");
+    took[method] = seconds;
+  }
+  REQUIRE(took.size() == 2);
+  CHECK(took["Say"] >= 2.95);  // a delay is a lower bound, whatever the load
+  CHECK(took["Shout"] < took["Say"] - 1.0);  // wide: the other call only must not wait 3 s
+}
