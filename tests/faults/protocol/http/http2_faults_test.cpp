@@ -103,12 +103,16 @@ std::vector<std::string> curl_lines(const std::string& args) {
   return lines;
 }
 
+// Debian's python (not a pyenv or venv one first on PATH): python3-grpcio installs for it.
+constexpr const char* debian_python = "/usr/bin/python3";
+
 // The gRPC server of grpc_check.py, stopped (by its PID) when the test ends.
 class grpc_server {
 public:
   grpc_server() {
-    if (run_command("python3 -c 'import grpc'").exit_code != 0) skip("python3-grpcio is not installed; install the Debian package python3-grpcio");
-    out_ = popen(("exec python3 '" + script_ + "' serve").c_str(), "r");
+    if (run_command(std::string(debian_python) + " -c 'import grpc'").exit_code != 0)
+      skip("python3-grpcio is not installed for /usr/bin/python3; install the Debian package python3-grpcio");
+    out_ = popen(("exec " + std::string(debian_python) + " '" + script_ + "' serve").c_str(), "r");
     REQUIRE(out_);
     char line[128] = {};
     if (std::fgets(line, sizeof line, out_)) std::sscanf(line, "port=%d pid=%d", &port_, &pid_);
@@ -123,7 +127,7 @@ public:
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string call(const std::string& through, const std::string& options = "") const {
-    return run_command("python3 '" + script_ + "' call " + through + options).output;
+    return run_command(std::string(debian_python) + " '" + script_ + "' call " + through + options).output;
   }
 
 private:
