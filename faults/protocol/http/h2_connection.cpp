@@ -85,6 +85,7 @@ void h2_connection::parse(direction d, proxy::session_io& io) {
       // so the rest passes through untouched.
       proxy::proxy_log()->debug("http session passes an upgraded connection through: the client sent no HTTP/2 preface");
       wire_ = wire::tunnel;
+      server_started_ = true;
       send_now(direction::upstream, client_.bytes, io);
       send_now(direction::downstream, server_.bytes, io);
       client_.bytes.clear();
@@ -151,6 +152,7 @@ void h2_connection::frame(direction d, const frame_header& h, std::string_view w
       if (!h.has(flags::ack))
         for (std::size_t i = 0; i + 6 <= payload.size(); i += 6)
           if (payload[i] == 0 && payload[i + 1] == 1) from(other(d)).decoder.allow_table_size(read_u32(payload.substr(i + 2, 4)));
+      if (d == direction::downstream && !server_started_) return start_server(whole, io);
       return send_now(d, whole, io);
     case frame_type::window_update:
       if (upstream && h.stream == 0 && client_window_debt_ > 0 && payload.size() == 4) return client_window_update(whole, payload, io);
@@ -327,7 +329,19 @@ void h2_connection::send(direction d, std::uint32_t id, proxy::byte_buffer frame
 }
 
 void h2_connection::send_now(direction d, std::string_view bytes, proxy::session_io& io) {
-  if (!bytes.empty()) toward(d).push(io, bytes);
+  if (bytes.empty()) return;
+  if (d == direction::downstream && !server_started_ && wire_ == wire::http2) {
+    early_to_client_.append(bytes);  // (see start_server)
+    return;
+  }
+  toward(d).push(io, bytes);
+}
+
+void h2_connection::start_server(std::string_view first, proxy::session_io& io) {
+  server_started_ = true;
+  send_now(direction::downstream, first, io);
+  send_now(direction::downstream, early_to_client_, io);
+  early_to_client_.clear();
 }
 
 void h2_connection::start_hold(hold& h, direction d, std::uint32_t id, proxy::time_point at, reply_queue::holder_ptr holder, proxy::session_io& io) {
@@ -393,6 +407,7 @@ void h2_connection::client_ended(proxy::session_io& io) {
 
 void h2_connection::server_ended(proxy::session_io& io) {
   if (wire_ == wire::cut) return;
+  if (!server_started_) start_server({}, io);  // the server ends without its preface: what waited goes now
   send_now(direction::downstream, server_.bytes, io);
   server_.bytes.clear();
   server_.ended = true;

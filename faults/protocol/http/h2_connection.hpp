@@ -82,6 +82,8 @@ private:
 
   void send(proxy::direction d, std::uint32_t id, proxy::byte_buffer frame, proxy::session_io& io);
   void send_now(proxy::direction d, std::string_view bytes, proxy::session_io& io);
+  // The server's first frame (its SETTINGS) goes to the client, then what the proxy made before it.
+  void start_server(std::string_view first, proxy::session_io& io);
   void start_hold(hold& h, proxy::direction d, std::uint32_t id, proxy::time_point at, reply_queue::holder_ptr holder, proxy::session_io& io);
   void release(hold& h, proxy::direction d, proxy::session_io& io);
   void pass_end(proxy::direction d, proxy::session_io& io);
@@ -100,6 +102,11 @@ private:
   // Bytes of DATA the proxy sent the client itself (answers' bodies): the client's connection
   // WINDOW_UPDATEs for them are not the server's to see.
   std::uint64_t client_window_debt_ = 0;
+  // The server's SETTINGS must be the first frame the client gets (RFC 9113, 3.4): frames the
+  // proxy makes for the client before it (an answer to the first request) wait in
+  // early_to_client_; clients (curl, h2load) otherwise end the connection with GOAWAY.
+  bool server_started_ = false;
+  std::string early_to_client_;
 };
 
 }  // namespace faultline::protocol::http

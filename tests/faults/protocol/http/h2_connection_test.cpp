@@ -117,16 +117,20 @@ TEST_CASE("HTTP/2 http_abort answers the matching stream and the server never se
   CHECK(at_server[1].stream == 3);
   CHECK(at_server[1].headers[":path"] == "/health");
   CHECK(at_server[1].headers["user-agent"] == "test");
+  // The server's SETTINGS must be the first frame the client gets (RFC 9113, 3.4): the answer waits for it.
+  CHECK(h.client.read().empty());
+  h.write_bytewise(h.server, settings);
   h2::hpack_decoder client_decoder;
   auto at_client = frames_of(h.client.read(), client_decoder);
-  REQUIRE(at_client.size() == 2);
-  CHECK(at_client[0].type == h2::frame_type::headers);
-  CHECK(at_client[0].stream == 1);
-  CHECK(at_client[0].headers[":status"] == "503");
-  CHECK(at_client[0].headers["content-length"] == "2");
-  CHECK(at_client[1].type == h2::frame_type::data);
-  CHECK(at_client[1].payload == "no");
-  CHECK(at_client[1].flags == h2::flags::end_stream);
+  REQUIRE(at_client.size() == 3);
+  CHECK(at_client[0].type == h2::frame_type::settings);
+  CHECK(at_client[1].type == h2::frame_type::headers);
+  CHECK(at_client[1].stream == 1);
+  CHECK(at_client[1].headers[":status"] == "503");
+  CHECK(at_client[1].headers["content-length"] == "2");
+  CHECK(at_client[2].type == h2::frame_type::data);
+  CHECK(at_client[2].payload == "no");
+  CHECK(at_client[2].flags == h2::flags::end_stream);
   // The client gives back the window of the answer's body: the server does not see that part.
   h.write_bytewise(h.client, frame(h2::frame_type::window_update, 0, 0, std::string("\0\0\0\x0c", 4)));
   auto update = frames_of(h.server.read(), server_decoder);
@@ -153,17 +157,19 @@ TEST_CASE("HTTP/2 grpc_abort answers the call with its status in trailers", "[fa
   auto at_server = frames_of(h.server.read(), server_decoder);
   REQUIRE(at_server.size() == 3);
   CHECK(at_server[1].headers[":path"] == "/test.Echo/Say");
+  h.write_bytewise(h.server, settings);
   auto at_client = frames_of(h.client.read(), client_decoder);
-  REQUIRE(at_client.size() == 3);
-  CHECK(at_client[0].headers["grpc-status"] == "14");
-  CHECK(at_client[0].headers["grpc-message"] == "down 100%25");
-  CHECK(at_client[0].flags == (h2::flags::end_stream | h2::flags::end_headers));
+  REQUIRE(at_client.size() == 4);
+  CHECK(at_client[0].type == h2::frame_type::settings);
+  CHECK(at_client[1].headers["grpc-status"] == "14");
+  CHECK(at_client[1].headers["grpc-message"] == "down 100%25");
+  CHECK(at_client[1].flags == (h2::flags::end_stream | h2::flags::end_headers));
   // Answered before the call's end: RST_STREAM NO_ERROR tells the client to stop sending.
-  CHECK(at_client[1].type == h2::frame_type::rst_stream);
-  CHECK(at_client[1].payload == std::string(4, '\0'));
+  CHECK(at_client[2].type == h2::frame_type::rst_stream);
+  CHECK(at_client[2].payload == std::string(4, '\0'));
   // The call's DATA never reached the server: its window goes back to the client.
-  CHECK(at_client[2].type == h2::frame_type::window_update);
-  CHECK(at_client[2].payload == std::string("\0\0\0\x05", 4));
+  CHECK(at_client[3].type == h2::frame_type::window_update);
+  CHECK(at_client[3].payload == std::string("\0\0\0\x05", 4));
 }
 
 TEST_CASE("HTTP/2 http_delay holds one stream while another on the connection goes on", "[faults][protocol]") {
