@@ -9,10 +9,11 @@ namespace faultline::proxy {
 
 io_pool::io_pool(std::size_t threads) {
   if (threads == 0) threads = 1;
-  for (std::size_t i = 0; i < threads; ++i) {
+  for (std::size_t i = 0; i < threads + 1; ++i) {
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
     guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
   }
+  listeners_ = contexts_.back().get();
   for (auto& c : contexts_) {
     threads_.emplace_back([ctx = c.get()] {
       // splice() to a socket whose peer is gone raises SIGPIPE; here it must only return EPIPE.
@@ -34,7 +35,9 @@ io_pool::io_pool(std::size_t threads) {
 
 io_pool::~io_pool() { stop(); }
 
-boost::asio::io_context& io_pool::next() { return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()]; }
+boost::asio::io_context& io_pool::next() {
+  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % (contexts_.size() - 1)];
+}
 
 void io_pool::stop() {
   guards_.clear();
