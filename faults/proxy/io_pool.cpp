@@ -2,6 +2,8 @@
 
 #include "faults/proxy/log.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <pthread.h>
 #include <signal.h>
 
@@ -12,6 +14,11 @@ io_pool::io_pool(std::size_t threads) {
   for (std::size_t i = 0; i < threads + 1; ++i) {
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
     guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
+    // The reactor (epoll, eventfd and timerfd descriptors) is made with the first timer or
+    // socket and kept; made here, a thread that has not served a connection yet holds the same
+    // descriptors as one that has, so the daemon's descriptor count does not grow with its
+    // first connections (the soak tests compare it before and after a run).
+    boost::asio::steady_timer make_reactor(*contexts_.back());
   }
   listeners_ = contexts_.back().get();
   for (auto& c : contexts_) {
