@@ -256,8 +256,14 @@ asio::awaitable<void> proxy::accept_loop(std::shared_ptr<proxy> self, std::share
     error_code oec;
     auto ip = upstream_ip(self->upstream());
     if (ip) server.open(ip->is_v4() ? tcp::v4() : tcp::v6(), oec);
-    asio::co_spawn(ex, open_connection(self, l, std::move(socket), std::move(server)),
-                   log_stray_exception(proxy_log(), "proxy " + self->config_.name + " connection"));
+    // The coroutine is made on the connection's thread: made here, its frame would sit in this
+    // thread's arena among the kept reactor state, and the holes it leaves there could not be
+    // given back (measured: 4 MB more after 9,900 connections closed, docs/benchmarks.md).
+    asio::post(ex, [self, l, socket = std::move(socket), server = std::move(server)]() mutable {
+      auto here = socket.get_executor();
+      asio::co_spawn(here, open_connection(self, l, std::move(socket), std::move(server)),
+                     log_stray_exception(proxy_log(), "proxy " + self->config_.name + " connection"));
+    });
   }
 }
 
