@@ -397,7 +397,8 @@ asio::awaitable<std::unique_ptr<byte_stream>> proxy::dial_upstream(std::shared_p
 
 template <typename F>
 void proxy::each_connection(F f) {
-  for (auto& [raw, c] : connections_) asio::post(c->executor(), [c, f] { f(*c); });
+  // No structured binding here: clang 14 (the fuzz build) cannot capture one.
+  for (auto& entry : connections_) asio::post(entry.second->executor(), [c = entry.second, f] { f(*c); });
 }
 
 void proxy::publish_message_toxics() {
