@@ -235,7 +235,7 @@ private:
         in_.error(it->first, path, fmt::format("proxy '{}' is declared twice", name));
         continue;
       }
-      const auto& body = it->second;
+      const YAML::Node body = it->second;  // a copy: it->second lives only as long as the iterator's proxy
       if (!in_.expect_map(body, path, proxy_keys, fmt::format("proxy '{}'", name))) continue;
       in_.require(body, path, "listen", fmt::format("proxy '{}'", name));
       in_.require(body, path, "upstream", fmt::format("proxy '{}'", name));
@@ -536,7 +536,7 @@ private:
         in_.error(it->first, path, fmt::format("probe '{}' is declared twice", name));
         continue;
       }
-      const auto& body = it->second;
+      const YAML::Node body = it->second;  // a copy: it->second lives only as long as the iterator's proxy
       if (!body.IsMap() || body.size() != 1) {
         in_.error(body, path, fmt::format("probe '{}' must name exactly one probe type ({}), e.g. {}: {{ http: {{ url: ... }} }}",
                                           name, join(type_names), name));

@@ -298,14 +298,22 @@ private:
                                    double& carried) {
     const double length = stage.duration.count() == 0 ? 0.0 : seconds(stage.duration);
     double next = std::ceil(carried);
+    const auto tick = config().tick;
+    auto now = clock::now();
     for (;;) {
       const auto t = arrival_time(stage.rate_from, stage.rate_to, length, (next - carried) * count_);
       if (!t) break;
       const auto intended = stage_start + std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(*t));
       if (intended >= stage_end) break;
-      if (intended > clock::now()) {
-        arrival_timer_.expires_at(intended);
+      if (intended > now) now = clock::now();
+      if (intended > now) {
+        // Wakes at most once per tick and sends every arrival due by then: reprogramming the timer,
+        // sleeping in epoll and waking the server for every single arrival cost far more CPU than
+        // the request (29 us instead of 12 per request at 30,000/s, docs/benchmarks.md). An arrival
+        // goes out at most a tick late (on a quiet machine); its latency counts from its intended time.
+        arrival_timer_.expires_at(std::max(intended, last_wake_ + tick));
         co_await arrival_timer_.async_wait(use_tuple);
+        now = last_wake_ = clock::now();
       }
       if (stopping()) co_return true;
       if (!take_request()) co_return false;
@@ -506,6 +514,7 @@ private:
   const int count_;
   std::int64_t max_connections_ = 0;
   asio::steady_timer arrival_timer_;
+  clock::time_point last_wake_{};  // of the arrival timer, for the tick
   std::deque<clock::time_point> pending_;
   std::vector<connection_slot*> idle_;
   std::list<connection_slot> slots_;

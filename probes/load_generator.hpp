@@ -61,6 +61,8 @@ struct http_load_config {
   load_shape shape;
   std::int64_t connections = 0;    // 0: opened on demand, up to max_auto_connections per worker
   std::uint64_t max_requests = 0;  // 0: no limit
+  // Open model: the arrival timer wakes at most once per tick and sends all arrivals then due.
+  std::chrono::nanoseconds tick = std::chrono::microseconds(100);
 
   static constexpr std::int64_t max_auto_connections = 1024;
 

@@ -5,11 +5,13 @@
 # API. docs/testing.md ("Fuzzing") says how they run and what the long runs found.
 #
 #   scripts/fuzz.sh [--target NAME[,NAME...]|all] [--time SECONDS] [--runs N] [--jobs N]
-#                   [--build-dir DIR] [--build-only] [--no-build]
+#                   [--unit-timeout SECONDS] [--build-dir DIR] [--build-only] [--no-build]
 #
 # --target: protocol, prometheus, journal, state_file, experiment, control_api, a comma-separated
 #   list of them, or all (default; one after the other). --time: seconds per target (default 30);
-#   --runs: stop after N inputs instead (e.g. 10000000), whichever comes first. The build directory
+#   --runs: stop after N inputs instead (e.g. 10000000), whichever comes first. --unit-timeout: one
+#   input running longer than this (wall clock, default 10 s) is reported as a hang; raise it for a
+#   campaign that is paused now and then (SIGSTOP on a shared machine), or the pause counts as a hang. The build directory
 #   (default build/fuzz) is a CMake build with clang (-DFAULTLINE_FUZZ=ON); --build-only builds it
 #   and stops, --no-build runs what is there. New inputs go to DIR/corpus/NAME, seeded from
 #   tests/fuzz/corpus/NAME and from the docs, experiments and test data (DIR/seeds/NAME). A crash,
@@ -25,6 +27,7 @@ target=all
 seconds=30
 runs=""
 jobs=1
+unit_timeout=10
 dir="$root/build/fuzz"
 build=yes
 run=yes
@@ -34,10 +37,11 @@ while [ $# -gt 0 ]; do
     --time) seconds="${2:?--time needs seconds}"; shift 2 ;;
     --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
     --jobs) jobs="${2:?--jobs needs a number}"; shift 2 ;;
+    --unit-timeout) unit_timeout="${2:?--unit-timeout needs seconds}"; shift 2 ;;
     --build-dir) dir="${2:?--build-dir needs a directory}"; shift 2 ;;
     --build-only) run=no; shift ;;
     --no-build) build=no; shift ;;
-    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME[,NAME...]|all, --time SECONDS, --runs N, --jobs N, --build-dir DIR, --build-only, --no-build)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown option '$1' (use: --target NAME[,NAME...]|all, --time SECONDS, --runs N, --jobs N, --unit-timeout SECONDS, --build-dir DIR, --build-only, --no-build)" >&2; exit 2 ;;
   esac
 done
 if [ "$target" = all ]; then
@@ -152,7 +156,7 @@ for t in "${targets[@]}"; do
   [ -n "$runs" ] && limit+=(-runs="$runs")
   parallel=()
   [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")  # workers log to fuzz-N.log in the artifacts directory
-  command=("$binary" "${limit[@]}" -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" "${parallel[@]}"
+  command=("$binary" "${limit[@]}" -error_exitcode=1 -timeout="$unit_timeout" -rss_limit_mb=2048 -max_len="$(max_len "$t")" "${parallel[@]}"
            -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$root/tests/fuzz/corpus/$t" "$dir/seeds/$t")
   echo "fuzz.sh: fuzzing $t for ${seconds}s${runs:+ or $runs runs}"
   (cd "$artifacts" && in_namespace "${command[@]}") || { status=$?; echo "fuzz.sh: $t failed (exit $status); see $artifacts" >&2; }

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <tuple>
 #include <utility>
 
@@ -94,31 +95,37 @@ void connection::start_writer(direction d) {
 }
 
 void connection::arm_reader(direction d) {
-  tcp_source(d)->socket().async_wait(asio::ip::tcp::socket::wait_read,
-                                     [self = shared_from_this(), d](boost::system::error_code ec) { self->on_readable(d, ec); });
+  auto& first = first_bytes_[d == direction::upstream ? 0 : 1];
+  tcp_source(d)->socket().async_read_some(asio::buffer(first), [self = shared_from_this(), d](boost::system::error_code ec, std::size_t n) {
+    self->on_readable(d, ec, n);
+  });
 }
 
-void connection::on_readable(direction d, boost::system::error_code ec) {
+void connection::on_readable(direction d, boost::system::error_code ec, std::size_t n) {
   if (done_) return;
-  if (!ec && link_for(d).over_limit()) {  // the coroutine waits for room, then reads
-    spawn_reader(d, true);
+  const auto& first = first_bytes_[d == direction::upstream ? 0 : 1];
+  byte_buffer buffer;
+  boost::system::error_code then;  // met reading on past the first bytes: passed on after them
+  bool bulk = false;
+  if (!ec && n == first.size()) {  // more may be waiting
+    buffer = take_buffer(settings_.read_size);
+    std::memcpy(buffer.data(), first.data(), n);
+    auto [more_ec, more] = tcp_source(d)->read_now(asio::buffer(buffer.data() + n, buffer.size() - n));
+    if (!more_ec) n += more;
+    else if (more_ec != asio::error::would_block && more_ec != asio::error::try_again) then = more_ec;
+    bulk = n == buffer.size();
+  } else if (!ec) {
+    buffer.assign(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  if (!take_read(d, ec, buffer, n)) return;
+  if (then) {
+    take_read(d, then, buffer, 0);
     return;
   }
-  byte_buffer buffer;
-  std::size_t n = 0;
-  if (!ec) {
-    buffer = take_buffer(settings_.read_size);
-    std::tie(ec, n) = tcp_source(d)->read_now(asio::buffer(buffer.data(), buffer.size()));
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      recycle_buffer(std::move(buffer));
-      arm_reader(d);
-      return;
-    }
-  }
-  const bool bulk = !ec && n == buffer.size();
-  if (!take_read(d, ec, buffer, n)) return;
   recycle_buffer(std::move(buffer));
-  if (bulk) spawn_reader(d, true);  // more is waiting: read on with bigger buffers (or splice)
+  // More is waiting, or the link is full: the coroutine reads on (bigger buffers, splice, or
+  // after waiting for room).
+  if (bulk || link_for(d).over_limit()) spawn_reader(d, true);
   else arm_reader(d);
 }
 

@@ -77,11 +77,15 @@ private:
   boost::asio::ip::tcp::endpoint allowed_endpoint(const std::string& listen) const;
 
   static boost::asio::awaitable<void> accept_loop(std::shared_ptr<proxy> self, std::shared_ptr<listener> l);
+  // server: the upstream socket, opened by the listener's thread when the upstream is an IP
+  // address (see io_pool::listeners()), else not open yet.
   static boost::asio::awaitable<void> open_connection(std::shared_ptr<proxy> self, std::shared_ptr<listener> l,
-                                                      boost::asio::ip::tcp::socket client);
-  // The upstream side of a new connection: TCP, then TLS with upstream_tls (offering `alpn`, the
-  // upstream's choice into `chosen`). Null when it failed (counted and logged).
-  static boost::asio::awaitable<std::unique_ptr<byte_stream>> dial_upstream(std::shared_ptr<proxy> self, tls_context* tls,
+                                                      boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket server);
+  // The upstream side of a new connection: TCP on `server` (opened here if it is not), then TLS
+  // with upstream_tls (offering `alpn`, the upstream's choice into `chosen`). Null when it failed
+  // (counted and logged).
+  static boost::asio::awaitable<std::unique_ptr<byte_stream>> dial_upstream(std::shared_ptr<proxy> self,
+                                                                            boost::asio::ip::tcp::socket server, tls_context* tls,
                                                                             const std::vector<std::string>& alpn,
                                                                             std::string* chosen);
   template <typename F>

@@ -4,8 +4,8 @@
 // the `faultline proxy` daemon behind its Toxiproxy-compatible HTTP API.
 //
 // Threads. A proxy_set owns its I/O threads: `options::threads` threads, each running its own
-// io_context. Listeners and connections are handed to them round robin; everything of one
-// connection (both sockets, both directions, its timers) runs on one thread. The member
+// io_context, and one more for the listeners. Connections are handed to them round robin;
+// everything of one connection (both sockets, both directions, its timers) runs on one thread. The member
 // functions below may be called from any thread (one mutex guards the control state). They
 // never wait for data to move: toxic changes are posted to the connections' threads and return
 // at once. Closing a listener (remove, disable) waits for that listener's thread to run one

@@ -167,6 +167,46 @@ TEST_CASE("open model: with a fixed small pool, queued requests still count from
   CHECK(r.stats.requests_late_total >= 80);  // they waited for a connection
 }
 
+TEST_CASE("open model: arrivals within one tick are all sent, each timed from its own intended time", "[probes]") {
+  // A 100 ms tick at 200/s: about 20 arrivals become due between two wake-ups and go out together.
+  // Counts and orderings only, which a busy machine does not change: it can only delay a wake-up,
+  // and a later wake-up makes the delays (and so the latencies) longer, never shorter.
+  test::http_test_server server;
+  timeline tl(probes::clock::now() + 50ms);
+  auto config = std::make_shared<http_load_config>(*config_for(server.url("/"), {open_stage(200, 1s)}));
+  config->tick = 100ms;
+  const auto r = run(config, tl);
+  CHECK(r.stats.requests_scheduled_total == 200);
+  CHECK(r.all.count(outcome::ok) == 200);
+  CHECK(server.requests() == 200);
+  auto log = tl.samples("load");
+  log.sort();
+  const auto samples = log.all();
+  REQUIRE(samples.size() == 200);
+  // Each keeps its own intended time (one every 5 ms; the log keeps microseconds)...
+  std::size_t off_schedule = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto expected = std::chrono::microseconds(5000 * static_cast<std::int64_t>(i));
+    if (samples[i].intended < expected - 2us || samples[i].intended > expected + 2us) ++off_schedule;
+  }
+  CHECK(off_schedule == 0);
+  // ...and its latency counts from it: the first half of each tick's arrivals waited >= 50 ms for
+  // the wake-up (sent one by one, as without the tick, a local server answers them in well under
+  // that), and within a batch sent together the earlier arrival has the longer latency, by its
+  // 5 ms head start (a common send time, completions close together).
+  std::size_t waited = 0, head_start = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (samples[i].latency >= 50ms) ++waited;
+    if (i + 1 < samples.size()) {
+      const auto d = samples[i].latency - samples[i + 1].latency;
+      if (d >= 2ms && d <= 8ms) ++head_start;
+    }
+  }
+  INFO("waited >= 50 ms: " << waited << ", pairs 2-8 ms apart in latency: " << head_start);
+  CHECK(waited >= 80);        // about 100 expected
+  CHECK(head_start >= 100);   // about 190 expected
+}
+
 TEST_CASE("closed model: a naive loop hides the stall that the open model shows", "[probes]") {
   test::http_test_server server;
   timeline tl(probes::clock::now() + 50ms);

@@ -15,6 +15,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
@@ -97,15 +98,13 @@ TEST_CASE("capacity: a server that serves at most N per second is found within 1
   constexpr double n = 400;
   // One token every 1/N: each request takes the next free slot and waits for it (FIFO).
   auto next_free = std::make_shared<steady::time_point>(steady::now());
-  faultline::test::tcp_test_server* server_ptr = nullptr;
   faultline::test::tcp_test_server server(answer_ok_after([&]() -> asio::awaitable<void> {
     const auto now = steady::now();
     const auto slot = std::max(now, *next_free);
     *next_free = slot + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(1 / n));
-    asio::steady_timer t(server_ptr->context(), slot);
+    asio::steady_timer t(co_await asio::this_coro::executor, slot);
     co_await t.async_wait(use_tuple);
   }));
-  server_ptr = &server;
   const auto dir = scratch("bucket");
   const auto r = faultline::test::run_command(
       faultline::test::faultline_binary() + " capacity http://127.0.0.1:" + std::to_string(server.port()) +
@@ -142,9 +141,8 @@ TEST_CASE("capacity under a latency fault drops as concurrency over service time
     std::vector<std::shared_ptr<tcp::socket>> idle;
   };
   auto pool = std::make_shared<worker_pool>();
-  faultline::test::tcp_test_server* server_ptr = nullptr;
   faultline::test::tcp_test_server server(answer_ok_after([&]() -> asio::awaitable<void> {
-    auto& io = server_ptr->context();
+    const auto io = co_await asio::this_coro::executor;
     while (pool->idle.empty()) {
       auto wake = std::make_shared<asio::steady_timer>(io, steady::time_point::max());
       pool->waiting.push_back(wake);
@@ -170,8 +168,18 @@ TEST_CASE("capacity under a latency fault drops as concurrency over service time
       pool->waiting.pop_front();
     }
   }));
-  server_ptr = &server;
   for (int i = 0; i < concurrency; ++i) pool->idle.push_back(std::make_shared<tcp::socket>(server.context()));
+  // The pool's sockets and timers go before the server's io_context does, after its thread has
+  // stopped, however the test ends.
+  struct pool_cleanup {
+    faultline::test::tcp_test_server& server;
+    worker_pool& pool;
+    ~pool_cleanup() {
+      server.stop();
+      pool.waiting.clear();
+      pool.idle.clear();
+    }
+  } cleanup{server, *pool};
 
   std::ofstream(dir / "capacity.yaml") << "version: 1\nname: capacity-under-fault\n"
                                        << "proxies:\n  dependency: { listen: 127.0.0.1:" << proxy_port
