@@ -284,7 +284,10 @@ std::optional<proxy::duration> http_rate_limit_toxic::admit(proxy::time_point no
   const std::int64_t slack = std::chrono::duration_cast<std::chrono::nanoseconds>(tolerance_).count();
   auto due = next_->load(std::memory_order_relaxed);
   for (;;) {
-    const auto from = std::max(due, t);
+    // A request less than one interval after its token was due keeps the schedule: that lateness
+    // is arrival jitter, and restarting the schedule at `t` would lose it (at 500/s arriving, a
+    // 100/s limit let only ~90/s through). After a longer quiet spell the schedule restarts at `t`.
+    const auto from = due < t - step ? t : due;
     if (from - slack > t) return std::chrono::duration_cast<proxy::duration>(std::chrono::nanoseconds(from - slack - t));
     if (next_->compare_exchange_weak(due, from + step, std::memory_order_relaxed)) return std::nullopt;
   }

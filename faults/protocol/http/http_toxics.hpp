@@ -139,7 +139,7 @@ private:
 };
 
 // A token bucket shared by every connection of the proxy (GCRA: one atomic time): `rate` per
-// second, at most `burst` at once; starts full.
+// second under a steady load, at most `burst` at once after a quiet spell; starts full.
 class http_rate_limit_toxic final : public matching_request_toxic<request_match> {
 public:
   static const proxy::toxic_descriptor& type_descriptor();
