@@ -1,6 +1,6 @@
 #pragma once
 // Building protocol fault types as the loader would (defaults filled in) and running their
-// inject/revert, for the integration tests against real servers.
+// inject/revert, for the integration tests against real servers; files for their servers to serve.
 
 #include "faults/fault.hpp"
 #include "tests/support/eventually.hpp"
@@ -10,6 +10,7 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -41,6 +42,13 @@ inline void run_to_end(boost::asio::io_context& ioc, boost::asio::awaitable<void
   ioc.restart();
   ioc.run();
   f.get();
+}
+
+// A file with exactly `content` (a document for a test server to serve).
+inline void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  REQUIRE(out.good());
 }
 
 }  // namespace faultline::test

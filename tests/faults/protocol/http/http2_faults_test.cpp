@@ -28,12 +28,6 @@ namespace fp = faultline::proxy;
 
 namespace {
 
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-  REQUIRE(out.good());
-}
-
 // A `protocol: http` proxy in front of `upstream`, and faults injected on it.
 struct proxied {
   fp::proxy_set proxies;

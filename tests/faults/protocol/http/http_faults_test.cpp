@@ -27,12 +27,6 @@ namespace fp = faultline::proxy;
 
 namespace {
 
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-  REQUIRE(out.good());
-}
-
 // An nginx serving /api/orders, /api/slow and /health, and a `protocol: http` proxy in front.
 struct http_setup {
   nginx_file_server nginx;
