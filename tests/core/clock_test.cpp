@@ -32,8 +32,8 @@ void poll(asio::io_context& io) {
 }  // namespace
 
 TEST_CASE("sleep_until on a manual clock wakes when the clock reaches the time, not before", "[core]") {
+  manual_clock time;  // before the io_context: sleepers still pending when it goes unregister from it
   asio::io_context io;
-  manual_clock time;
   const auto start = time.now();
   std::optional<clock::time_point> woke;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
@@ -52,8 +52,8 @@ TEST_CASE("sleep_until on a manual clock wakes when the clock reaches the time, 
 }
 
 TEST_CASE("sleep_until a time that has passed returns at once", "[core]") {
-  asio::io_context io;
   manual_clock time;
+  asio::io_context io;
   time.advance(5s);
   bool woke = false;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
@@ -66,8 +66,8 @@ TEST_CASE("sleep_until a time that has passed returns at once", "[core]") {
 }
 
 TEST_CASE("a sleep loses a race to another wait and its alarm goes away", "[core]") {
-  asio::io_context io;
   manual_clock time;
+  asio::io_context io;
   asio::steady_timer other(io, asio::steady_timer::time_point::max());
   std::optional<std::size_t> winner;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
@@ -85,8 +85,8 @@ TEST_CASE("a sleep loses a race to another wait and its alarm goes away", "[core
 }
 
 TEST_CASE("next_alarm is the earliest pending alarm", "[core]") {
-  asio::io_context io;
   manual_clock time;
+  asio::io_context io;
   const auto start = time.now();
   int woke = 0;
   for (auto d : {5s, 2s, 7s})
