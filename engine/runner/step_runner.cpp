@@ -150,7 +150,7 @@ asio::awaitable<void> step_runner::wait_for_end() {
   }
 }
 
-asio::awaitable<void> step_runner::revert_now(const std::string& why) {
+asio::awaitable<void> step_runner::revert_now(std::string why) {
   if (!active_ || reverting_) co_return;
   reverting_ = true;
   std::string failure;

@@ -52,7 +52,7 @@ public:
 
   boost::asio::awaitable<void> run(fault_phase phase);
   // Reverts now if the fault is active (used on abort and on shutdown). Safe to call twice.
-  boost::asio::awaitable<void> revert_now(const std::string& why);
+  boost::asio::awaitable<void> revert_now(std::string why);  // by value: a coroutine outlives its caller's temporaries
 
 private:
   boost::asio::awaitable<void> run_action();

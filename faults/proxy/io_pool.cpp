@@ -44,7 +44,12 @@ io_pool::io_pool(std::size_t threads) {
   }
 }
 
-io_pool::~io_pool() { stop(); }
+io_pool::~io_pool() {
+  stop();
+  // The listeners' context goes first: an accept it still holds owns a socket of a connection
+  // thread's context, which must outlive it (ASan: heap-use-after-free at exit otherwise).
+  while (!contexts_.empty()) contexts_.pop_back();
+}
 
 boost::asio::io_context& io_pool::next() {
   return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % (contexts_.size() - 1)];
