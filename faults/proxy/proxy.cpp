@@ -56,12 +56,14 @@ tcp::endpoint resolve_listen(const std::string& listen) {
   return {results.begin()->endpoint().address(), where.port};
 }
 
-// The upstream's IP address when it is one (no name to resolve); an empty host is 127.0.0.1.
+// The host an upstream address dials: an empty host is 127.0.0.1.
+std::string dial_host(const address& where) { return where.host.empty() ? "127.0.0.1" : where.host; }
+
+// The upstream's IP address when it is one (no name to resolve).
 std::optional<asio::ip::address> upstream_ip(const std::string& upstream) {
   try {
-    auto where = proxy_address(upstream, "dial");
     error_code ec;
-    auto ip = asio::ip::make_address(where.host.empty() ? "127.0.0.1" : where.host, ec);
+    auto ip = asio::ip::make_address(dial_host(proxy_address(upstream, "dial")), ec);
     if (ec) return std::nullopt;
     return ip;
   } catch (const proxy_error&) {
@@ -362,8 +364,8 @@ asio::awaitable<std::unique_ptr<byte_stream>> proxy::dial_upstream(std::shared_p
   error_code ec;
   try {
     auto where = proxy_address(upstream, "dial");
-    upstream_host = where.host.empty() ? "127.0.0.1" : where.host;
-    auto ip = asio::ip::make_address(where.host.empty() ? "127.0.0.1" : where.host, ec);
+    upstream_host = dial_host(where);
+    auto ip = asio::ip::make_address(upstream_host, ec);
     if (!ec) {
       // Opened for the upstream as it was at accept; it may have changed family since.
       if (server.is_open() && ip.is_v4() != (server.local_endpoint(ec).protocol() == tcp::v4())) server.close(ec);
