@@ -95,7 +95,7 @@ void connection::start_writer(direction d) {
 }
 
 void connection::arm_reader(direction d) {
-  auto& first = first_bytes_[d == direction::upstream ? 0 : 1];
+  auto& first = first_bytes(d);
   tcp_source(d)->socket().async_read_some(asio::buffer(first), [self = shared_from_this(), d](boost::system::error_code ec, std::size_t n) {
     self->on_readable(d, ec, n);
   });
@@ -103,7 +103,7 @@ void connection::arm_reader(direction d) {
 
 void connection::on_readable(direction d, boost::system::error_code ec, std::size_t n) {
   if (done_) return;
-  const auto& first = first_bytes_[d == direction::upstream ? 0 : 1];
+  const auto& first = first_bytes(d);
   byte_buffer buffer;
   boost::system::error_code then;  // met reading on past the first bytes: passed on after them
   bool bulk = false;

@@ -87,6 +87,7 @@ private:
   bool can_splice(direction d, bool bulk_only);
   link& link_for(direction d) { return d == direction::upstream ? *upstream_ : *downstream_; }
   tcp_stream* tcp_source(direction d) const { return d == direction::upstream ? client_tcp_ : server_tcp_; }
+  std::array<char, first_bytes_size>& first_bytes(direction d) { return first_bytes_[d == direction::upstream ? 0 : 1]; }
   // A TCP source: reads its next bytes into first_bytes_ without a coroutine. A read, not a
   // readiness wait: Asio re-arms epoll (one epoll_ctl) for every async_wait; a read costs a
   // receive that finds nothing instead, and measured a little faster (docs/benchmarks.md). An
