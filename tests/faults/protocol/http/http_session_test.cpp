@@ -43,7 +43,7 @@ TEST_CASE("http session passes pipelined requests byte for byte and answers abor
   CHECK(routes["POST /upload"]["seen"] == 1);
 }
 
-TEST_CASE("http session passes an upgraded connection and HTTP/2 with prior knowledge through untouched", "[faults][protocol]") {
+TEST_CASE("http session passes an upgraded connection untouched, and an HTTP/2 preface with its SETTINGS frame byte for byte", "[faults][protocol]") {
   SECTION("upgrade") {
     http_harness g;
     g.add(make<http_abort_toxic>({{"path", std::string("/api/*")}}));
