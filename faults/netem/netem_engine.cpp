@@ -4,11 +4,8 @@
 #include "faults/netem/distribution_table.hpp"
 
 #include <fmt/format.h>
-#include <netlink/cache.h>
-#include <netlink/route/route.h>
 
 #include <linux/pkt_sched.h>
-#include <linux/rtnetlink.h>
 
 #include <cerrno>
 #include <mutex>
@@ -19,22 +16,6 @@ namespace {
 const std::shared_ptr<spdlog::logger>& netem_log() {
   static const auto log = logger("netem");
   return log;
-}
-
-bool carries_default_route(route_socket& sock, int ifindex) {
-  nl_cache* cache = nullptr;
-  if (int rc = rtnl_route_alloc_cache(sock.get(), AF_UNSPEC, 0, &cache); rc < 0)
-    throw fault_error(fmt::format("network: cannot read the routing table: {}", nl_geterror(rc)));
-  bool found = false;
-  for (auto* obj = nl_cache_get_first(cache); obj && !found; obj = nl_cache_get_next(obj)) {
-    auto* route = reinterpret_cast<rtnl_route*>(obj);
-    auto* dst = rtnl_route_get_dst(route);
-    if (rtnl_route_get_type(route) != RTN_UNICAST || (dst && nl_addr_get_prefixlen(dst) != 0)) continue;
-    for (int i = 0; i < rtnl_route_get_nnexthops(route); ++i)
-      if (rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, i)) == ifindex) found = true;
-  }
-  nl_cache_free(cache);
-  return found;
 }
 
 std::string options_hex(const tc_object* o) { return o ? hex(o->options()) : std::string(); }
@@ -109,25 +90,16 @@ nlohmann::json layout_to_json(const netem_layout& l) {
 netem_engine::netem_engine(std::shared_ptr<const network_spec> spec)
     : spec_(std::move(spec)), distribution_(load_distribution_table(spec_->distribution)) {}
 
-std::string netem_engine::device_label() const { return spec_->device + netns_phrase(spec_->netns); }
 
 void netem_engine::record() const {
   if (before_) return;
   if (!sock_) sock_.emplace(spec_->netns);
-  ifindex_ = sock_->ifindex(spec_->device);
-  if (ifindex_ == 0)
-    throw fault_error(fmt::format("network: device '{}' not found{} (see `ip link show`); fix the step's target{}", spec_->device,
-                                  netns_phrase(spec_->netns), spec_->netns.empty() ? " or set 'netns'" : ""));
-  if (!spec_->allow_default_route && carries_default_route(*sock_, ifindex_))
-    throw fault_error(fmt::format("network: {} carries the default route; a fault there can cut faultline (and you) off from the "
-                                  "host. Target another device, scope the fault with 'hosts'/'ports' and set "
-                                  "'allow_default_route: true' if you mean it",
-                                  device_label()));
+  ifindex_ = checked_device(*sock_, *spec_);
   auto tree = read_qdisc_tree(*sock_, ifindex_);
   if (auto why = unrestorable_reason(tree); !why.empty())
     throw fault_error(fmt::format("network: faultline could not restore the qdisc tree of {} exactly afterwards, so it does not "
                                   "touch it: {}. Remove that part of the tree, or use engine: userspace",
-                                  device_label(), why));
+                                  device_label(*spec_), why));
   layout_ = plan_layout(*spec_, tree.majors());
   before_ = std::move(tree);
 }
@@ -156,7 +128,7 @@ void netem_engine::apply_now() {
   } catch (const fault_error& e) {
     if (!root_replaced) throw;  // the first request failed: nothing changed
     try {
-      restore_device(*sock_, ifindex_, device_label(), layout_, *before_, {});
+      restore_device(*sock_, ifindex_, device_label(*spec_), layout_, *before_, {});
     } catch (const std::exception& undo) {
       throw fault_error(fmt::format("{}; and putting the previous qdisc tree back failed too: {}", e.what(), undo.what()));
     }
@@ -166,13 +138,13 @@ void netem_engine::apply_now() {
   auto now = read_qdisc_tree(*sock_, ifindex_);
   installed_root_options_ = options_hex(now.root());
   installed_netem_options_ = options_hex(now.qdisc(layout_.netem_handle));
-  netem_log()->info("{}: applied {} (netem {}{})", device_label(), spec_->describe(), handle_text(layout_.netem_handle),
+  netem_log()->info("{}: applied {} (netem {}{})", device_label(*spec_), spec_->describe(), handle_text(layout_.netem_handle),
                  layout_.scoped ? fmt::format(" under prio {}", handle_text(layout_.root_handle)) : "");
 }
 
 void netem_engine::remove_now() {
   if (!applied_ || removed_) return;
-  netem_after_ = restore_device(*sock_, ifindex_, device_label(), layout_, *before_,
+  netem_after_ = restore_device(*sock_, ifindex_, device_label(*spec_), layout_, *before_,
                                 {installed_root_options_, installed_netem_options_});
   removed_ = true;
 }
@@ -196,11 +168,11 @@ evidence netem_engine::collect_evidence() const {
   e.details["tree_restored"] = removed_;
   if (stats) {
     e.observed = stats->packets > 0 || stats->drops > 0;
-    e.summary = fmt::format("netem on {}: {} packets sent, {} dropped, {} queued ({} bytes backlog)", device_label(), stats->packets,
+    e.summary = fmt::format("netem on {}: {} packets sent, {} dropped, {} queued ({} bytes backlog)", device_label(*spec_), stats->packets,
                             stats->drops, stats->qlen, stats->backlog);
   } else {
-    e.summary = applied_ ? fmt::format("netem on {}: no statistics could be read", device_label())
-                         : fmt::format("netem on {}: not applied", device_label());
+    e.summary = applied_ ? fmt::format("netem on {}: no statistics could be read", device_label(*spec_))
+                         : fmt::format("netem on {}: not applied", device_label(*spec_));
   }
   return e;
 }

@@ -32,7 +32,6 @@ public:
 
 private:
   void record() const;  // the tree as it is before the fault; done once, by undo_record() or apply
-  std::string device_label() const;
 
   std::shared_ptr<const network_spec> spec_;
   std::vector<std::int16_t> distribution_;  // empty: uniform

@@ -4,6 +4,7 @@
 
 #include "faults/fault.hpp"
 #include "faults/netem/network_spec.hpp"
+#include "faults/netem/route_socket.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,14 @@ public:
 
 using engine_factory =
     std::function<std::unique_ptr<network_engine>(std::shared_ptr<const network_spec>, const fault_context&)>;
+
+// "eth0" or "veth0 in netns a": the spec's device, for messages and logs.
+std::string device_label(const network_spec& spec);
+
+// The index of the spec's device in `sock`'s namespace, checked as every engine needs before it
+// touches the device: the device exists, and it does not carry the default route unless the spec
+// allows it. Throws fault_error naming the fix.
+int checked_device(route_socket& sock, const network_spec& spec);
 
 // An engine as the `network` fault type sees it.
 struct engine_kind {

@@ -10,10 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
-#include <netlink/cache.h>
-#include <netlink/route/route.h>
 
-#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,22 +22,6 @@ namespace faultline::faults::userspace {
 namespace {
 
 using network::network_spec;
-
-bool carries_default_route(network::route_socket& sock, int ifindex) {
-  nl_cache* cache = nullptr;
-  if (int rc = rtnl_route_alloc_cache(sock.get(), AF_UNSPEC, 0, &cache); rc < 0)
-    throw fault_error(fmt::format("network: cannot read the routing table: {}", nl_geterror(rc)));
-  bool found = false;
-  for (auto* obj = nl_cache_get_first(cache); obj && !found; obj = nl_cache_get_next(obj)) {
-    auto* route = reinterpret_cast<rtnl_route*>(obj);
-    auto* dst = rtnl_route_get_dst(route);
-    if (rtnl_route_get_type(route) != RTN_UNICAST || (dst && nl_addr_get_prefixlen(dst) != 0)) continue;
-    for (int i = 0; i < rtnl_route_get_nnexthops(route) && !found; ++i)
-      found = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, i)) == ifindex;
-  }
-  nl_cache_free(cache);
-  return found;
-}
 
 // The IP families the rules cover: IPv4 always, IPv6 when ip6tables is there.
 std::vector<int> filterable_families() {
@@ -61,11 +42,10 @@ userspace_engine::~userspace_engine() {
   try {
     remove_now();
   } catch (const std::exception& e) {
-    userspace_log()->error("{}: removing the fault on shutdown: {}", device_label(), e.what());
+    userspace_log()->error("{}: removing the fault on shutdown: {}", network::device_label(*spec_), e.what());
   }
 }
 
-std::string userspace_engine::device_label() const { return spec_->device + network::netns_phrase(spec_->netns); }
 
 bool userspace_engine::needs_packet_path() const {
   const auto& s = *spec_;
@@ -75,15 +55,7 @@ bool userspace_engine::needs_packet_path() const {
 void userspace_engine::prepare() const {
   if (plan_) return;
   network::route_socket sock(spec_->netns);
-  const int ifindex = sock.ifindex(spec_->device);
-  if (ifindex == 0)
-    throw fault_error(fmt::format("network: device '{}' not found{} (see `ip link show`); fix the step's target{}", spec_->device,
-                                  network::netns_phrase(spec_->netns), spec_->netns.empty() ? " or set 'netns'" : ""));
-  if (!spec_->allow_default_route && carries_default_route(sock, ifindex))
-    throw fault_error(fmt::format("network: {} carries the default route; a fault there can cut faultline (and you) off from the "
-                                  "host. Target another device, scope the fault with 'hosts'/'ports' and set "
-                                  "'allow_default_route: true' if you mean it",
-                                  device_label()));
+  network::checked_device(sock, *spec_);
   if (spec_->rate) {
     shaper_.emplace(spec_);
     shaper_record_ = shaper_->record();
@@ -164,13 +136,13 @@ void userspace_engine::apply_now() {
     try {
       if (shaper_) shaper_->remove();
     } catch (const std::exception& e) {
-      userspace_log()->error("{}: {}", device_label(), e.what());
+      userspace_log()->error("{}: {}", network::device_label(*spec_), e.what());
     }
     if (loop_) loop_->stop();
     throw;
   }
   applied_ = true;
-  userspace_log()->info("{}: applied {} (userspace{})", device_label(), spec_->describe(),
+  userspace_log()->info("{}: applied {} (userspace{})", network::device_label(*spec_), spec_->describe(),
                  loop_ ? fmt::format(", queue {}, chain {}", plan_->queue, plan_->chain) : "");
 }
 
@@ -246,8 +218,8 @@ evidence userspace_engine::collect_evidence() const {
   }
   std::string text;
   for (const auto& p : parts) text += (text.empty() ? "" : ", ") + p;
-  e.summary = applied_ ? fmt::format("userspace on {}: {}", device_label(), text.empty() ? "no statistics" : text)
-                       : fmt::format("userspace on {}: not applied", device_label());
+  e.summary = applied_ ? fmt::format("userspace on {}: {}", network::device_label(*spec_), text.empty() ? "no statistics" : text)
+                       : fmt::format("userspace on {}: not applied", network::device_label(*spec_));
   return e;
 }
 

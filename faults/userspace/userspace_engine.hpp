@@ -44,7 +44,6 @@ public:
 private:
   void prepare() const;  // everything decided before anything changes; done once
   bool needs_packet_path() const;
-  std::string device_label() const;
 
   std::shared_ptr<const network::network_spec> spec_;
   std::string step_;

@@ -130,6 +130,10 @@ TEST_CASE("the device carrying the default route is refused before anything chan
   CHECK_THROWS_WITH(refused.apply_now(), Catch::Contains("va in netns " + ns.name() + " carries the default route") &&
                                              Catch::Contains("'allow_default_route: true'"));
   CHECK(ns.tc_tree() == before);
+  // The userspace engine checks the device the same way, before any rule or qdisc.
+  faults::userspace::userspace_engine userspace(spec_for(ns.name()), "network-1");
+  CHECK_THROWS_WITH(userspace.apply_now(), Catch::Contains("va in netns " + ns.name() + " carries the default route"));
+  CHECK(ns.tc_tree() == before);
 
   // Allowed: it gets as far as the kernel, which (here) has no netem; the first request fails,
   // so the tree is still untouched.
@@ -148,6 +152,9 @@ TEST_CASE("a missing device or namespace is named", "[faults]") {
   netem_engine engine(spec);
   CHECK_THROWS_WITH(engine.apply_now(), "network: device 'nope0' not found in netns " + ns.name() +
                                             " (see `ip link show`); fix the step's target");
+  faults::userspace::userspace_engine userspace(spec, "network-1");
+  CHECK_THROWS_WITH(userspace.apply_now(), "network: device 'nope0' not found in netns " + ns.name() +
+                                               " (see `ip link show`); fix the step's target");
   CHECK_THROWS_WITH(route_socket("fl-no-such-ns"),
                     "network: network namespace 'fl-no-such-ns' not found (/run/netns/fl-no-such-ns: No such file or directory); "
                     "create it with `ip netns add fl-no-such-ns` or fix 'netns'");
