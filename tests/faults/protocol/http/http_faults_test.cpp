@@ -1,9 +1,10 @@
-// The http faults against a real nginx through a `protocol: http` proxy, with curl and a raw
+// The http faults against a real nginx through a `protocol: http` proxy, with curl, wrk and a raw
 // socket as clients; injected through the fault types as an experiment would.
 #include "faults/proxy/proxy_set.hpp"
 #include "tests/faults/protocol/fault_helpers.hpp"
 #include "tests/support/command.hpp"
 #include "tests/support/real_servers.hpp"
+#include "tests/support/skip.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +19,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
+#include <string>
 
 using namespace faultline;
 using namespace faultline::test;
@@ -73,6 +76,28 @@ curl_outcome curl_many(const std::string& url, const std::string& extra = "") {
     out.connects += connects;
     ++out.requests;
   }
+  return out;
+}
+
+// wrk for `seconds` on one URL over 4 kept-alive connections: how many answers it read, how many
+// were not 2xx or 3xx, and its "Socket errors" line (empty when there were none).
+struct wrk_outcome {
+  long requests = 0;
+  long non_2xx = 0;
+  std::string socket_errors;
+};
+
+wrk_outcome wrk(const std::string& url, int seconds) {
+  if (run_command("command -v wrk >/dev/null").exit_code != 0) skip("wrk is not installed; install the Debian package wrk");
+  auto r = run_command("wrk -t1 -c4 -d" + std::to_string(seconds) + "s '" + url + "' 2>&1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  wrk_outcome out;
+  std::smatch m;
+  REQUIRE(std::regex_search(r.output, m, std::regex(R"((\d+) requests in)")));
+  out.requests = std::stol(m[1]);
+  if (std::regex_search(r.output, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) out.non_2xx = std::stol(m[1]);
+  if (std::regex_search(r.output, m, std::regex(R"(Socket errors:[^\n]*)"))) out.socket_errors = m[0];
   return out;
 }
 
@@ -135,6 +160,23 @@ TEST_CASE("http_abort answers 30 percent of GET /api/* with 503 and leaves other
   CHECK(route["affected"] == api.statuses[503]);
   CHECK(e.details["routes"]["GET /health"]["matched"] == 0);
   CHECK(e.details["routes"]["GET /health"]["seen"] == 2000);
+  s.revert(*f);
+}
+
+TEST_CASE("wrk through the proxy sees http_abort on 30 percent of GET /api/* and none elsewhere, with no socket errors", "[faults][protocol]") {
+  http_setup s;
+  auto f = s.fault("http_abort", {{"status", std::int64_t{503}}, {"path", std::string("/api/*")}, {"probability", 0.3}});
+  s.inject(*f);
+  auto api = wrk(s.url("/api/orders"), 2);
+  CHECK(api.requests >= 2000);  // tens of thousands on a quiet machine; 2 points is many sigma at 2,000
+  const double share = static_cast<double>(api.non_2xx) / static_cast<double>(api.requests);
+  CHECK(share >= 0.28);
+  CHECK(share <= 0.32);
+  CHECK(api.socket_errors.empty());  // an injected answer leaves the connection usable
+  auto health = wrk(s.url("/health"), 1);
+  CHECK(health.requests > 0);
+  CHECK(health.non_2xx == 0);
+  CHECK(health.socket_errors.empty());
   s.revert(*f);
 }
 
