@@ -8,10 +8,11 @@
 #      ok answers per second until the last answer (the trial's length plus the longest latency)
 #      reach 99 % of the intended rate and nothing is dropped or failed; a generator that falls
 #      behind stretches that span and misses. Latency counts from the intended send time; each trial's p99 is shown, and
-#      --backlog-p99 MS (0: off, the default) also requires the p99 under MS;
+#      --backlog-p99 MS (0: off, the default) also requires the p99 under MS; --search-pool N
+#      gives the trials a pool of at most N connections (0: on demand, the default);
 #   4. CPU per request of a three-request mix (faultline run), and 2,000 closed-model users.
 # Usage: bench/load/run.sh [--duration 10s] [--rounds 3] [--connections 32] [--threads 1]
-#                          [--rate 10k/s] [--search-trial 5s] [--search-step 1.15] [--backlog-p99 0]
+#                          [--rate 10k/s] [--search-trial 5s] [--search-step 1.15] [--backlog-p99 0] [--search-pool 0]
 #                          [--only max|open|all] [--faultline PATH]
 # Needs the Debian packages wrk and nginx-light (installed when missing and run as root).
 set -euo pipefail
@@ -19,7 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/common.sh"
 source "$ROOT/scripts/servers.sh"
 
-duration=10s rounds=3 connections=32 threads=1 rate=10k/s search_trial=5s search_step=1.15 backlog_p99=0 only=all
+duration=10s rounds=3 connections=32 threads=1 rate=10k/s search_trial=5s search_step=1.15 backlog_p99=0 search_pool=0 only=all
 faultline=${FAULTLINE_BIN:-$FAULTLINE_BUILD/engine/faultline}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --search-trial) search_trial=$2; shift 2 ;;
     --search-step) search_step=$2; shift 2 ;;
     --backlog-p99) backlog_p99=$2; shift 2 ;;
+    --search-pool) search_pool=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --faultline) faultline=$2; shift 2 ;;
     *) die "unknown option '$1' (see the header of $0)" ;;
@@ -116,11 +118,13 @@ note "median: wrk $wrk_median/s, faultline $fl_median/s: faultline reaches $rati
 note "median cpu per request: wrk $wrk_cpu_median us, faultline $fl_cpu_median us: faultline does $efficiency% of wrk's requests per cpu second"
 
 if [ "$only" != max ]; then
-step "maximum open-model rate: trials of $search_trial, $threads thread(s), connections on demand$([ "$backlog_p99" = 0 ] || echo ", p99 under ${backlog_p99} ms")"
+pool_words="connections on demand"
+[ "$search_pool" = 0 ] || pool_words="a pool of at most $search_pool connections"
+step "maximum open-model rate: trials of $search_trial, $threads thread(s), $pool_words$([ "$backlog_p99" = 0 ] || echo ", p99 under ${backlog_p99} ms")"
 # sustains RATE: 0 when faultline sustains RATE/s (see the header), 1 otherwise; notes the trial.
 sustains() {
   local out verdict
-  out=$("$faultline" load "$url" --rate "$1/s" --duration "$search_trial" --threads "$threads" --json 2>/dev/null) || true
+  out=$("$faultline" load "$url" --rate "$1/s" --duration "$search_trial" --threads "$threads" --connections "$search_pool" --json 2>/dev/null) || true
   verdict=$(python3 -c '
 import json, sys
 rate, trial, bound = float(sys.argv[1]), float(sys.argv[2].rstrip("s")), float(sys.argv[3])
@@ -157,7 +161,7 @@ while [ "$lo" -gt 0 ] && awk -v l="$lo" -v h="$hi" 'BEGIN {exit !(h > l * 1.02)}
   if sustains "$mid"; then lo=$mid best_p99=$last_p99; else hi=$mid; fi
 done
 open_ratio=$(awk -v f="$lo" -v w="$wrk_median" 'BEGIN {printf "%.1f", 100 * f / w}')
-note "highest open-model rate sustained: $lo/s (p99 from the intended send time ${best_p99:-?} ms; the next step, $hi/s, was not) = $open_ratio% of wrk's closed-loop maximum ($wrk_median/s)"
+note "highest open-model rate sustained with $pool_words: $lo/s (p99 from the intended send time ${best_p99:-?} ms; the next step, $hi/s, was not) = $open_ratio% of wrk's closed-loop maximum ($wrk_median/s)"
 printf "\nRESULT wrk_max_per_s=%s faultline_open_max_per_s=%s open_ratio_percent=%s open_max_p99_ms=%s\n" "$wrk_median" "$lo" "$open_ratio" "${best_p99:-?}"
 fi
 [ "$only" = all ] || exit 0
