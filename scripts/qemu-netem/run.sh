@@ -107,12 +107,16 @@ for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
   if [ -d "$d" ]; then mkdir -p "$root$d"; cp "$d"/*.dist "$root$d/"; fi
 done
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 > "$work/initrd.gz")
+# The guest's root is the unpacked initramfs, in its memory (at most half of it): 1 GiB holds the
+# release binaries; a sanitizer build's are several times larger.
+guest_mb=$(( $(du -sm "$root" | cut -f1) * 3 + 768 ))
+[ "$guest_mb" -ge 1024 ] || guest_mb=1024
 
 # 3. Boot. The guest powers off when done; the timeout only guards against a hang.
 console="$work/console.log"
 phase "booting $kver under qemu (TCG); console in $console"
 set +e
-timeout 300 qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -nographic -m 1G -smp 1 -no-reboot \
+timeout 300 qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -nographic -m "${guest_mb}M" -smp 1 -no-reboot \
   -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" </dev/null >"$console" 2>"$work/qemu.err"
 status=$?
