@@ -12,4 +12,7 @@ inline constexpr int skip_exit_code = FAULTLINE_TEST_SKIP_CODE;
 
 [[noreturn]] void skip(std::string_view reason);
 
+// Skips, naming the Debian package to install, unless `program` is on the PATH.
+void skip_unless_installed(std::string_view program, std::string_view debian_package);
+
 }  // namespace faultline::test

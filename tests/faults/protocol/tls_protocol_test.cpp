@@ -48,7 +48,7 @@ std::string port_of(const std::string& listen) { return listen.substr(listen.rfi
 
 TEST_CASE("psql with sslmode=require and verify-full runs queries through a terminating postgres proxy to PostgreSQL with ssl=on",
           "[faults][protocol]") {
-  if (run_command("command -v psql").exit_code != 0) skip("psql is not installed");
+  skip_unless_installed("psql", "postgresql-client");
   postgres_server pg(postgres_server::with_ssl{});
   fp::proxy_set set;
   auto p = tls_proxy(set, "postgres", pg.address(), pg.certificate());
@@ -94,7 +94,7 @@ TEST_CASE("psql with sslmode=require and verify-full runs queries through a term
 
 TEST_CASE("redis-cli --tls through a terminating redis proxy to a TLS redis-server: redis_miss turns a hit into nil",
           "[faults][protocol]") {
-  if (run_command("command -v redis-cli").exit_code != 0) skip("redis-cli is not installed");
+  skip_unless_installed("redis-cli", "redis-tools");
   tls_redis_server redis;
   fp::proxy_set set;
   auto p = tls_proxy(set, "redis", redis.address(), redis.certificate());

@@ -31,7 +31,8 @@ using nlohmann::json;
 namespace {
 
 void need_tools() {
-  if (run_command("command -v curl && command -v openssl").exit_code != 0) skip("curl or openssl is not installed");
+  skip_unless_installed("curl", "curl");
+  skip_unless_installed("openssl", "openssl");
 }
 
 fp::proxy_info add_tls_proxy(fp::proxy_set& set, const std::string& name, const std::string& upstream,

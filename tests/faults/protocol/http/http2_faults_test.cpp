@@ -66,10 +66,6 @@ struct h2_setup {
   }
 };
 
-void need(const char* tool, const char* package) {
-  if (run_command(std::string("command -v ") + tool + " >/dev/null").exit_code != 0)
-    skip(std::string(tool) + " is not installed; install the Debian package " + package);
-}
 
 // h2load's "status codes: N 2xx, N 3xx, N 4xx, N 5xx" and "requests: ... N done" (its "succeeded"
 // leaves out 4xx and 5xx answers).
@@ -171,7 +167,7 @@ private:
 }  // namespace
 
 TEST_CASE("HTTP/2 http_abort answers matching streams only and the others on the same connection pass", "[faults][protocol]") {
-  need("h2load", "nghttp2-client");
+  skip_unless_installed("h2load", "nghttp2-client");
   h2_setup s;
   auto f = s.proxy->inject("http_abort", {{"status", std::int64_t{503}}, {"path", std::string("/api/*")}});
   // One connection, 20 streams at a time, alternating between the two paths.
@@ -182,7 +178,7 @@ TEST_CASE("HTTP/2 http_abort answers matching streams only and the others on the
 }
 
 TEST_CASE("HTTP/2 http_delay holds the matching streams only and the others on the same connection pass", "[faults][protocol]") {
-  need("h2load", "nghttp2-client");
+  skip_unless_installed("h2load", "nghttp2-client");
   h2_setup s;
   auto f = s.proxy->inject("http_delay", {{"delay", std::chrono::nanoseconds(1500ms)}, {"path", std::string("/api/*")}});
   // One connection, both streams open at once: the /health answer must not wait behind /api.
@@ -195,7 +191,7 @@ TEST_CASE("HTTP/2 http_delay holds the matching streams only and the others on t
 }
 
 TEST_CASE("curl with HTTP/2 prior knowledge sees the abort and the delay on matching paths only", "[faults][protocol]") {
-  need("curl", "curl");
+  skip_unless_installed("curl", "curl");
   h2_setup s;
   {
     auto f = s.proxy->inject("http_abort", {{"status", std::int64_t{503}},
@@ -221,7 +217,7 @@ TEST_CASE("curl with HTTP/2 prior knowledge sees the abort and the delay on matc
 }
 
 TEST_CASE("HTTP/2 http_abort on a percentage of streams gives that share", "[faults][protocol]") {
-  need("h2load", "nghttp2-client");
+  skip_unless_installed("h2load", "nghttp2-client");
   h2_setup s;
   auto f = s.proxy->inject("http_abort", {{"status", std::int64_t{503}}, {"path", std::string("/api/*")}, {"probability", 0.3}});
   auto o = h2load("-n 4000 -c 2 -m 20 '" + s.proxy->url("/api/orders") + "'");

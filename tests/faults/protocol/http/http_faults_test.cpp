@@ -88,7 +88,7 @@ struct wrk_outcome {
 };
 
 wrk_outcome wrk(const std::string& url, int seconds) {
-  if (run_command("command -v wrk >/dev/null").exit_code != 0) skip("wrk is not installed; install the Debian package wrk");
+  skip_unless_installed("wrk", "wrk");
   auto r = run_command("wrk -t1 -c4 -d" + std::to_string(seconds) + "s '" + url + "' 2>&1");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
