@@ -23,5 +23,4 @@ add_library(faultline_asio INTERFACE)
 target_link_libraries(faultline_asio INTERFACE Boost::headers Threads::Threads)
 target_compile_definitions(faultline_asio INTERFACE
   BOOST_ASIO_NO_DEPRECATED
-  BOOST_ASIO_DISABLE_BOOST_COROUTINE
-  BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_DISABLE_BOOST_COROUTINE)
