@@ -7,8 +7,9 @@
 #   scripts/fuzz.sh [--target NAME[,NAME...]|all] [--time SECONDS] [--runs N] [--jobs N]
 #                   [--unit-timeout SECONDS] [--build-dir DIR] [--build-only] [--no-build]
 #
-# --target: protocol, prometheus, journal, state_file, experiment, control_api, a comma-separated
-#   list of them, or all (default; one after the other). --time: seconds per target (default 30);
+# --target: protocol, http, prometheus, journal, state_file, experiment, control_api, a
+#   comma-separated list of them, or all (default; one after the other). http is the protocol
+#   target with every input driving an http session (HTTP/1.1, or HTTP/2 after its preface). --time: seconds per target (default 30);
 #   --runs: stop after N inputs instead (e.g. 10000000), whichever comes first. --unit-timeout: one
 #   input running longer than this (wall clock, default 10 s) is reported as a hang; raise it for a
 #   campaign that is paused now and then (SIGSTOP on a shared machine), or the pause counts as a hang. The build directory
@@ -22,7 +23,7 @@
 set -euo pipefail
 shopt -s nullglob
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-all_targets=(protocol prometheus journal state_file experiment control_api)
+all_targets=(protocol http prometheus journal state_file experiment control_api)
 target=all
 seconds=30
 runs=""
@@ -55,6 +56,9 @@ fi
 command -v clang++ >/dev/null ||
   { echo "fuzz.sh: skipped: clang++ not found; install the Debian package clang (libFuzzer)" >&2; exit 77; }
 
+# The executable a target runs: http is the protocol target's.
+binary_of() { if [ "$1" = http ]; then echo protocol; else echo "$1"; fi; }
+
 if [ "$build" = yes ]; then
   if [ ! -f "$dir/build.ninja" ]; then
     launcher=()
@@ -64,7 +68,7 @@ if [ "$build" = yes ]; then
       -DFAULTLINE_HEADER_CHECK=OFF "${launcher[@]}" >/dev/null
   fi
   names=()
-  for t in "${targets[@]}"; do names+=("${t}_fuzz"); done
+  for t in "${targets[@]}"; do names+=("$(binary_of "$t")_fuzz"); done
   echo "fuzz.sh: building ${names[*]} in $dir"
   ninja -C "$dir" "${names[@]}"
 fi
@@ -147,7 +151,7 @@ export ASAN_OPTIONS=detect_leaks=1:${ASAN_OPTIONS:-}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 for t in "${targets[@]}"; do
-  binary="$dir/${t}_fuzz"
+  binary="$dir/$(binary_of "$t")_fuzz"
   [ -x "$binary" ] || { echo "fuzz.sh: $binary is not built (run without --no-build)" >&2; exit 2; }
   corpus="$dir/corpus/$t" artifacts="$dir/artifacts/$t"
   mkdir -p "$corpus" "$artifacts"
@@ -157,8 +161,10 @@ for t in "${targets[@]}"; do
   parallel=()
   [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")  # workers log to fuzz-N.log in the artifacts directory
   command=("$binary" "${limit[@]}" -error_exitcode=1 -timeout="$unit_timeout" -rss_limit_mb=2048 -max_len="$(max_len "$t")" "${parallel[@]}"
-           -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$root/tests/fuzz/corpus/$t" "$dir/seeds/$t")
+           -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$root/tests/fuzz/corpus/$(binary_of "$t")" "$dir/seeds/$t")
   echo "fuzz.sh: fuzzing $t for ${seconds}s${runs:+ or $runs runs}"
-  (cd "$artifacts" && in_namespace "${command[@]}") || { status=$?; echo "fuzz.sh: $t failed (exit $status); see $artifacts" >&2; }
+  sessions=""
+  [ "$t" = http ] && sessions=http
+  (cd "$artifacts" && FAULTLINE_FUZZ_SESSIONS=$sessions in_namespace "${command[@]}") || { status=$?; echo "fuzz.sh: $t failed (exit $status); see $artifacts" >&2; }
 done
 exit "$status"

@@ -10,6 +10,8 @@
 // first; else bit 0: redis or postgres)
 // and toxics (bits 1..5); then segments of [header][bytes]: header bit 7 =
 // from the server, bits 0..6 + 1 = length; a zero-length header byte 0x7f advances the clock.
+// With FAULTLINE_FUZZ_SESSIONS=http in the environment (scripts/fuzz.sh --target http) every input
+// drives an http session: bits 6 and 7 of byte 0 are taken as set.
 // Build and run: scripts/fuzz.sh (see docs/protocol-faults.md).
 
 #include "faults/protocol/http/http_session.hpp"
@@ -184,9 +186,17 @@ void fuzz_readers(std::string_view data) {
   pr::postgres::classify(data.substr(0, 8192));
 }
 
+bool http_sessions_only() {
+  static const bool only = [] {
+    const char* sessions = std::getenv("FAULTLINE_FUZZ_SESSIONS");
+    return sessions && std::string_view(sessions) == "http";
+  }();
+  return only;
+}
+
 void fuzz_session(const std::uint8_t* bytes, std::size_t size) {
   if (size < 1) return;
-  const std::uint8_t mode = bytes[0];
+  const std::uint8_t mode = http_sessions_only() ? bytes[0] | 0xc0 : bytes[0];
   const bool http = (mode & 0xc0) == 0xc0;
   const bool redis = !http && (mode & 1) == 0;
   auto toxics = http ? http_toxics(mode) : redis ? redis_toxics(mode) : pg_toxics(mode);
