@@ -90,7 +90,6 @@ nlohmann::json layout_to_json(const netem_layout& l) {
 netem_engine::netem_engine(std::shared_ptr<const network_spec> spec)
     : spec_(std::move(spec)), distribution_(load_distribution_table(spec_->distribution)) {}
 
-
 void netem_engine::record() const {
   if (before_) return;
   if (!sock_) sock_.emplace(spec_->netns);
