@@ -9,7 +9,8 @@
 #
 # --target: protocol, http, prometheus, journal, state_file, experiment, control_api, a
 #   comma-separated list of them, or all (default; one after the other). http is the protocol
-#   target with every input driving an http session (HTTP/1.1, or HTTP/2 after its preface). --time: seconds per target (default 30);
+#   target with every input driving an http session (HTTP/1.1, or HTTP/2 after its preface).
+#   --time: seconds per target (default 30);
 #   --runs: stop after N inputs instead (e.g. 10000000), whichever comes first. --unit-timeout: one
 #   input running longer than this (wall clock, default 10 s) is reported as a hang; raise it for a
 #   campaign that is paused now and then (SIGSTOP on a shared machine), or the pause counts as a hang. The build directory
