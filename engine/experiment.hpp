@@ -80,6 +80,7 @@ struct probe_spec {
   std::string type;  // http, tcp, redis, postgres, command, metric
   params parameters;  // includes `every` and `timeout`
   source_mark where;
+  bool latency_is_reading_cost = false;  // its probe type's (probes::probe_type)
 };
 
 struct steady_state_spec {

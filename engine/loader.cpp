@@ -559,6 +559,7 @@ private:
       probe_spec p;
       p.name = name;
       p.type = type_key;
+      p.latency_is_reading_cost = type->latency_is_reading_cost;
       const auto problems_before = in_.problems().size();
       p.parameters = in_.read_params(settings, spath, schema, fmt::format("the {} probe '{}'", type_key, name));
       p.where = in_.mark(it->first, path);

@@ -67,13 +67,13 @@ void register_builtin_probes(probe_registry& registry) {
   registry.add(with_factory<metric_probe, metric_probe_config>({"metric", "one series scraped from a Prometheus text endpoint, recorded as the value", {
       {"url", param_kind::text, "http://host:port/metrics", {}, true},
       {"series", param_kind::text, "series name with optional labels: shop_breaker_state{dependency=\"postgres\"}", {}, true},
-  }, nullptr}));
+  }, nullptr, nullptr, {}, true}));
   registry.add(with_factory<process_probe, process_probe_config>({"process", "a process's CPU, memory, descriptors, threads and TCP connections, from /proc", {
       {"target", param_kind::text, "a PID (4242), a pid file (/run/shop.pid) or an exact process name, resolved once at start", {}, true},
-  }, nullptr, nullptr, process_quantities()}));
+  }, nullptr, nullptr, process_quantities(), true}));
   registry.add(with_factory<cgroup_probe, cgroup_probe_config>({"cgroup", "a cgroup v2's CPU, memory, memory events and process count", {
       {"path", param_kind::text, "the cgroup's directory, absolute or under the cgroup v2 mount (system.slice/shop.service)", {}, true},
-  }, nullptr, nullptr, cgroup_quantities()}));
+  }, nullptr, nullptr, cgroup_quantities(), true}));
 }
 
 }  // namespace faultline::probes

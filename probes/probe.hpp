@@ -43,6 +43,9 @@ struct probe_type {
   std::function<void(const faultline::params&)> validate;
   // What its checks measure besides the outcome (resource probes); empty for the others.
   std::span<const quantity> quantities;
+  // Read for a value (a scrape, /proc, /sys): a check's latency is the cost of reading it, which
+  // follows the machine's load, not the system under test; runs are not compared on it.
+  bool latency_is_reading_cost = false;
 };
 
 class probe_registry {

@@ -164,11 +164,15 @@ struct series_record {
   std::string name;  // "load" or a probe name
   std::string kind;  // "load" or the probe type
   std::vector<window_point> windows;
+  // Whether its latencies say something about the system under test: false for a probe read for
+  // its value (probes::probe_type::latency_is_reading_cost). Absent in journals written before it.
+  std::optional<bool> latency_describes_system;
 
   friend bool operator==(const series_record&, const series_record&) = default;
   static constexpr auto json_fields() {
     return std::tuple{field("name", &series_record::name),
-                      field("kind", &series_record::kind)};
+                      field("kind", &series_record::kind),
+                      field("latency_describes_system", &series_record::latency_describes_system)};
   }
 };
 

@@ -39,7 +39,11 @@ const phase_stat* find_phase_stat(const journal& j, std::string_view series, std
 
 bool latency_describes_system(const journal& j, std::string_view series) {
   for (const auto& s : j.series)
-    if (s.name == series) return s.kind != "metric" && s.kind != "process" && s.kind != "cgroup";
+    if (s.name == series) {
+      if (s.latency_describes_system) return *s.latency_describes_system;
+      // A journal written before the series said so: the probe types read for a value then.
+      return s.kind != "metric" && s.kind != "process" && s.kind != "cgroup";
+    }
   return true;
 }
 

@@ -52,9 +52,10 @@ double run_duration(const journal& j);
 
 const phase_span* find_phase(const journal& j, std::string_view name);
 const phase_stat* find_phase_stat(const journal& j, std::string_view series, std::string_view phase);
-// Whether a series' latencies say something about the system under test. A probe read for its
-// value (metric: a Prometheus scrape; process, cgroup: /proc and /sys) has latencies that are the
-// cost of reading it, which follows the machine's load, so runs are not compared on them.
+// Whether a series' latencies say something about the system under test, as the journal records
+// it from the series' probe type. A probe read for its value (metric: a Prometheus scrape;
+// process, cgroup: /proc and /sys) has latencies that are the cost of reading it, which follows
+// the machine's load, so runs are not compared on them.
 bool latency_describes_system(const journal& j, std::string_view series);
 // The series the charts draw: the load if there is one, else the first series with latencies.
 const series_record* primary_series(const journal& j);

@@ -23,6 +23,19 @@ std::string make_run_id() {
                      tm.tm_min, tm.tm_sec, ::getpid());
 }
 
+namespace {
+
+// Whether the series is a probe's (or one of a resource probe's quantities) whose type says its
+// latencies are the cost of reading a value.
+bool latency_is_reading_cost(const experiment& x, const std::string& series) {
+  const auto* p = x.find_probe(series);
+  if (!p)
+    if (auto q = probes::split_quantity_series(series)) p = x.find_probe(q->probe);
+  return p && p->latency_is_reading_cost;
+}
+
+}  // namespace
+
 reports::journal build_journal(const experiment& x, const run_identity& id, run_facts facts,
                                const probes::timeline* timeline) {
   using std::chrono::nanoseconds;
@@ -53,6 +66,7 @@ reports::journal build_journal(const experiment& x, const run_identity& id, run_
       if (auto q = probes::split_quantity_series(name))
         if (const auto* p = x.find_probe(q->probe)) kinds[name] = p->type;
     facts.series = series_records(*timeline, kinds, windows);
+    for (auto& s : facts.series) s.latency_describes_system = !latency_is_reading_cost(x, s.name);
     facts.phase_stats = phase_stats(*timeline, facts.phases);
     facts.samples = sample_logs(*timeline);
     j.timeline = timeline->to_json();

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace faultline;
 using reports::change_kind;
 using test::find_change;
@@ -62,6 +64,36 @@ TEST_CASE("diff: MTTR beyond its threshold is a regression, within it is only wo
   CHECK(find_change(s, "mttr").kind == change_kind::regression);
   CHECK(find_change(s, "mttr").after == "not recovered");
   CHECK(find_change(reports::compare_runs(stuck, test::synthetic_journal()), "mttr").kind == change_kind::improved);
+}
+
+TEST_CASE("diff: a series' p99 is compared when its journal says its latencies describe the system", "[reports]") {
+  const auto p99_compared = [](const reports::journal& before, const reports::journal& after, const std::string& series) {
+    const auto d = reports::compare_runs(before, after);
+    return std::any_of(d.changes.begin(), d.changes.end(),
+                       [&](const auto& c) { return c.metric == "p99 " + series + "/after"; });
+  };
+  const auto ten_times_slower = [](reports::journal j) {
+    *stat(j, "health", "after").p99 *= 10;
+    *stat(j, "breaker", "after").p99 *= 10;
+    return j;
+  };
+  // Written before the journal said so (as the synthetic journal is): decided by the probe type,
+  // health an http probe, breaker a metric probe read for its value.
+  auto base = test::synthetic_journal();
+  CHECK(p99_compared(base, ten_times_slower(base), "health"));
+  CHECK_FALSE(p99_compared(base, ten_times_slower(base), "breaker"));
+  // What a journal records wins over the type's name.
+  for (auto& s : base.series) {
+    if (s.name == "health") s.latency_describes_system = false;
+    if (s.name == "breaker") s.latency_describes_system = true;
+  }
+  CHECK_FALSE(p99_compared(base, ten_times_slower(base), "health"));
+  CHECK(p99_compared(base, ten_times_slower(base), "breaker"));
+  // And it survives the journal's JSON form.
+  const auto read = reports::journal_from_json(reports::to_json(base));
+  REQUIRE(read.series.size() == base.series.size());
+  for (std::size_t i = 0; i < read.series.size(); ++i)
+    CHECK(read.series[i].latency_describes_system == base.series[i].latency_describes_system);
 }
 
 TEST_CASE("diff: score, tier, p99, error rate, expectations and verdict", "[reports]") {

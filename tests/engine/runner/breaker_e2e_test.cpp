@@ -161,6 +161,9 @@ TEST_CASE("a latency fault opens the service's breaker: times, flaps and MTTR ma
   const auto& journal = run.journal;
   const auto& analysis = journal["analysis"];
   INFO(analysis["breaker"].dump(1));
+  // Each series says whether its latencies describe the system: not the metric probe's, its scrapes.
+  REQUIRE(journal["series"].size() >= 2);
+  for (const auto& s : journal["series"]) CHECK(s["latency_describes_system"] == (s["name"] != "breaker"));
 
   const double injected = journal["faults"][0]["injected_at"].get<double>();
   const double reverted = journal["faults"][0]["reverted_at"].get<double>();
