@@ -241,6 +241,43 @@ TEST_CASE("run sets: one run a side never calls the breaker's times a regression
 }
 
 namespace {
+// A run whose service breaker retried every `retry` seconds while the fault lasted and closed
+// `mttr` seconds after the revert (at 20 s), which is its MTTR.
+reports::journal recovering_after(double mttr, double retry, int seed) {
+  auto j = run_with(1, seed);
+  j.analysis.mttr = mttr;
+  auto& b = *j.analysis.breaker;
+  b.transitions = {{15.6, "closed", "open"}, {15.6 + retry, "open", "half_open"}, {15.7 + retry, "half_open", "open"},
+                   {15.7 + 2 * retry, "open", "half_open"}, {20 + mttr, "half_open", "closed"}};
+  b.time_to_close = mttr;
+  return j;
+}
+}  // namespace
+
+TEST_CASE("run sets: one run a side calls an MTTR change a regression only beyond the breaker's retry period", "[reports]") {
+  const auto diff = [](const reports::journal& before, const reports::journal& after) {
+    auto d = reports::compare_runs(before, after);
+    reports::bound_by_spread(d, reports::compare_sets({before}, {after}, options()));
+    return d;
+  };
+  // As two runs of the same short db-slowness did: the breaker retries every 1.7 s, and the MTTR
+  // moved from 2.29 s to 3.49 s with the phase of that timer at the revert.
+  auto same_code = diff(recovering_after(2.29, 1.7, 1), recovering_after(3.49, 1.7, 2));
+  const auto& moved = find_change(same_code, "mttr");
+  CHECK(moved.kind == change_kind::worse);
+  CHECK_THAT(moved.note, Catch::Contains("retry period") && Catch::Contains("1.7s"));
+  CHECK_FALSE(same_code.regressed());
+  // Beyond one retry period: a regression, as without a breaker.
+  CHECK(find_change(diff(recovering_after(2.29, 1.7, 1), recovering_after(4.5, 1.7, 2)), "mttr").kind == change_kind::regression);
+  auto no_breaker = [](reports::journal j) {
+    j.analysis.breaker.reset();
+    return j;
+  };
+  CHECK(find_change(diff(no_breaker(recovering_after(2.29, 1.7, 1)), no_breaker(recovering_after(3.49, 1.7, 2))), "mttr").kind ==
+        change_kind::regression);
+}
+
+namespace {
 // `runs` with a process probe series whose latencies (the time to read /proc) are `factor` times
 // the load's: they say nothing about the system under test.
 std::vector<reports::journal> with_process_probe(std::vector<reports::journal> runs, double factor) {
